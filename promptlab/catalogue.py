@@ -1,0 +1,231 @@
+"""Model catalogue: aliases, id resolution, per-family quirks and prices.
+
+Everything model-specific lives in the tables here: a new model or quirk is one line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from promptlab.config import Config, Price
+from promptlab.errors import UsageError
+from promptlab.request import Request
+
+ECHO = "echo"
+PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
+_PROFILE_RE = re.compile(rf"^({'|'.join(PROFILE_PREFIXES)})\.(.+)$")
+_MODEL_ID_RE = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9][A-Za-z0-9.:_-]*$")
+_ARN_RE = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:\d*:[a-z-]+/.+$")
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    alias: str
+    model_id: str  # base model id (prices are keyed by it)
+    provider: str
+    profile_only: bool = False  # on-demand needs a cross-region inference profile
+    modality: str = "text"
+
+
+# Friendly aliases shipped with promptlab. Profile-only models get the region's geo prefix.
+CATALOGUE: tuple[CatalogueEntry, ...] = (
+    CatalogueEntry("claude-haiku", "anthropic.claude-3-haiku-20240307-v1:0", "Anthropic"),
+    CatalogueEntry("claude-3.5-haiku", "anthropic.claude-3-5-haiku-20241022-v1:0", "Anthropic", True),
+    CatalogueEntry("claude-haiku-4.5", "anthropic.claude-haiku-4-5-20251001-v1:0", "Anthropic", True),
+    CatalogueEntry("claude-sonnet", "anthropic.claude-3-5-sonnet-20240620-v1:0", "Anthropic"),
+    CatalogueEntry("claude-3.7-sonnet", "anthropic.claude-3-7-sonnet-20250219-v1:0", "Anthropic", True),
+    CatalogueEntry("claude-sonnet-4", "anthropic.claude-sonnet-4-20250514-v1:0", "Anthropic", True),
+    CatalogueEntry("claude-sonnet-4.5", "anthropic.claude-sonnet-4-5-20250929-v1:0", "Anthropic", True),
+    CatalogueEntry("claude-opus-4.1", "anthropic.claude-opus-4-1-20250805-v1:0", "Anthropic", True),
+    CatalogueEntry("nova-micro", "amazon.nova-micro-v1:0", "Amazon"),
+    CatalogueEntry("nova-lite", "amazon.nova-lite-v1:0", "Amazon"),
+    CatalogueEntry("nova-pro", "amazon.nova-pro-v1:0", "Amazon"),
+    CatalogueEntry("nova-premier", "amazon.nova-premier-v1:0", "Amazon", True),
+    CatalogueEntry("titan-express", "amazon.titan-text-express-v1", "Amazon"),
+    CatalogueEntry("titan-lite", "amazon.titan-text-lite-v1", "Amazon"),
+    CatalogueEntry("titan-embed", "amazon.titan-embed-text-v2:0", "Amazon", modality="embedding"),
+    CatalogueEntry("llama-8b", "meta.llama3-8b-instruct-v1:0", "Meta"),
+    CatalogueEntry("llama-70b", "meta.llama3-70b-instruct-v1:0", "Meta"),
+    CatalogueEntry("llama3.1-8b", "meta.llama3-1-8b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama3.1-70b", "meta.llama3-1-70b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("mistral-7b", "mistral.mistral-7b-instruct-v0:2", "Mistral AI"),
+    CatalogueEntry("mixtral-8x7b", "mistral.mixtral-8x7b-instruct-v0:1", "Mistral AI"),
+    CatalogueEntry("mistral-large", "mistral.mistral-large-2402-v1:0", "Mistral AI"),
+    CatalogueEntry("mistral-small", "mistral.mistral-small-2402-v1:0", "Mistral AI"),
+)  # fmt: skip
+BY_ALIAS = {e.alias: e for e in CATALOGUE}
+
+
+@dataclass(frozen=True)
+class Quirk:
+    """What a model family does not accept through Converse."""
+
+    system_prompt: bool = True
+    drop_params: tuple[str, ...] = ()
+    temperature_xor_top_p: bool = False  # rejects both set at once
+    note: str = ""
+
+
+# Matched against the base model id by prefix; first match wins.
+QUIRKS: tuple[tuple[str, Quirk], ...] = (
+    ("amazon.titan-text", Quirk(system_prompt=False, note="Titan Text has no system prompt")),
+    ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, note="no system prompt")),
+    ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, note="no system prompt")),
+    ("cohere.command-text", Quirk(system_prompt=False, note="no system prompt")),
+    ("cohere.command-light-text", Quirk(system_prompt=False, note="no system prompt")),
+    ("ai21.j2", Quirk(system_prompt=False, note="no system prompt")),
+    ("anthropic.claude-sonnet-4-5", Quirk(temperature_xor_top_p=True)),
+    ("anthropic.claude-haiku-4-5", Quirk(temperature_xor_top_p=True)),
+    ("anthropic.claude-opus-4-1", Quirk(temperature_xor_top_p=True)),
+)
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model as the user named it and as Bedrock will be called."""
+
+    alias: str  # what the user typed (or the catalogue alias)
+    model_id: str  # what goes into modelId: id, profile id or ARN
+    base_id: str | None  # foundation model id, for prices and quirks (None for opaque ARNs)
+    provider: str = "bedrock"  # "bedrock" | "echo"
+
+    @property
+    def real(self) -> bool:
+        return self.provider != ECHO
+
+    @property
+    def label(self) -> str:
+        if self.alias == self.model_id:
+            return self.alias
+        return f"{self.alias} ({self.model_id})"
+
+
+def geo_prefix(region: str | None) -> str:
+    if not region:
+        return "us"
+    if region.startswith("us-gov"):
+        return "us-gov"
+    head = region.split("-")[0]
+    return {"us": "us", "eu": "eu", "ap": "apac", "ca": "ca"}.get(head, "us")
+
+
+def split_models(values: list[str] | tuple[str, ...]) -> list[str]:
+    """`-m a,b -m c` → [a, b, c], order kept, duplicates dropped."""
+    out: list[str] = []
+    for v in values:
+        for part in v.split(","):
+            part = part.strip()
+            if part and part not in out:
+                out.append(part)
+    return out
+
+
+def resolve(name: str, config: Config | None = None, region: str | None = None) -> ModelRef:
+    """Alias, model id, inference-profile id or ARN → ModelRef. Unknown names: UsageError."""
+    if name == ECHO:
+        return ModelRef(ECHO, ECHO, None, ECHO)
+    user_aliases = config.aliases if config else {}
+    if name in user_aliases:
+        target = user_aliases[name]
+        ref = resolve(target, None, region)
+        return replace(ref, alias=name)
+    entry = BY_ALIAS.get(name)
+    if entry is not None:
+        mid = f"{geo_prefix(region)}.{entry.model_id}" if entry.profile_only else entry.model_id
+        return ModelRef(name, mid, entry.model_id)
+    if _ARN_RE.match(name):
+        return ModelRef(name, name, base_from_arn(name))
+    m = _PROFILE_RE.match(name)
+    if m and _MODEL_ID_RE.match(m.group(2)):
+        return ModelRef(name, name, m.group(2))
+    if _MODEL_ID_RE.match(name):
+        return ModelRef(name, name, name)
+    known = [*user_aliases, *BY_ALIAS, ECHO]
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "run 'promptlab models --offline'"
+    raise UsageError(
+        f"unknown model {name!r}: not an alias, a model id (provider.model), "
+        "an inference-profile id or an ARN",
+        hint,
+    )
+
+
+def base_from_arn(arn: str) -> str | None:
+    """foundation-model and system inference-profile ARNs name their base model."""
+    kind, _, rest = arn.split(":", 5)[-1].partition("/")
+    if kind == "foundation-model":
+        return rest
+    if kind == "inference-profile":
+        m = _PROFILE_RE.match(rest)
+        return m.group(2) if m else None
+    return None  # provisioned, custom deployment, application profile: opaque
+
+
+def quirk_for(ref: ModelRef) -> Quirk:
+    if ref.base_id:
+        for prefix, quirk in QUIRKS:
+            if ref.base_id.startswith(prefix):
+                return quirk
+    return Quirk()
+
+
+def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
+    """Apply the model's quirks to a request; returns it with a notice for each change."""
+    quirk = quirk_for(ref)
+    notices: list[str] = []
+    if not quirk.system_prompt and request.system:
+        request = request.fold_system()
+        notices.append(f"{ref.alias}: no system prompt support; instructions sent in the user turn")
+    drop = list(quirk.drop_params)
+    p = request.params
+    if quirk.temperature_xor_top_p and p.temperature is not None and p.top_p is not None:
+        drop.append("top_p")
+    present = [d for d in drop if p.to_dict().get(d) is not None]
+    if present:
+        request = replace(request, params=p.without(*present))
+        notices.append(f"{ref.alias}: dropped unsupported parameter(s): {', '.join(present)}")
+    return request, notices
+
+
+# ---------------------------------------------------------------- prices
+
+
+@lru_cache(maxsize=1)
+def shipped_prices() -> dict[str, Any]:
+    text = resources.files("promptlab").joinpath("data/prices.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def price_for(ref: ModelRef, config: Config | None = None) -> Price | None:
+    """User overrides (by alias, id or base id) win over the shipped table. None: unknown."""
+    overrides = config.prices if config else {}
+    for key in (ref.alias, ref.model_id, ref.base_id):
+        if key and key in overrides:
+            return overrides[key]
+    if ref.base_id:
+        row = shipped_prices()["models"].get(ref.base_id)
+        if row:
+            return Price(**row)
+    return None
+
+
+def cost_usd(
+    ref: ModelRef,
+    input_tokens: int | None,
+    output_tokens: int | None,
+    config: Config | None = None,
+) -> float | None:
+    """Estimated cost of one call; None when the price or the token counts are unknown."""
+    if not ref.real:
+        return 0.0
+    price = price_for(ref, config)
+    if price is None or input_tokens is None or output_tokens is None:
+        return None
+    return round(input_tokens / 1000 * price.input + output_tokens / 1000 * price.output, 8)

@@ -1,0 +1,77 @@
+"""The Typer app, shared options and the one place user errors are printed."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+
+from promptlab.errors import PromptFileError, PromptlabError
+
+HELP = """A prompt lab for Amazon Bedrock: versioned YAML prompts, side-by-side model runs,
+regression checks for CI.
+
+Examples:
+
+  promptlab init                                   # scaffold prompts/, config, .env.example
+
+  promptlab render prompts/examples/support-reply.yaml -v customer_name=Ana
+
+  promptlab lint                                   # validate every prompt under prompts/
+"""
+
+app = typer.Typer(
+    help=HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_error(exc: PromptlabError) -> None:
+    """One clear message on stderr (several lines only when a file has several problems)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(stderr=True, highlight=False)
+    if isinstance(exc, PromptFileError) and len(exc.problems) > 1:
+        for problem in exc.problems:
+            console.print(Text(f"error: {problem}"), soft_wrap=True)
+        return
+    console.print(
+        Text(f"error: {exc}"), style="red" if console.is_terminal else None, soft_wrap=True
+    )
+
+
+def handle_errors(func: F) -> F:
+    """Decorator for command bodies: PromptlabError → message + exit code, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except PromptlabError as exc:
+            report_error(exc)
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:  # `promptlab run ... | head`
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
+    """`@command(...)` = `@app.command(...)` + `@handle_errors`."""
+
+    def decorate(func: F) -> F:
+        app.command(*args, **kwargs)(handle_errors(func))
+        return func
+
+    return decorate

@@ -1,0 +1,151 @@
+"""Structured results of model calls: the one record every view renders."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    code: str  # e.g. ThrottlingException, AccessDeniedException, ModelTimeoutException
+    message: str
+    hint: str | None = None
+    infrastructure: bool = False  # throttling/denied/unreachable: the case could not run
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a provider returns for one successful call."""
+
+    output: str
+    stop_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: int | None = None  # the service's metrics.latencyMs
+    ttft_ms: int | None = None
+    tokens_estimated: bool = False
+    notices: tuple[str, ...] = ()
+
+
+@dataclass
+class Result:
+    """One model call: identity of what was asked, what came back, what it cost."""
+
+    prompt_name: str
+    prompt_version: str
+    prompt_hash: str
+    model_alias: str
+    model_id: str
+    region: str | None
+    params: dict[str, Any]
+    request: dict[str, Any]
+    output: str = ""
+    stop_reason: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_ms: int | None = None
+    wall_ms: int | None = None
+    ttft_ms: int | None = None
+    cost_usd: float | None = None
+    error: ErrorInfo | None = None
+    cached: bool = False
+    real_model: bool = True
+    tokens_estimated: bool = False
+    notices: list[str] = field(default_factory=list)
+    vars: dict[str, Any] = field(default_factory=dict)
+    case: str | None = None
+    repeat_index: int = 0
+    prompt_path: str | None = None
+    prompt_ref: str | None = None
+    started_at: str | None = None
+    run_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def total_tokens(self) -> int:
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON schema (README: 'Result schema')."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "run_id": self.run_id,
+            "prompt": {
+                "name": self.prompt_name,
+                "version": self.prompt_version,
+                "hash": self.prompt_hash,
+                "path": self.prompt_path,
+                "ref": self.prompt_ref,
+            },
+            "case": self.case,
+            "repeat_index": self.repeat_index,
+            "vars": self.vars,
+            "model": {
+                "alias": self.model_alias,
+                "id": self.model_id,
+                "region": self.region,
+                "real": self.real_model,
+            },
+            "params": self.params,
+            "request": self.request,
+            "output": self.output,
+            "stop_reason": self.stop_reason,
+            "usage": {
+                "input_tokens": self.input_tokens,
+                "output_tokens": self.output_tokens,
+                "total_tokens": self.total_tokens,
+                "estimated": self.tokens_estimated,
+            },
+            "latency_ms": self.latency_ms,
+            "wall_ms": self.wall_ms,
+            "ttft_ms": self.ttft_ms,
+            "cost_usd": self.cost_usd,
+            "cached": self.cached,
+            "notices": list(self.notices),
+            "started_at": self.started_at,
+            "error": self.error.to_dict() if self.error else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Result:
+        err = d.get("error")
+        usage = d.get("usage") or {}
+        return cls(
+            prompt_name=d["prompt"]["name"],
+            prompt_version=d["prompt"]["version"],
+            prompt_hash=d["prompt"]["hash"],
+            prompt_path=d["prompt"].get("path"),
+            prompt_ref=d["prompt"].get("ref"),
+            model_alias=d["model"]["alias"],
+            model_id=d["model"]["id"],
+            region=d["model"].get("region"),
+            real_model=d["model"].get("real", True),
+            params=d.get("params") or {},
+            request=d.get("request") or {},
+            output=d.get("output") or "",
+            stop_reason=d.get("stop_reason"),
+            input_tokens=usage.get("input_tokens"),
+            output_tokens=usage.get("output_tokens"),
+            tokens_estimated=usage.get("estimated", False),
+            latency_ms=d.get("latency_ms"),
+            wall_ms=d.get("wall_ms"),
+            ttft_ms=d.get("ttft_ms"),
+            cost_usd=d.get("cost_usd"),
+            error=ErrorInfo(**err) if err else None,
+            cached=d.get("cached", False),
+            notices=list(d.get("notices") or []),
+            vars=d.get("vars") or {},
+            case=d.get("case"),
+            repeat_index=d.get("repeat_index", 0),
+            started_at=d.get("started_at"),
+            run_id=d.get("run_id"),
+        )

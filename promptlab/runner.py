@@ -1,0 +1,207 @@
+"""Fan jobs (prompt × vars × model × repeat) out over worker threads; collect Results.
+
+Concurrency, retries of mid-stream failures, caching and history hooks live here once.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from promptlab.catalogue import ModelRef, adapt, cost_usd
+from promptlab.config import Config
+from promptlab.prompt import Prompt, Rendered
+from promptlab.providers.base import ModelCallError, ProviderPool
+from promptlab.request import InferenceParams, Request
+from promptlab.results import ErrorInfo, Result
+
+
+@dataclass(frozen=True)
+class Job:
+    prompt: Prompt
+    rendered: Rendered
+    ref: ModelRef
+    params: InferenceParams
+    vars: dict[str, Any] = field(default_factory=dict)
+    case: str | None = None
+    repeat_index: int = 0
+    cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
+
+    def request(self) -> tuple[Request, list[str]]:
+        return adapt(self.rendered.request(self.params), self.ref)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress for live views: kind is 'start', 'text', 'retry' or 'done'."""
+
+    kind: str
+    index: int
+    text: str = ""
+    result: Result | None = None
+
+
+class ResultStore(Protocol):
+    """Cache and history (see promptlab.store). Both are optional for a run."""
+
+    def lookup(self, job: Job, request: Request, region: str | None) -> Result | None: ...
+
+    def record(self, result: Result, request: Request) -> None: ...
+
+
+@dataclass
+class RunOutcome:
+    results: list[Result]
+    interrupted: bool = False
+    run_id: str = ""
+    wall_ms: int = 0
+
+    @property
+    def finished(self) -> list[Result]:
+        return [r for r in self.results if r is not None]
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+class Runner:
+    def __init__(
+        self,
+        pool: ProviderPool,
+        config: Config,
+        *,
+        concurrency: int | None = None,
+        stream: bool = False,
+        on_event: Callable[[Event], None] | None = None,
+        store: ResultStore | None = None,
+        run_id: str | None = None,
+    ) -> None:
+        self.pool = pool
+        self.config = config
+        self.concurrency = max(1, concurrency or config.concurrency)
+        self.stream = stream
+        self.on_event = on_event or (lambda e: None)
+        self.store = store
+        self.run_id = run_id or new_run_id()
+        self.cancelled = threading.Event()
+
+    def run(self, jobs: Sequence[Job]) -> RunOutcome:
+        """Run every job; results keep job order. Ctrl-C returns what had finished."""
+        self.pool.prepare([j.ref for j in jobs])
+        results: list[Result | None] = [None] * len(jobs)
+        start = time.perf_counter()
+        interrupted = False
+        executor = ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(jobs))))
+        futures: dict[Future[Result], int] = {
+            executor.submit(self._run_one, i, job): i for i, job in enumerate(jobs)
+        }
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    results[futures[fut]] = fut.result()
+        except KeyboardInterrupt:
+            interrupted = True
+            self.cancelled.set()
+            for fut in pending:
+                fut.cancel()
+        finally:
+            executor.shutdown(wait=not interrupted, cancel_futures=True)
+        for fut, i in futures.items():  # collect what finished while we were stopping
+            if results[i] is None and fut.done() and not fut.cancelled():
+                results[i] = fut.result()
+        wall = int((time.perf_counter() - start) * 1000)
+        return RunOutcome([r for r in results if r is not None], interrupted, self.run_id, wall)
+
+    # ------------------------------------------------------------ one job
+
+    def _run_one(self, index: int, job: Job) -> Result:
+        request, notices = job.request()
+        region = self.pool.resolved_region if job.ref.real else None
+        if self.store is not None:  # the store decides: cache (job.cacheable) or resume
+            hit = self.store.lookup(job, request, region)
+            if hit is not None:
+                self.on_event(Event("done", index, result=hit))
+                return hit
+        self.on_event(Event("start", index))
+        result = self._base_result(job, request, notices, region)
+        started = time.perf_counter()
+        try:
+            completion = self._call_with_retry(index, job, request)
+        except ModelCallError as exc:
+            result.error = ErrorInfo(exc.code, exc.message, exc.hint, exc.infrastructure)
+        except Exception as exc:  # a bug or an unexpected SDK error: still only this cell
+            result.error = ErrorInfo(type(exc).__name__, str(exc) or repr(exc))
+        else:
+            result.output = completion.output
+            result.stop_reason = completion.stop_reason
+            result.input_tokens = completion.input_tokens
+            result.output_tokens = completion.output_tokens
+            result.latency_ms = completion.latency_ms
+            result.ttft_ms = completion.ttft_ms
+            result.tokens_estimated = completion.tokens_estimated
+            result.notices.extend(n for n in completion.notices if n not in result.notices)
+            result.cost_usd = cost_usd(
+                job.ref, completion.input_tokens, completion.output_tokens, self.config
+            )
+        result.wall_ms = int((time.perf_counter() - started) * 1000)
+        if self.store is not None:
+            self.store.record(result, request)
+        self.on_event(Event("done", index, result=result))
+        return result
+
+    def _base_result(
+        self, job: Job, request: Request, notices: list[str], region: str | None
+    ) -> Result:
+        return Result(
+            prompt_name=job.prompt.name,
+            prompt_version=job.prompt.version,
+            prompt_hash=job.prompt.content_hash,
+            prompt_path=job.prompt.path,
+            prompt_ref=job.prompt.ref,
+            model_alias=job.ref.alias,
+            model_id=job.ref.model_id,
+            region=region,
+            params=request.params.to_dict(),
+            request=request.to_converse(),
+            real_model=job.ref.real,
+            notices=list(notices),
+            vars=dict(job.vars),
+            case=job.case,
+            repeat_index=job.repeat_index,
+            started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            run_id=self.run_id,
+        )
+
+    def _call_with_retry(self, index: int, job: Job, request: Request) -> Any:
+        """botocore retries plain calls; this retries failures it cannot see (mid-stream)."""
+        provider = self.pool.get(job.ref)
+        attempts = max(1, self.config.max_attempts)
+        for attempt in range(1, attempts + 1):
+            sent_text = False
+
+            def on_text(text: str) -> None:
+                nonlocal sent_text
+                if self.cancelled.is_set():
+                    raise ModelCallError("Cancelled", "stopped by Ctrl-C")
+                sent_text = True
+                self.on_event(Event("text", index, text=text))
+
+            try:
+                return provider.complete(job.ref, request, stream=self.stream, on_text=on_text)
+            except ModelCallError as exc:
+                if not exc.retryable or attempt == attempts or self.cancelled.is_set():
+                    raise
+                if sent_text:  # the partial answer on screen is discarded
+                    self.on_event(Event("retry", index, text=exc.code))
+                time.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
+        raise AssertionError("unreachable")

@@ -1,0 +1,1 @@
+"""Renderings of Result objects: terminal tables, JSON/JSONL, Markdown, JUnit."""
