@@ -1,1 +1,202 @@
-"""Commands: placeholder, filled in by its issue."""
+"""`promptlab run`: one prompt (or several versions) on several models at once, side by side."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from promptlab.cli.app import command
+from promptlab.cli.prompts import ExamplesOpt, VarsOpt
+from promptlab.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from promptlab.config import Config
+    from promptlab.providers.base import ProviderPool
+    from promptlab.results import Result
+    from promptlab.runner import Job
+
+FORMATS = ("table", "json", "jsonl", "markdown")
+
+EPILOG = """Examples:
+
+  promptlab run prompts/examples/support-reply.yaml -m echo --examples
+
+  promptlab run support-reply -m claude-haiku,nova-lite -m llama-70b -v customer_name=Ana
+
+  promptlab run support-reply -m nova-pro --temperature 0 --format json | jq '.[].output'
+
+  promptlab run support-reply -m us.anthropic.claude-3-5-haiku-20241022-v1:0 --dry-run
+
+  promptlab run prompts/x.yaml@v1.0.0 prompts/x.yaml -m claude-haiku -m nova-lite
+
+  promptlab run support-reply -m nova-micro --vars many-customers.yaml --concurrency 16
+"""
+
+
+@command(epilog=EPILOG)
+def run(
+    prompts: list[str] = typer.Argument(
+        ..., help="Prompt file(s) or names; PATH@REF for a git version. Several: compared."
+    ),
+    model: list[str] = typer.Option(
+        [], "--model", "-m", help="Model alias, id, inference profile or ARN (repeatable, a,b)."
+    ),
+    var: list[str] = VarsOpt,
+    vars_file: Path | None = typer.Option(
+        None,
+        "--vars",
+        help="YAML/JSON file: a mapping of values, or a list of them (one run each).",
+    ),
+    examples: bool = ExamplesOpt,
+    temperature: float | None = typer.Option(None, "--temperature", help="0–1."),
+    top_p: float | None = typer.Option(None, "--top-p", help="0–1."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", help="Output token limit."),
+    stop: list[str] = typer.Option([], "--stop", help="Stop sequence (repeatable)."),
+    region: str | None = typer.Option(None, "--region", help="AWS region for Bedrock calls."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
+    stream: bool | None = typer.Option(
+        None, "--stream/--no-stream", help="ConverseStream with a live view (default on a TTY)."
+    ),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or markdown."),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-j", min=1, help="Parallel calls (default: config, 8)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would be sent, with estimated input cost; call nothing."
+    ),
+    cache: bool = typer.Option(
+        False, "--cache/--no-cache", help="Answer identical requests from the local store."
+    ),
+    cache_ttl: float | None = typer.Option(None, "--cache-ttl", help="Max cache age, seconds."),
+    no_log: bool = typer.Option(False, "--no-log", help="Don't record this run in history."),
+) -> None:
+    """Run a prompt on several Bedrock models concurrently and compare the outputs."""
+    from promptlab.config import load_config
+    from promptlab.plan import build_jobs, cli_params, load_var_sets
+    from promptlab.prompt import parse_assignments
+    from promptlab.sources import open_prompt
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    strings = parse_assignments(var)
+    params = cli_params(temperature, top_p, max_tokens, stop)
+    config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency)
+    loaded = [open_prompt(p, config) for p in prompts]
+    var_sets = load_var_sets(vars_file) if vars_file else [{}]
+    jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
+                      cacheable=cache)  # fmt: skip
+    if dry_run:
+        from promptlab.cli.dryrun import show_dry_run
+
+        show_dry_run(jobs, config, fmt)
+        return
+    code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
+                   log=not no_log)  # fmt: skip
+    raise typer.Exit(code)
+
+
+def execute(
+    jobs: list[Job],
+    config: Config,
+    *,
+    fmt: str,
+    stream: bool | None,
+    cache: bool,
+    cache_ttl: float | None,
+    log: bool,
+) -> int:
+    """Run the jobs with the right view; print results; return the exit code."""
+    from rich.console import Console
+
+    from promptlab.providers.base import ProviderPool
+    from promptlab.runner import Runner
+
+    out = Console(highlight=False, soft_wrap=False)
+    err = Console(stderr=True, highlight=False)
+    interactive = fmt == "table" and out.is_terminal
+    if stream is None:
+        stream = interactive
+    pool = ProviderPool(config)
+    pool.prepare([j.ref for j in jobs])  # AWS set-up problems surface before any call
+    store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
+    runner = Runner(pool, config, stream=stream, store=store)
+    if interactive and stream:
+        from promptlab.views.live import LiveView
+
+        labels = [(_row_label(j), _column_label(j, jobs)) for j in jobs]
+        with LiveView.for_jobs(out, labels) as view:
+            runner.on_event = view.on_event
+            outcome = runner.run(jobs)
+    elif interactive:
+        with out.status(f"calling {len(jobs)} model(s)…"):
+            outcome = runner.run(jobs)
+    else:
+        outcome = runner.run(jobs)
+    if store is not None:
+        store.close()
+    _print_notices(err, outcome.results, pool, jobs)
+    _print_results(out, outcome.results, fmt)
+    if outcome.interrupted:
+        err.print(f"interrupted: {len(outcome.results)} of {len(jobs)} call(s) finished")
+        _exit_now(130)
+    return 0 if all(r.ok for r in outcome.results) else 1
+
+
+def _exit_now(code: int) -> None:
+    """After Ctrl-C, don't wait for in-flight calls (worker threads) to finish."""
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _open_store(config: Config, *, cache: bool, cache_ttl: float | None, log: bool) -> Any:
+    return None
+
+
+def _row_label(job: Job) -> str:
+    from promptlab.views.format import vars_label
+
+    return f"{job.case}\n{vars_label(job.vars, 40)}" if job.case else ""
+
+
+def _column_label(job: Job, jobs: list[Job]) -> str:
+    if len({j.prompt.content_hash for j in jobs}) > 1:
+        return f"{job.prompt.name} v{job.prompt.version} · {job.ref.alias}"
+    return job.ref.alias
+
+
+def _print_notices(
+    err: Console, results: list[Result], pool: ProviderPool, jobs: list[Job]
+) -> None:
+    from rich.text import Text
+
+    seen: set[str] = set()
+    for r in results:
+        for note in r.notices:
+            if note not in seen:
+                seen.add(note)
+                err.print(Text(f"note: {note}", style="yellow"))
+
+
+def _print_results(out: Console, results: list[Result], fmt: str) -> None:
+    from promptlab.views import export
+
+    if fmt == "json":
+        sys.stdout.write(export.to_json(results) + "\n")
+    elif fmt == "jsonl":
+        text = export.to_jsonl(results)
+        sys.stdout.write(text + ("\n" if text else ""))
+    elif fmt == "markdown":
+        sys.stdout.write(export.to_markdown(results))
+    else:
+        from promptlab.views.table import render_results
+
+        if results:
+            render_results(out, results)

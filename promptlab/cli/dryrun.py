@@ -1,0 +1,106 @@
+"""`run --dry-run`: what would be sent to which model, and what its input would cost."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from promptlab.catalogue import price_for
+from promptlab.config import Config
+from promptlab.errors import PromptlabError
+from promptlab.providers.base import ProviderPool
+from promptlab.providers.echo import estimate_tokens
+from promptlab.runner import Job
+from promptlab.views.format import usd, vars_label
+from promptlab.views.sanitize import inert
+
+
+@dataclass(frozen=True)
+class Planned:
+    job: Job
+    request: dict[str, Any]
+    notices: list[str]
+    input_tokens: int
+    counted: bool  # True: Bedrock CountTokens; False: the ~4 characters/token estimate
+    input_cost: float | None
+
+
+def plan(jobs: list[Job], config: Config) -> tuple[list[Planned], list[str]]:
+    pool = ProviderPool(config)
+    warnings: list[str] = []
+    counter: Any = None
+    if any(j.ref.real for j in jobs):
+        try:
+            pool.prepare([j.ref for j in jobs if j.ref.real][:1])
+            counter = pool.get(next(j.ref for j in jobs if j.ref.real))
+        except PromptlabError as exc:
+            warnings.append(f"token counts are estimates (CountTokens unavailable: {exc.message})")
+    out: list[Planned] = []
+    for job in jobs:
+        request, notices = job.request()
+        text = (request.system or "") + request.user
+        tokens, counted = estimate_tokens(text), False
+        if job.ref.real and counter is not None and hasattr(counter, "count_tokens"):
+            n = counter.count_tokens(job.ref, request)
+            if n is not None:
+                tokens, counted = n, True
+        price = price_for(job.ref, config) if job.ref.real else None
+        cost = 0.0 if not job.ref.real else (
+            round(tokens / 1000 * price.input, 8) if price else None
+        )  # fmt: skip
+        out.append(Planned(job, request.to_converse(), notices, tokens, counted, cost))
+    return out, warnings
+
+
+def show_dry_run(jobs: list[Job], config: Config, fmt: str) -> None:
+    planned, warnings = plan(jobs, config)
+    if fmt in ("json", "jsonl"):
+        rows = [
+            {
+                "prompt": p.job.prompt.identity,
+                "model": {
+                    "alias": p.job.ref.alias,
+                    "id": p.job.ref.model_id,
+                    "real": p.job.ref.real,
+                },
+                "region": config.region if p.job.ref.real else None,
+                "vars": p.job.vars,
+                "request": p.request,
+                "input_tokens": p.input_tokens,
+                "input_tokens_counted": p.counted,
+                "estimated_input_cost_usd": p.input_cost,
+                "notices": p.notices,
+            }
+            for p in planned
+        ]
+        if fmt == "json":
+            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    out = Console(highlight=False)
+    table = Table(title="dry run: nothing was sent", title_justify="left", show_lines=True)
+    for col in ("model", "vars", "system / user chars", "params", "input tokens", "input cost"):
+        table.add_column(col, overflow="fold")
+    for p in planned:
+        req = p.job.request()[0]
+        table.add_row(
+            Text(p.job.ref.label + ("" if p.job.ref.real else " (not a real model)")),
+            Text(inert(vars_label(p.job.vars, 60)) or "–"),
+            f"{len(req.system or '')} / {len(req.user)}",
+            Text(json.dumps(req.params.to_dict()) if req.params.to_dict() else "–"),
+            f"{p.input_tokens:,}" + ("" if p.counted else " (est.)"),
+            usd(p.input_cost, real=p.job.ref.real),
+        )
+    out.print(table)
+    for note in dict.fromkeys([*warnings, *(n for p in planned for n in p.notices)]):
+        out.print(Text(f"note: {note}", style="yellow"))
+    out.print(
+        Text("estimates: ~4 characters per token where CountTokens is not available", style="dim")
+    )

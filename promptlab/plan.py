@@ -1,0 +1,99 @@
+"""Turn prompts × variable sets × models into runner Jobs; everything is checked before any call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from promptlab.catalogue import ModelRef, resolve, split_models
+from promptlab.config import Config
+from promptlab.errors import UsageError
+from promptlab.prompt import Prompt
+from promptlab.request import InferenceParams
+from promptlab.runner import Job
+from promptlab.sources import prepare
+from promptlab.yamlfile import parse_yaml, read_text
+
+
+def load_var_sets(path: Path) -> list[dict[str, Any]]:
+    """A vars file: one mapping, or a list of mappings (one run per item)."""
+    doc = parse_yaml(read_text(path, what="vars file"), str(path))
+    data = doc.data
+    if isinstance(data, dict):
+        return [data]
+    if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
+        return list(data)
+    raise UsageError(
+        f"{path}: a vars file must be a mapping of name: value, or a list of such mappings",
+        "e.g. 'customer_name: Ana' on its own line",
+    )
+
+
+def models_for(prompt: Prompt, explicit: Sequence[str], config: Config) -> list[str]:
+    names = split_models(list(explicit)) or list(prompt.models) or list(config.models)
+    if not names:
+        raise UsageError(
+            f"{prompt.path}: no models to run",
+            "pass -m MODEL (e.g. -m echo, -m claude-haiku), or set 'models:' in the prompt "
+            "or promptlab.yaml",
+        )
+    return names
+
+
+def build_jobs(
+    prompts: Sequence[Prompt],
+    var_sets: Sequence[dict[str, Any]],
+    strings: dict[str, str],
+    models: Sequence[str],
+    cli_params: InferenceParams,
+    config: Config,
+    *,
+    use_examples: bool = False,
+    cacheable: bool = False,
+) -> list[Job]:
+    """Jobs ordered by vars set, then prompt, then model (the columns of each comparison)."""
+    refs: dict[str, ModelRef] = {}
+    jobs: list[Job] = []
+    rendered_by: dict[tuple[int, int], Any] = {}
+    for vi, typed in enumerate(var_sets or [{}]):
+        for pi, prompt in enumerate(prompts):
+            mine = _only_mine(prompt, prompts)
+            rendered_by[(vi, pi)] = prepare(
+                prompt, mine(typed), mine(strings), use_examples=use_examples
+            )
+    sets = var_sets or [{}]
+    for vi, _ in enumerate(sets):
+        case = f"vars #{vi + 1}" if len(sets) > 1 else None
+        for pi, prompt in enumerate(prompts):
+            values, rendered = rendered_by[(vi, pi)]
+            for name in models_for(prompt, models, config):
+                if name not in refs:
+                    refs[name] = resolve(name, config, config.region)
+                ref = refs[name]
+                params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
+                jobs.append(
+                    Job(prompt, rendered, ref, params, vars=values, case=case, cacheable=cacheable)
+                )
+    return jobs
+
+
+def _only_mine(prompt: Prompt, prompts: Sequence[Prompt]) -> Any:
+    """When comparing versions, a variable only another version declares is not an error here."""
+    others = {n for p in prompts if p is not prompt for n in p.variables}
+
+    def pick(values: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in values.items() if k in prompt.variables or k not in others}
+
+    return pick
+
+
+def cli_params(
+    temperature: float | None, top_p: float | None, max_tokens: int | None, stop: list[str]
+) -> InferenceParams:
+    for name, value in (("--temperature", temperature), ("--top-p", top_p)):
+        if value is not None and not 0 <= value <= 1:
+            raise UsageError(f"{name} must be between 0 and 1, got {value}")
+    if max_tokens is not None and max_tokens < 1:
+        raise UsageError(f"--max-tokens must be a positive integer, got {max_tokens}")
+    return InferenceParams(temperature, top_p, max_tokens, tuple(stop))

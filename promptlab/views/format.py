@@ -1,0 +1,94 @@
+"""Small formatting helpers shared by every view (numbers, labels, summaries)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from promptlab.results import Result
+
+NOT_REAL = "not a real model"
+
+
+def usd(value: float | None, *, real: bool = True) -> str:
+    if not real:
+        return "$0 (offline)"
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
+
+
+def ms(value: int | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+def tokens(value: int | None, estimated: bool = False) -> str:
+    if value is None:
+        return "–"
+    return f"~{value:,}" if estimated else f"{value:,}"
+
+
+def model_label(r: Result, *, with_version: bool = False) -> str:
+    """Column header: alias, resolved id, and the prompt version when versions are compared."""
+    head = r.model_alias
+    if r.model_id != r.model_alias:
+        head += f"\n{r.model_id}"
+    if not r.real_model:
+        head += f"\n({NOT_REAL})"
+    if with_version:
+        ref = f" @{r.prompt_ref[:8]}" if r.prompt_ref else ""
+        head = f"{r.prompt_name} v{r.prompt_version}{ref}\n{head}"
+    return head
+
+
+def vars_label(values: dict[str, object], limit: int = 80) -> str:
+    text = ", ".join(f"{k}={v!r}" for k, v in values.items())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Summary:
+    calls: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None when any real call's price is unknown
+    cost_known_partial: float
+    fastest: Result | None
+    slowest: Result | None
+
+    def line(self) -> str:
+        cost = usd(self.cost_usd) if self.cost_usd is not None else (
+            f"≥ {usd(self.cost_known_partial)} (some prices unknown)"
+        )  # fmt: skip
+        parts = [
+            f"{self.calls} call(s)",
+            f"{self.errors} error(s)",
+            f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out",
+            f"cost {cost}",
+        ]
+        if self.fastest and self.slowest and self.fastest is not self.slowest:
+            parts.append(f"fastest {self.fastest.model_alias} ({ms(self.fastest.wall_ms)})")
+            parts.append(f"slowest {self.slowest.model_alias} ({ms(self.slowest.wall_ms)})")
+        return " · ".join(parts)
+
+
+def summarize(results: Sequence[Result]) -> Summary:
+    ok = [r for r in results if r.ok]
+    timed = [r for r in ok if r.wall_ms is not None and not r.cached]
+    costs = [r.cost_usd for r in results if r.ok and r.real_model]
+    known = sum(c for c in costs if c is not None)
+    return Summary(
+        calls=len(results),
+        errors=len(results) - len(ok),
+        input_tokens=sum(r.input_tokens or 0 for r in results),
+        output_tokens=sum(r.output_tokens or 0 for r in results),
+        cost_usd=None if any(c is None for c in costs) else round(known, 8),
+        cost_known_partial=known,
+        fastest=min(timed, key=lambda r: r.wall_ms or 0) if timed else None,
+        slowest=max(timed, key=lambda r: r.wall_ms or 0) if timed else None,
+    )

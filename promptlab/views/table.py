@@ -1,0 +1,85 @@
+"""The side-by-side comparison: one column per model, or stacked panels on narrow terminals."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from promptlab.results import Result
+from promptlab.views.export import groups
+from promptlab.views.format import model_label, ms, summarize, tokens, usd, vars_label
+from promptlab.views.sanitize import inert
+
+MIN_COLUMN = 28  # narrower than this per model: stack instead of squeezing
+
+
+def output_cell(r: Result) -> Text:
+    if r.error:
+        text = Text(f"✗ {r.error.code}\n", style="bold red")
+        text.append(inert(r.error.message), style="red")
+        if r.error.hint:
+            text.append(f"\nhint: {inert(r.error.hint)}", style="yellow")
+        return text
+    text = Text(inert(r.output))
+    if r.cached:
+        text.append("\n(cached)", style="dim")
+    return text
+
+
+def facts(r: Result) -> list[tuple[str, str]]:
+    return [
+        ("stop reason", r.stop_reason or "–"),
+        (
+            "tokens in / out",
+            f"{tokens(r.input_tokens, r.tokens_estimated)} / "
+            f"{tokens(r.output_tokens, r.tokens_estimated)}",
+        ),
+        ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}"),
+        ("time to first token", ms(r.ttft_ms)),
+        ("cost", usd(r.cost_usd, real=r.real_model) + (" (cached)" if r.cached else "")),
+    ]
+
+
+def comparison(group: Sequence[Result], *, with_version: bool) -> Table:
+    table = Table(show_lines=True, expand=True, title_justify="left")
+    table.add_column("", style="bold", no_wrap=True, ratio=None)
+    for r in group:
+        table.add_column(Text(model_label(r, with_version=with_version)), ratio=1, overflow="fold")
+    table.add_row("output", *[output_cell(r) for r in group])
+    rows = [facts(r) for r in group]
+    for i, (name, _) in enumerate(rows[0]):
+        table.add_row(name, *[Text(row[i][1]) for row in rows])
+    return table
+
+
+def stacked(group: Sequence[Result], *, with_version: bool) -> Group:
+    panels: list[RenderableType] = []
+    for r in group:
+        body = Text()
+        body.append_text(output_cell(r))
+        body.append("\n")
+        for name, value in facts(r):
+            body.append(f"\n{name}: ", style="bold")
+            body.append(value)
+        title = Text(model_label(r, with_version=with_version).replace("\n", " · "))
+        panels.append(Panel(body, title=title, title_align="left"))
+    return Group(*panels)
+
+
+def render_results(console: Console, results: Sequence[Result]) -> None:
+    """Print every comparison (one per case/vars set), then the summary line."""
+    with_version = len({(r.prompt_hash, r.prompt_ref) for r in results}) > 1
+    for group in groups(results):
+        if group[0].case:
+            label = f"{group[0].case}: {vars_label(group[0].vars, 200)}"
+            console.print(Text(inert(label), style="bold"))
+        narrow = console.width < 20 + MIN_COLUMN * len(group)
+        view = stacked(group, with_version=with_version) if narrow else comparison(
+            group, with_version=with_version
+        )  # fmt: skip
+        console.print(view)
+    console.print(Text(summarize(results).line(), style="bold"))
