@@ -1,1 +1,266 @@
-"""Commands: placeholder, filled in by its issue."""
+"""`promptlab test` (suites → assertions → reports) and `promptlab report merge`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from promptlab.cli.app import app, command, handle_errors
+from promptlab.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from promptlab.catalogue import ModelRef
+    from promptlab.config import Config
+    from promptlab.testing import Planned, TestRun
+
+EPILOG = """Examples:
+
+  promptlab test                                   # every suite under prompts/
+
+  promptlab test prompts/examples -m echo          # offline, against the echo model
+
+  promptlab test support-reply -m claude-haiku,nova-lite --repeat 5
+
+  promptlab test --filter 'refund*' --junit junit.xml --markdown report.md --json results.json
+
+  promptlab test --baseline main.json --fail-under 0.95
+
+  promptlab test --shard 2/4 --json shard-2.json
+
+Exit codes: 0 all passed (or pass rate ≥ --fail-under), 1 assertion failures, 2 bad suite or
+usage (nothing was called), 3 infrastructure errors (throttled, access denied) kept cases from
+running, 130 interrupted.
+"""
+
+report_app = typer.Typer(
+    help="Work with saved test reports (promptlab test --json).",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(report_app, name="report")
+
+
+@command(epilog=EPILOG)
+def test(
+    paths: list[str] = typer.Argument(
+        None,
+        help="Prompt files, suite files (*.tests.yaml), prompt names or directories "
+        "(default: prompts/).",
+    ),
+    model: list[str] = typer.Option(
+        [], "--model", "-m", help="Run every case on these models instead (repeatable, a,b)."
+    ),
+    filter_: str | None = typer.Option(
+        None, "--filter", "-k", help="Only cases whose name matches (glob or substring)."
+    ),
+    repeat: int | None = typer.Option(
+        None, "--repeat", "-n", min=1, help="Samples per case × model (overrides 'repeat')."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-j", min=1, help="Parallel calls (default: config, 8)."
+    ),
+    junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the full results here."),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Write a Markdown report."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="Compare with an earlier --json report."
+    ),
+    update_baseline: Path | None = typer.Option(
+        None, "--update-baseline", help="Write this run as the new baseline (JSON)."
+    ),
+    fail_under: float | None = typer.Option(
+        None,
+        "--fail-under",
+        min=0.0,
+        max=1.0,
+        help="Exit 0 when the share of passing cases is at least this (0–1).",
+    ),
+    shard: str | None = typer.Option(
+        None, "--shard", help="Run a deterministic slice I/N of the cases (e.g. 2/4)."
+    ),
+    cache: bool = typer.Option(
+        True,
+        "--cache/--no-cache",
+        help="Answer temperature-0, single-sample calls from the local cache.",
+    ),
+    cache_ttl: float | None = typer.Option(None, "--cache-ttl", help="Max cache age, seconds."),
+    no_log: bool = typer.Option(False, "--no-log", help="Don't record this run in history."),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Re-use the successful calls of an earlier run (id or 'last')."
+    ),
+    region: str | None = typer.Option(None, "--region", help="AWS region for Bedrock calls."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Validate and list the planned cases × models; call nothing."
+    ),
+) -> None:
+    """Run prompt test suites: assertions on every case × model, reports for CI."""
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from promptlab.config import load_config
+    from promptlab.suite import load_cases
+    from promptlab.testing import compare, grader_models, load_run, parse_shard, plan, select
+
+    config = load_config()
+    if region:
+        config = replace(config, region=region)
+    shard_spec = parse_shard(shard) if shard else None
+    base = load_run(baseline, what="baseline") if baseline else None
+    cases = load_cases(list(paths or []), config)
+    if not cases:
+        raise UsageError("no test cases found",
+                         "add 'tests:' to a prompt or a <name>.tests.yaml suite file")  # fmt: skip
+    selected = select(cases, filter_, shard_spec)
+    planned = plan(selected, config, models=model, repeat=repeat)
+    graders = grader_models(planned, config)
+    out = _stdout()
+    err = Console(stderr=True, highlight=False)
+    if dry_run:
+        _print_plan(out, planned, len(cases))
+        return
+    if not planned:
+        err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
+    run = _execute(config, planned, graders, region, profile, concurrency, err,
+                   cache=cache, cache_ttl=cache_ttl, log=not no_log, resume=resume)  # fmt: skip
+    run.shard = shard
+    if base is not None and baseline is not None:
+        run.baseline = compare(run, base, str(baseline))
+    _finish(run, out, err, junit, json_file, markdown, update_baseline)
+    raise typer.Exit(run.exit_code(fail_under))
+
+
+def _stdout() -> Console:
+    """stdout console; CI logs (no terminal, no COLUMNS) get room for the whole table."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=140)
+    return console
+
+
+def _print_plan(out: Console, planned: list[Planned], total: int) -> None:
+    from rich.text import Text
+
+    calls = sum(p.repeat for p in planned)
+    for p in planned:
+        graded = ", ".join(a.full_type for a in p.case.asserts) or "no assertions"
+        line = f"{p.case.id} × {p.ref.label} ×{p.repeat}  [{graded}]  {p.case.where}"
+        out.print(Text(line), soft_wrap=True)
+    out.print(Text(f"{len(planned)} case × model pair(s), {calls} call(s) planned "
+                   f"({total} case(s) in the suites); nothing was called"))  # fmt: skip
+
+
+def _execute(
+    config: Config,
+    planned: list[Planned],
+    graders: dict[str, ModelRef],
+    region: str | None,
+    profile: str | None,
+    concurrency: int | None,
+    err: Console,
+    *,
+    cache: bool,
+    cache_ttl: float | None,
+    log: bool,
+    resume: str | None,
+) -> TestRun:
+    from promptlab.providers.base import ProviderPool
+    from promptlab.store import open_store
+    from promptlab.testing import TestEngine
+    from promptlab.views.testreport import LiveProgress, PlainProgress
+
+    store = open_store(config, "test", cache=cache, cache_ttl=cache_ttl, log=log, resume=resume)
+    pool = ProviderPool(config, region=region, profile=profile)
+    progress = LiveProgress(err) if err.is_terminal else PlainProgress()
+    engine = TestEngine(config, pool, concurrency=concurrency, store=store,
+                        run_id=store.run_id if store else None, progress=progress)  # fmt: skip
+    try:
+        return engine.run(planned, graders)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _finish(
+    run: TestRun,
+    out: Console,
+    err: Console,
+    junit: Path | None,
+    json_file: Path | None,
+    markdown: Path | None,
+    update_baseline: Path | None = None,
+) -> None:
+    """Print the summary and write every requested report (+ the GitHub job summary)."""
+    from promptlab.views.junit import to_junit
+    from promptlab.views.testreport import render_summary, to_json, to_markdown
+
+    render_summary(out, run)
+    text_json = to_json(run) if json_file or update_baseline else ""
+    md = to_markdown(run)
+    for path, text in ((json_file, text_json), (update_baseline, text_json),
+                       (junit, to_junit(run) if junit else ""), (markdown, md)):  # fmt: skip
+        if path is not None:
+            _write(path, text)
+            err.print(f"wrote {path}", highlight=False)
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        try:
+            with open(summary, "a", encoding="utf-8") as fh:
+                fh.write(md + "\n")
+        except OSError as exc:
+            err.print(f"warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", highlight=False)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+@report_app.command(
+    "merge",
+    epilog="Examples:\n\n"
+    "  promptlab report merge shard-*.json --junit junit.xml --markdown report.md\n\n"
+    "  promptlab report merge a.json b.json --json all.json --fail-under 0.9",
+)
+@handle_errors
+def merge(
+    files: list[Path] = typer.Argument(..., help="--json reports of `promptlab test` (shards)."),
+    junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write the merged JSON here."),
+    markdown: Path | None = typer.Option(None, "--markdown", help="Write a Markdown report."),
+    baseline: Path | None = typer.Option(
+        None, "--baseline", help="Compare with an earlier --json report."
+    ),
+    fail_under: float | None = typer.Option(
+        None, "--fail-under", min=0.0, max=1.0, help="Exit 0 when the pass rate is at least this."
+    ),
+) -> None:
+    """Merge shard reports into one; print it and exit like `promptlab test` would."""
+    from rich.console import Console
+
+    from promptlab.testing import compare, load_run
+    from promptlab.testing import merge as merge_runs
+
+    runs = [load_run(f) for f in files]
+    base = load_run(baseline, what="baseline") if baseline else None
+    run, duplicates = merge_runs(runs)
+    err = Console(stderr=True, highlight=False)
+    if duplicates:
+        err.print(f"warning: {len(duplicates)} case(s) appear in more than one report; "
+                  f"kept the last: {', '.join(duplicates[:5])}", highlight=False)  # fmt: skip
+    if base is not None and baseline is not None:
+        run.baseline = compare(run, base, str(baseline))
+    _finish(run, _stdout(), err, junit, json_file, markdown)
+    raise typer.Exit(run.exit_code(fail_under))

@@ -1,0 +1,197 @@
+"""Assertions: one function per type plus a registry. A new type is one function + one line.
+
+Each check returns a Verdict (pass, score 0..1, reason). `not-<type>` negates any type.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+from promptlab.assertions import graders, metrics, pyfunc, structured, text
+from promptlab.assertions.base import (
+    Assertion,
+    BadAssertion,
+    Check,
+    Context,
+    Services,
+    Verdict,
+)
+from promptlab.errors import Problem
+from promptlab.yamlfile import YamlDoc
+
+__all__ = [
+    "COMMON_KEYS",
+    "TYPES",
+    "Assertion",
+    "Context",
+    "Services",
+    "Verdict",
+    "evaluate",
+    "parse_assertion",
+]
+
+COMMON_KEYS = ("type", "value", "weight", "name", "metric", "threshold")
+
+TYPES: dict[str, Check] = {
+    "equals": Check(text.equals, text.prepare_equals, summary="output equals the value"),
+    "contains": Check(text.contains, text.need_string, summary="output contains the text"),
+    "icontains": Check(text.icontains, text.need_string, summary="contains, ignoring case"),
+    "contains-any": Check(text.contains_any, text.need_strings, summary="contains one of"),
+    "contains-all": Check(text.contains_all, text.need_strings, summary="contains every one of"),
+    "icontains-any": Check(text.icontains_any, text.need_strings, summary="contains-any, any case"),
+    "icontains-all": Check(text.icontains_all, text.need_strings, summary="contains-all, any case"),
+    "starts-with": Check(text.starts_with, text.need_string, summary="output starts with"),
+    "ends-with": Check(text.ends_with, text.need_string, summary="output ends with"),
+    "regex": Check(text.regex, text.prepare_regex, summary="a regular expression matches"),
+    "length": Check(text.length, text.prepare_length, ("min", "max", "unit"), "optional",
+                    summary="length in chars or words within min..max"),
+    "is-json": Check(structured.is_json, structured.prepare_is_json, ("path",), "none",
+                     summary="output parses as JSON"),
+    "json-schema": Check(structured.json_schema, structured.prepare_schema, ("schema", "path"),
+                         "optional", summary="output (or a field) validates against a schema"),
+    "max-latency-ms": Check(metrics.max_latency_ms, metrics.need_number, summary="latency ≤"),
+    "max-output-tokens": Check(metrics.max_output_tokens, metrics.need_number,
+                               summary="output tokens ≤"),
+    "max-cost-usd": Check(metrics.max_cost_usd, metrics.need_number, summary="call cost ≤"),
+    "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, summary="stop reason is"),
+    "similar": Check(graders.similar, graders.prepare_model, ("model",), scored=True, remote=True,
+                     summary="embedding cosine similarity ≥ threshold (0.8)"),
+    "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
+                   summary="a grader model passes the output against a rubric"),
+    "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True,
+                    summary="file.py:function returns bool, score or {pass, score, reason}"),
+}  # fmt: skip
+
+
+def split_type(full: str) -> tuple[str, bool]:
+    if full.startswith("not-"):
+        return full[4:], True
+    return full, False
+
+
+def _all_type_names() -> list[str]:
+    return [*TYPES, *(f"not-{t}" for t in TYPES)]
+
+
+def suggest_type(name: str) -> str:
+    close = difflib.get_close_matches(name, _all_type_names(), n=1, cutoff=0.5)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "known types: " + ", ".join(TYPES)
+
+
+def parse_assertion(
+    raw: Any, doc: YamlDoc, where: tuple[Any, ...], root: Path, problems: list[Problem]
+) -> Assertion | None:
+    """Validate one assertion item; append Problems (file:line) and return None when bad.
+
+    Two forms: `{type: contains, value: Ana}` or the shorthand `{contains: Ana}`; either may add
+    weight, name (or metric), threshold and the type's own keys.
+    """
+
+    def bad(key: str | None, msg: str, hint: str | None = None) -> None:
+        problems.append(doc.problem((*where, key) if key else where, msg, hint))
+
+    if isinstance(raw, str):  # `- is-json`
+        raw = {"type": raw}
+    if not isinstance(raw, dict):
+        bad(None, f"an assertion must be a mapping, got {raw!r}", "e.g. - contains: refund")
+        return None
+    data = dict(raw)
+    if "type" not in data:
+        candidates = [k for k in data if k not in COMMON_KEYS and split_type(str(k))[0] in TYPES]
+        others = [k for k in data if k not in COMMON_KEYS and k not in candidates]
+        if len(candidates) != 1:
+            if candidates:
+                bad(None, f"one assertion per item, found {', '.join(map(str, candidates))}",
+                    "start a new '- ' item for each")  # fmt: skip
+            elif others:
+                bad(str(others[0]), f"unknown assertion type '{others[0]}'",
+                    suggest_type(str(others[0])))  # fmt: skip
+            else:
+                bad(None, "assertion has no type", "add type: contains (or the shorthand)")
+            return None
+        key = candidates[0]
+        data["type"] = key
+        data["value"] = data.pop(key)
+        type_key = str(key)
+    else:
+        type_key = "type"
+    full = data["type"]
+    if not isinstance(full, str):
+        bad(type_key, f"assertion type must be a string, got {full!r}")
+        return None
+    base, negate = split_type(full)
+    check = TYPES.get(base)
+    if check is None:
+        bad(type_key, f"unknown assertion type '{full}'", suggest_type(full))
+        return None
+    ok = True
+    allowed = (*COMMON_KEYS, *check.keys)
+    for k in data:
+        if k not in allowed and k != type_key:
+            close = difflib.get_close_matches(str(k), allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+            bad(str(k), f"unknown key '{k}' in '{full}' assertion", hint)
+            ok = False
+    value_key = type_key if type_key != "type" else "value"
+    weight = data.get("weight", 1)
+    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        bad("weight", f"'weight' must be a number ≥ 0, got {weight!r}")
+        ok = False
+    name = data.get("name", data.get("metric"))
+    if name is not None and not isinstance(name, str):
+        bad("name", f"'name' must be a string, got {name!r}")
+        ok = False
+    threshold = data.get("threshold")
+    if threshold is not None:
+        if not check.scored:
+            bad("threshold", f"'threshold' does not apply to '{full}'",
+                "only similar, judge and python assertions have a score threshold")  # fmt: skip
+            ok = False
+        elif (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not (0 <= threshold <= 1)
+        ):
+            bad("threshold", f"'threshold' must be a number from 0 to 1, got {threshold!r}")
+            ok = False
+    if not ok:
+        return None
+    assertion = Assertion(
+        type=base,
+        negate=negate,
+        value=data.get("value"),
+        weight=float(weight),
+        name=name,
+        threshold=float(threshold) if threshold is not None else None,
+        options={k: data[k] for k in check.keys if k in data},
+        file=doc.file,
+        line=doc.line(where),
+    )
+    try:
+        compiled = check.prepare(assertion, root) if check.prepare else None
+    except BadAssertion as exc:
+        key = value_key if exc.key == "value" else exc.key
+        bad(key, f"'{full}': {exc.message}", exc.hint)
+        return None
+    return Assertion(**{**assertion.__dict__, "compiled": compiled})
+
+
+def is_remote(a: Assertion) -> bool:
+    return TYPES[a.type].remote
+
+
+def evaluate(a: Assertion, ctx: Context) -> Verdict:
+    """Run one assertion; never raises. Negation flips pass and score, not grader errors."""
+    try:
+        v = TYPES[a.type].run(a, ctx)
+    except Exception as exc:  # a bug in a check must not stop the suite
+        v = Verdict(
+            False, 0.0, f"assertion failed to run: {type(exc).__name__}: {exc}", broken=True
+        )
+    if a.negate and v.error is None and not v.broken:
+        return Verdict(not v.passed, 1.0 - v.score, v.reason, None, v.tokens, v.cost_usd)
+    return v

@@ -1,0 +1,110 @@
+"""Shared types for assertions: the parsed assertion, its verdict and the evaluation context."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from promptlab.request import Request
+from promptlab.results import Completion, ErrorInfo, Result
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One check from a suite file, validated. `type` is the base type without `not-`."""
+
+    type: str
+    negate: bool = False
+    value: Any = None
+    weight: float = 1.0
+    name: str | None = None
+    threshold: float | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+    file: str | None = None
+    line: int | None = None
+    compiled: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def full_type(self) -> str:
+        return f"not-{self.type}" if self.negate else self.type
+
+    @property
+    def label(self) -> str:
+        return self.name or self.full_type
+
+    @property
+    def where(self) -> str:
+        if self.file is None:
+            return ""
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Outcome of one assertion on one output. `error` is set when a grader could not run."""
+
+    passed: bool
+    score: float
+    reason: str
+    error: ErrorInfo | None = None
+    tokens: int = 0
+    cost_usd: float | None = 0.0
+    broken: bool = False  # could not be decided (grader failed, check raised): never negated
+
+
+class BadAssertion(Exception):
+    """A configuration problem in one assertion; `key` names the offending sub-key."""
+
+    def __init__(self, message: str, hint: str | None = None, key: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.key = key
+
+
+class Services(Protocol):
+    """Model calls that graders need (judge, similar). Cost and tokens come back with them."""
+
+    def complete(self, model: str, request: Request) -> tuple[Completion, float | None]: ...
+
+    def embed(self, model: str, text: str) -> tuple[list[float], int, float | None]: ...
+
+
+@dataclass
+class Context:
+    """Everything an assertion may look at besides the output text."""
+
+    output: str
+    result: Result
+    vars: Mapping[str, Any]
+    case: str
+    root: Path
+    services: Services | None = None
+    judge_model: str = "nova-micro"
+    embedding_model: str = "amazon.titan-embed-text-v2:0"
+    user_prompt: str = ""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registry entry: how to validate an assertion at load time and how to run it."""
+
+    run: Callable[[Assertion, Context], Verdict]
+    prepare: Callable[[Assertion, Path], Any] | None = (
+        None  # returns `compiled`; raises BadAssertion
+    )
+    keys: tuple[str, ...] = ()  # type-specific keys besides the common ones
+    value: str = "required"  # "required" | "optional" | "none"
+    scored: bool = False  # accepts `threshold`
+    remote: bool = False  # calls a model (judge, similar)
+    summary: str = ""
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """A short, single-line repr for reasons."""
+    text = text.replace("\n", "\\n")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return repr(text)

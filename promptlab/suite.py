@@ -1,0 +1,379 @@
+"""Test suites: cases from a prompt's `tests:` list and from `<name>.tests.yaml` files.
+
+Everything is validated (keys, assertions, variables, rendering) before any model is called;
+every problem names its file and line.
+
+Suite file format (`prompts/<name>.tests.yaml`):
+
+    prompt: support-reply.yaml     # relative to this file; default: the sibling <name>.yaml
+    defaults: {vars: {}, assert: [], models: [], repeat: 1, threshold: 1.0, min_score: 0.8,
+               judge_model: nova-micro, embedding_model: titan-embed}
+    tests:
+      - name: greets-customer
+        vars: {customer_name: Ana}
+        assert: [{contains: Ana}]
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from promptlab.assertions import Assertion, parse_assertion
+from promptlab.config import Config
+from promptlab.errors import Problem, PromptFileError, PromptlabError, UsageError
+from promptlab.prompt import Prompt, Rendered, load_prompt, locate, render, resolve_vars
+from promptlab.sources import prompt_files
+from promptlab.yamlfile import YamlDoc, load_mapping
+
+SUITE_SUFFIXES = (".tests.yaml", ".tests.yml")
+SUITE_KEYS = ("prompt", "description", "defaults", "tests")
+DEFAULT_KEYS = (
+    "vars", "assert", "models", "repeat", "threshold", "min_score", "judge_model",
+    "embedding_model",
+)  # fmt: skip
+CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One validated test case: rendered prompt, assertions, models, repeats."""
+
+    name: str
+    prompt: Prompt
+    vars: dict[str, Any]
+    rendered: Rendered
+    asserts: tuple[Assertion, ...] = ()
+    models: tuple[str, ...] = ()
+    repeat: int = 1
+    threshold: float = 1.0
+    min_score: float | None = None
+    description: str = ""
+    file: str = ""
+    line: int | None = None
+    judge_model: str | None = None
+    embedding_model: str | None = None
+    model_lines: tuple[str, int | None] = field(default=("", None), compare=False)
+
+    @property
+    def id(self) -> str:
+        return f"{self.prompt.name}/{self.name}"
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+def is_suite_file(path: Path) -> bool:
+    return path.name.endswith(SUITE_SUFFIXES)
+
+
+def suite_files(directory: Path) -> list[Path]:
+    out = []
+    for f in sorted([*directory.rglob("*.tests.yaml"), *directory.rglob("*.tests.yml")]):
+        rel = f.relative_to(directory).parts
+        if not any(part.startswith((".", "_")) for part in rel[:-1]):
+            out.append(f)
+    return out
+
+
+def sibling_suite(prompt_path: Path) -> Path | None:
+    stem = prompt_path.name.rsplit(".", 1)[0]
+    for suffix in SUITE_SUFFIXES:
+        candidate = prompt_path.with_name(stem + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def discover(args: list[str], config: Config) -> tuple[list[Path], list[Path]]:
+    """(prompt files whose inline tests count, suite files) for the command-line paths."""
+    prompts: list[Path] = []
+    suites: list[Path] = []
+    targets = args or [str(config.prompts_dir)]
+    for arg in targets:
+        path = locate(arg, config.prompts_dir)
+        if not path.exists():
+            raise UsageError(
+                f"{arg}: no such file, directory or prompt name",
+                "pass prompt files, suite files (*.tests.yaml) or directories",
+            )
+        if path.is_dir():
+            prompts.extend(prompt_files([path]))
+            suites.extend(suite_files(path))
+        elif is_suite_file(path):
+            suites.append(path)
+        else:
+            prompts.append(path)
+            sib = sibling_suite(path)
+            if sib is not None:
+                suites.append(sib)
+    return _unique(prompts), _unique(suites)
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    seen: set[Path] = set()
+    out = []
+    for p in paths:
+        r = p.resolve()
+        if r not in seen:
+            seen.add(r)
+            out.append(p)
+    return out
+
+
+class _Loader:
+    """Collects every problem across files; loads each prompt once."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.problems: list[Problem] = []
+        self.prompts: dict[Path, Prompt | None] = {}
+
+    def prompt(self, path: Path) -> Prompt | None:
+        key = path.resolve()
+        if key not in self.prompts:
+            try:
+                self.prompts[key] = load_prompt(path, prompts_dir=self.config.prompts_dir)
+            except PromptFileError as exc:
+                self.problems.extend(exc.problems)
+                self.prompts[key] = None
+        return self.prompts[key]
+
+
+def load_cases(args: list[str], config: Config) -> list[Case]:
+    """Every case under the given paths (default: the prompts dir). Raises PromptFileError."""
+    prompt_paths, suite_paths = discover(args, config)
+    loader = _Loader(config)
+    cases: list[Case] = []
+    explicit = {locate(a, config.prompts_dir).resolve() for a in args}
+    for path in prompt_paths:
+        prompt = loader.prompt(path)
+        if prompt is None or prompt.doc is None:
+            continue
+        if not prompt.tests and path.resolve() in explicit and sibling_suite(path) is None:
+            loader.problems.append(
+                Problem(
+                    str(path),
+                    "no test cases",
+                    None,
+                    f"add 'tests:' to the prompt or create "
+                    f"{path.name.rsplit('.', 1)[0]}.tests.yaml",
+                )
+            )
+        cases.extend(_cases(list(prompt.tests), prompt.doc, ("tests",), prompt, {}, loader))
+    for path in suite_paths:
+        try:
+            cases.extend(_suite(path, loader))
+        except PromptFileError as exc:
+            loader.problems.extend(exc.problems)
+    _check_unique(cases, loader.problems)
+    if loader.problems:
+        raise PromptFileError(loader.problems)
+    return cases
+
+
+def _suite(path: Path, loader: _Loader) -> list[Case]:
+    doc = load_mapping(path, what="suite file")
+    data: dict[str, Any] = doc.data
+    problems = loader.problems
+    for key in data:
+        if key not in SUITE_KEYS:
+            problems.append(doc.problem((key,), f"unknown key '{key}' in suite file",
+                                        _suggest(str(key), SUITE_KEYS)))  # fmt: skip
+    raw_prompt = data.get("prompt")
+    if raw_prompt is None:
+        stem = path.name
+        for suffix in SUITE_SUFFIXES:
+            stem = stem.removesuffix(suffix)
+        candidates = [path.with_name(stem + ext) for ext in (".yaml", ".yml")]
+        target = next((c for c in candidates if c.is_file()), candidates[0])
+        if not target.is_file():
+            problems.append(doc.problem((), f"no prompt file {target.name} next to the suite",
+                                        "add 'prompt: path/to/prompt.yaml' (relative to "
+                                        "this file)"))  # fmt: skip
+            return []
+    elif not isinstance(raw_prompt, str) or not raw_prompt:
+        problems.append(doc.problem(("prompt",), "'prompt' must be a path to a prompt file"))
+        return []
+    else:
+        target = path.parent / raw_prompt
+        if not target.is_file():
+            problems.append(doc.problem(("prompt",), f"prompt file {raw_prompt!r} not found",
+                                        "paths are relative to the suite file"))  # fmt: skip
+            return []
+    prompt = loader.prompt(target)
+    if prompt is None:
+        return []
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        problems.append(doc.problem(("defaults",), "'defaults' must be a mapping"))
+        defaults = {}
+    for key in defaults:
+        if key not in DEFAULT_KEYS:
+            problems.append(doc.problem(("defaults", key), f"unknown key '{key}' in defaults",
+                                        _suggest(str(key), DEFAULT_KEYS)))  # fmt: skip
+    tests = data.get("tests")
+    if not isinstance(tests, list) or not tests:
+        problems.append(doc.problem(("tests",) if "tests" in data else (),
+                                    "a suite file needs a non-empty 'tests:' list",
+                                    "add - name: ... / vars: ... / assert: ..."))  # fmt: skip
+        return []
+    return _cases(tests, doc, ("tests",), prompt, defaults, loader)
+
+
+def _suggest(key: str, options: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, options, n=1)
+    return f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(options)
+
+
+def _cases(
+    items: list[Any],
+    doc: YamlDoc,
+    where: tuple[Any, ...],
+    prompt: Prompt,
+    defaults: dict[str, Any],
+    loader: _Loader,
+) -> list[Case]:
+    problems = loader.problems
+    root = loader.config.root
+    base_vars = _mapping(defaults.get("vars"), doc, ("defaults", "vars"), problems)
+    base_asserts = _asserts(defaults.get("assert"), doc, ("defaults", "assert"), root, problems)
+    base_models = _models(defaults.get("models"), doc, ("defaults", "models"), problems)
+    base_repeat = _int(defaults.get("repeat"), doc, ("defaults", "repeat"), problems) or 1
+    base_thr = _ratio(defaults.get("threshold"), doc, ("defaults", "threshold"), problems)
+    base_min = _ratio(defaults.get("min_score"), doc, ("defaults", "min_score"), problems)
+    grader: dict[str, str | None] = {}
+    for key in ("judge_model", "embedding_model"):
+        v = defaults.get(key)
+        if v is not None and (not isinstance(v, str) or not v):
+            problems.append(doc.problem(("defaults", key), f"'{key}' must be a model alias or id"))
+            v = None
+        grader[key] = v
+    out: list[Case] = []
+    for i, raw in enumerate(items):
+        at = (*where, i)
+        if not isinstance(raw, dict):
+            problems.append(doc.problem(at, "a test case must be a mapping (name, vars, assert)"))
+            continue
+        before = len(problems)
+        for key in raw:
+            if key not in CASE_KEYS:
+                problems.append(doc.problem((*at, key), f"unknown key '{key}' in test case",
+                                            _suggest(str(key), CASE_KEYS)))  # fmt: skip
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            problems.append(
+                doc.problem(
+                    at, "test case needs a 'name'", "names identify cases in reports and baselines"
+                )
+            )
+            name = f"#{i + 1}"
+        case_vars = {**base_vars, **_mapping(raw.get("vars"), doc, (*at, "vars"), problems)}
+        asserts = base_asserts + _asserts(raw.get("assert"), doc, (*at, "assert"), root, problems)
+        models = _models(raw.get("models"), doc, (*at, "models"), problems) or base_models
+        repeat = _int(raw.get("repeat"), doc, (*at, "repeat"), problems) or base_repeat
+        thr = _ratio(raw.get("threshold"), doc, (*at, "threshold"), problems)
+        min_score = _ratio(raw.get("min_score"), doc, (*at, "min_score"), problems)
+        desc = raw.get("description") or ""
+        if len(problems) > before:
+            continue
+        try:
+            values = resolve_vars(prompt, case_vars)
+            rendered = render(prompt, values)
+        except PromptlabError as exc:
+            message = exc.message.removeprefix(f"{prompt.path}: ")
+            problems.append(doc.problem((*at, "vars") if "vars" in raw else at,
+                                        f"case '{name}': {message}", exc.hint))  # fmt: skip
+            continue
+        model_key = (*at, "models") if "models" in raw else ("defaults", "models")
+        out.append(
+            Case(
+                name=name.strip(), prompt=prompt, vars=values, rendered=rendered,
+                asserts=tuple(asserts), models=tuple(models), repeat=repeat,
+                threshold=thr if thr is not None else (base_thr if base_thr is not None else 1.0),
+                min_score=min_score if min_score is not None else base_min,
+                description=str(desc), file=doc.file, line=doc.line(at),
+                judge_model=grader["judge_model"], embedding_model=grader["embedding_model"],
+                model_lines=(doc.file, doc.line(model_key)),
+            )
+        )  # fmt: skip
+    return out
+
+
+def _mapping(
+    raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]
+) -> dict[str, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(at, f"'{at[-1]}' must be a mapping of name: value"))
+        return {}
+    return dict(raw)
+
+
+def _asserts(
+    raw: Any, doc: YamlDoc, at: tuple[Any, ...], root: Path, problems: list[Problem]
+) -> list[Assertion]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        problems.append(doc.problem(at, "'assert' must be a list of assertions",
+                                    "e.g. assert: [{contains: refund}]"))  # fmt: skip
+        return []
+    out = []
+    for i, item in enumerate(raw):
+        a = parse_assertion(item, doc, (*at, i), root, problems)
+        if a is not None:
+            out.append(a)
+    return out
+
+
+def _models(raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(m, str) and m for m in raw):
+        problems.append(doc.problem(at, "'models' must be a list of model aliases or ids"))
+        return []
+    return list(raw)
+
+
+def _int(raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        problems.append(doc.problem(at, f"'{at[-1]}' must be a positive integer, got {raw!r}"))
+        return None
+    return raw
+
+
+def _ratio(raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 1:
+        problems.append(doc.problem(at, f"'{at[-1]}' must be a number from 0 to 1, got {raw!r}",
+                                    "e.g. 0.8 = 80%"))  # fmt: skip
+        return None
+    return float(raw)
+
+
+def _check_unique(cases: list[Case], problems: list[Problem]) -> None:
+    seen: dict[tuple[Path, str], Case] = {}
+    for c in cases:
+        key = (Path(c.prompt.path).resolve(), c.name)
+        if key in seen:
+            first = seen[key]
+            problems.append(
+                Problem(
+                    c.file,
+                    f"duplicate test case name '{c.name}' for prompt '{c.prompt.name}'",
+                    c.line,
+                    f"first defined at {first.where}; names must be unique",
+                )
+            )
+        else:
+            seen[key] = c

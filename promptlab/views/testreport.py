@@ -1,0 +1,308 @@
+"""Renderings of a test run: Rich summary, Markdown (PR comments), JSON, live progress."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import IO, TYPE_CHECKING
+
+from promptlab.testing import BaselineDiff, CaseOutcome, Progress, TestRun
+from promptlab.views.export import md_cell
+from promptlab.views.format import usd
+from promptlab.views.sanitize import inert
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress as Bar
+    from rich.progress import TaskID
+
+    from promptlab.results import Result
+
+STATUS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
+STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
+EMOJI = {"pass": "✅", "fail": "❌", "error": "⚠️"}
+REASON_LIMIT = 160
+
+
+def to_json(run: TestRun) -> str:
+    return json.dumps(run.to_dict(), indent=2, ensure_ascii=False)
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def latency(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+def cost(c: CaseOutcome) -> str:
+    text = usd(c.cost_usd)
+    return text if c.cost_complete else f"≥ {text}"
+
+
+def short(text: str, limit: int = REASON_LIMIT) -> str:
+    text = " ".join(inert(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def headline(run: TestRun) -> str:
+    t = run.totals
+    parts = [f"{t.passed} passed", f"{t.failed} failed"]
+    if t.errors:
+        parts.append(f"{t.errors} error(s)")
+    return f"{', '.join(parts)} of {t.cases} ({t.pass_rate:.0%})"
+
+
+def totals_line(run: TestRun) -> str:
+    t = run.totals
+    grader = f" (graders {t.eval_tokens:,} tokens, {usd(t.eval_cost_usd)})" if t.eval_tokens else ""
+    wall = f" · {run.wall_ms / 1000:.1f} s" if run.wall_ms else ""
+    return (
+        f"{t.samples} call(s) · tokens {t.input_tokens:,} in / {t.output_tokens:,} out · "
+        f"cost {usd(t.cost_usd + t.eval_cost_usd)}{grader}{wall}"
+    )
+
+
+# ---------------------------------------------------------------- terminal
+
+
+def render_summary(console: Console, run: TestRun) -> None:
+    """Table of case × model results, totals, slowest cases and the baseline comparison."""
+    from rich.table import Table
+    from rich.text import Text
+
+    repeated = any(c.repeat > 1 for c in run.cases)
+    reasons = any(c.reason for c in run.cases)
+    table = Table(header_style="bold")
+    table.add_column("Case", overflow="fold", min_width=24, ratio=2)
+    table.add_column("Model", overflow="fold")
+    table.add_column("Result")
+    table.add_column("Pass", justify="right")
+    if repeated:
+        table.add_column("Agree", justify="right")
+    table.add_column("Cost", justify="right")
+    table.add_column("Latency", justify="right")
+    if reasons:
+        table.add_column("Reason", overflow="fold", min_width=20, ratio=3)
+    for c in run.cases:
+        row: list[Text | str] = [
+            Text(f"{c.prompt['name']}/{c.case}"), Text(c.model),
+            Text(STATUS[c.status], style=STYLE[c.status]),
+            f"{c.passes}/{c.repeat}" if c.repeat > 1 else pct(c.pass_rate),
+        ]  # fmt: skip
+        if repeated:
+            row.append(pct(c.agreement))
+        row += [cost(c), latency(c.latency_ms)]
+        if reasons:
+            row.append(Text(short(c.reason)))
+        table.add_row(*row)
+    if run.cases:
+        console.print(table)
+    style = "green" if run.totals.failed == run.totals.errors == 0 else "red"
+    console.print(Text(headline(run), style=f"bold {style}"))
+    console.print(Text(totals_line(run)))
+    slow = [c for c in run.slowest() if c.latency_ms]
+    if len(run.cases) > 1 and slow:
+        shown = ", ".join(f"{c.key} {latency(c.latency_ms)}" for c in slow)
+        console.print(Text(f"slowest: {inert(shown)}"))
+    if run.baseline is not None:
+        for line in baseline_lines(run.baseline):
+            console.print(Text(line))
+
+
+def baseline_lines(diff: BaselineDiff) -> list[str]:
+    lines = [f"compared with {diff.file}:"]
+    for label, keys in (
+        ("newly failing", diff.newly_failing), ("newly passing", diff.newly_passing),
+        ("changed outputs", diff.changed_outputs), ("new cases", diff.new_cases),
+        ("not in this run", diff.missing_cases),
+    ):  # fmt: skip
+        if keys:
+            lines.append(f"  {label} ({len(keys)}): {', '.join(inert(k) for k in keys)}")
+    if len(lines) == 1:
+        lines.append("  no status or output changes")
+    lines.append(f"  cost {delta_usd(diff)} · latency {delta_ms(diff)}")
+    return lines
+
+
+def delta_usd(diff: BaselineDiff) -> str:
+    d = diff.cost_delta_usd
+    sign = "+" if d >= 0 else "-"
+    return f"{usd(diff.baseline_cost_usd)} → {usd(diff.cost_usd)} ({sign}{usd(abs(d))})"
+
+
+def delta_ms(diff: BaselineDiff) -> str:
+    d = diff.latency_delta_ms
+    if d is None:
+        return "–"
+    return (f"{latency(diff.baseline_latency_ms)} → {latency(diff.latency_ms)} "
+            f"({'+' if d >= 0 else '-'}{latency(abs(d))})")  # fmt: skip
+
+
+# ---------------------------------------------------------------- markdown
+
+
+def md(text: str) -> str:
+    """Inert text for a Markdown table cell: no formatting, links, HTML or @-mentions."""
+    text = md_cell(text)
+    for ch in "`*_[]~":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("@", "&#64;")
+
+
+def to_markdown(run: TestRun, *, title: str = "promptlab test") -> str:
+    t = run.totals
+    icon = EMOJI["pass"] if t.failed == t.errors == 0 else EMOJI["fail"]
+    lines = [f"## {icon} {title}: {headline(run)}", "", totals_line(run), ""]
+    if run.shard:
+        lines[-1:] = [f"Shard {run.shard}.", ""]
+    if run.cases:
+        lines += ["| | Case | Model | Pass rate | Agreement | Cost | Latency | Reason |",
+                  "|---|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
+        for c in sorted(run.cases, key=lambda c: ("fail", "error", "pass").index(c.status)):
+            rate = f"{c.passes}/{c.repeat}" if c.repeat > 1 else pct(c.pass_rate)
+            lines.append(
+                f"| {EMOJI[c.status]} | {md(c.prompt['name'] + '/' + c.case)} | {md(c.model)} | "
+                f"{rate} | {pct(c.agreement)} | {md(cost(c))} | {latency(c.latency_ms)} | "
+                f"{md(short(c.reason))} |"
+            )
+        lines.append("")
+    failing = [c for c in run.cases if c.status != "pass"]
+    if failing:
+        lines += ["<details><summary>Failure details</summary>", ""]
+        for c in failing:
+            lines.append(f"**{md(c.key)}** ({md(c.where)})")
+            lines.append("")
+            for s in c.samples:
+                for a in s.assertions:
+                    if not a.passed and a.weight > 0:
+                        label = f"`{a.type}`" + (f" {md(a.name)}" if a.name != a.type else "")
+                        lines.append(f"- sample {s.result.repeat_index + 1}: {label}: "
+                                     f"{md(short(a.reason, 300))}")  # fmt: skip
+                if s.result.error:
+                    lines.append(f"- sample {s.result.repeat_index + 1}: "
+                                 f"{md(short(s.reason, 300))}")  # fmt: skip
+            out = c.output
+            if out:
+                lines += ["", "Output:", "", "```text", fence_safe(inert(out)[:2000]), "```"]
+            lines.append("")
+        lines += ["</details>", ""]
+    if run.baseline is not None:
+        lines += markdown_baseline(run.baseline)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def fence_safe(text: str) -> str:
+    """Model output inside a ``` block: break any fence it contains."""
+    return text.replace("```", "`\u200b``")
+
+
+def markdown_baseline(diff: BaselineDiff) -> list[str]:
+    lines = [f"### Compared with baseline `{md(diff.file)}`", ""]
+    rows = [
+        ("Newly failing", diff.newly_failing), ("Newly passing", diff.newly_passing),
+        ("Changed outputs", diff.changed_outputs), ("New cases", diff.new_cases),
+        ("Not in this run", diff.missing_cases),
+    ]  # fmt: skip
+    lines += ["| Change | Count | Cases |", "|---|---:|---|"]
+    for label, keys in rows:
+        shown = ", ".join(md(k) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
+        lines.append(f"| {label} | {len(keys)} | {shown} |")
+    lines += ["", f"Cost: {md(delta_usd(diff))} · Latency: {delta_ms(diff)}", ""]
+    return lines
+
+
+# ---------------------------------------------------------------- progress
+
+
+class PlainProgress(Progress):
+    """One line per finished case × model: for CI logs and pipes."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.total = 0
+        self.done = 0
+        self.lock = threading.Lock()
+
+    def start(self, cases: int, samples: int) -> None:
+        self.total = cases
+        self._write(f"running {cases} case(s) × model(s): {samples} call(s)")
+
+    def case(self, outcome: CaseOutcome) -> None:
+        with self.lock:
+            self.done += 1
+            n = self.done
+        rate = f" ({outcome.passes}/{outcome.repeat})" if outcome.repeat > 1 else ""
+        why = f" — {short(outcome.reason, 120)}" if outcome.reason else ""
+        self._write(f"[{n}/{self.total}] {STATUS[outcome.status]} {inert(outcome.key)}{rate}{why}")
+
+    def _write(self, line: str) -> None:
+        with self.lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+class LiveProgress(Progress):
+    """A Rich progress bar on a TTY: cases done, passes/failures, tokens and cost, ETA."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.lock = threading.Lock()
+        self.passed = self.failed = self.errors = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self.bar: Bar | None = None
+        self.task: TaskID | None = None
+
+    def _stats(self) -> str:
+        return (f"[green]✓ {self.passed}[/] [red]✗ {self.failed}[/] [yellow]! {self.errors}[/] "
+                f"· {self.tokens:,} tok · {usd(self.cost)}")  # fmt: skip
+
+    def start(self, cases: int, samples: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+
+        bar = RichProgress(
+            TextColumn("testing"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), TextColumn("ETA"),
+            TimeRemainingColumn(), console=self.console, transient=True,
+        )  # fmt: skip
+        self.task = bar.add_task("test", total=cases, stats=self._stats())
+        bar.start()
+        self.bar = bar
+
+    def _update(self, advance: int = 0) -> None:
+        bar = self.bar
+        if bar is not None and self.task is not None:
+            bar.update(self.task, advance=advance, stats=self._stats())
+
+    def sample(self, result: Result) -> None:
+        with self.lock:
+            self.tokens += result.total_tokens
+            self.cost += result.cost_usd or 0.0
+            self._update()
+
+    def case(self, outcome: CaseOutcome) -> None:
+        with self.lock:
+            self.passed += outcome.status == "pass"
+            self.failed += outcome.status == "fail"
+            self.errors += outcome.status == "error"
+            self.tokens += sum(s.eval_tokens for s in outcome.samples)
+            self.cost += sum(s.eval_cost_usd for s in outcome.samples)
+            self._update(advance=1)
+
+    def finish(self) -> None:
+        bar = self.bar
+        if bar is not None:
+            bar.stop()
+            self.bar = None
