@@ -58,8 +58,27 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("mixtral-8x7b", "mistral.mixtral-8x7b-instruct-v0:1", "Mistral AI"),
     CatalogueEntry("mistral-large", "mistral.mistral-large-2402-v1:0", "Mistral AI"),
     CatalogueEntry("mistral-small", "mistral.mistral-small-2402-v1:0", "Mistral AI"),
+    CatalogueEntry("claude-3.5-sonnet-v2", "anthropic.claude-3-5-sonnet-20241022-v2:0", "Anthropic", True),
+    CatalogueEntry("claude-opus-4", "anthropic.claude-opus-4-20250514-v1:0", "Anthropic", True),
+    CatalogueEntry("llama3.2-1b", "meta.llama3-2-1b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama3.2-3b", "meta.llama3-2-3b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama3.2-11b", "meta.llama3-2-11b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama3.2-90b", "meta.llama3-2-90b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama3.3-70b", "meta.llama3-3-70b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama4-scout", "meta.llama4-scout-17b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("llama4-maverick", "meta.llama4-maverick-17b-instruct-v1:0", "Meta", True),
+    CatalogueEntry("mistral-large-2407", "mistral.mistral-large-2407-v1:0", "Mistral AI"),
+    CatalogueEntry("deepseek-r1", "deepseek.r1-v1:0", "DeepSeek", True),
+    CatalogueEntry("command-r", "cohere.command-r-v1:0", "Cohere"),
+    CatalogueEntry("command-r-plus", "cohere.command-r-plus-v1:0", "Cohere"),
+    CatalogueEntry("jamba-mini", "ai21.jamba-1-5-mini-v1:0", "AI21 Labs"),
+    CatalogueEntry("jamba-large", "ai21.jamba-1-5-large-v1:0", "AI21 Labs"),
+    CatalogueEntry("titan-embed-v1", "amazon.titan-embed-text-v1", "Amazon", modality="embedding"),
+    CatalogueEntry("cohere-embed", "cohere.embed-english-v3", "Cohere", modality="embedding"),
+    CatalogueEntry("cohere-embed-multilingual", "cohere.embed-multilingual-v3", "Cohere", modality="embedding"),
 )  # fmt: skip
 BY_ALIAS = {e.alias: e for e in CATALOGUE}
+BY_BASE_ID = {e.model_id: e for e in CATALOGUE}
 
 
 @dataclass(frozen=True)
@@ -72,17 +91,20 @@ class Quirk:
     note: str = ""
 
 
-# Matched against the base model id by prefix; first match wins.
+# Matched against the base model id by prefix; first match wins. Sources: the Converse
+# "supported models and model features" table (system prompts) and ValidationExceptions seen.
 QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("amazon.titan-text", Quirk(system_prompt=False, note="Titan Text has no system prompt")),
     ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, note="no system prompt")),
     ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, note="no system prompt")),
+    ("mistral.mistral-large-2407", Quirk(drop_params=("stop",), note="rejects stopSequences")),
     ("cohere.command-text", Quirk(system_prompt=False, note="no system prompt")),
     ("cohere.command-light-text", Quirk(system_prompt=False, note="no system prompt")),
     ("ai21.j2", Quirk(system_prompt=False, note="no system prompt")),
     ("anthropic.claude-sonnet-4-5", Quirk(temperature_xor_top_p=True)),
     ("anthropic.claude-haiku-4-5", Quirk(temperature_xor_top_p=True)),
     ("anthropic.claude-opus-4-1", Quirk(temperature_xor_top_p=True)),
+    ("anthropic.claude-opus-4-5", Quirk(temperature_xor_top_p=True)),
 )
 
 
@@ -154,6 +176,22 @@ def resolve(name: str, config: Config | None = None, region: str | None = None) 
         "an inference-profile id or an ARN",
         hint,
     )
+
+
+def alias_for(base_id: str | None) -> str | None:
+    """The shipped alias of a base model id, if any."""
+    entry = BY_BASE_ID.get(base_id or "")
+    return entry.alias if entry else None
+
+
+def base_id_of(model_id: str) -> str | None:
+    """Base model id of a model id, an inference-profile id or an ARN (None when opaque)."""
+    if _ARN_RE.match(model_id):
+        return base_from_arn(model_id)
+    m = _PROFILE_RE.match(model_id)
+    if m and _MODEL_ID_RE.match(m.group(2)):
+        return m.group(2)
+    return model_id if _MODEL_ID_RE.match(model_id) else None
 
 
 def base_from_arn(arn: str) -> str | None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from promptlab.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.fakebedrock"]  # the `fake_bedrock` fixture (local fake Bedrock server)
 
 
 @pytest.fixture(autouse=True)
