@@ -125,7 +125,7 @@ def _from_file(path: Path) -> dict[str, Any]:
 
     for key in data:
         if key not in CONFIG_KEYS:
-            raise fail((key,), f"unknown key '{key}'", "allowed: " + ", ".join(CONFIG_KEYS))
+            raise fail((key,), f"unknown key '{key}'", _suggest(str(key), CONFIG_KEYS))
     if "prompts_dir" in data:
         out["prompts_dir"] = Path(str(data["prompts_dir"]))
     if "models" in data:
@@ -183,6 +183,13 @@ def _from_file(path: Path) -> dict[str, Any]:
         else:
             raise fail(("store", key), f"unknown key '{key}' in store")
     return out
+
+
+def _suggest(key: str, options: tuple[str, ...]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(key, options, n=1)
+    return f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(options)
 
 
 def _positive_int(value: Any, fail: Any) -> int:

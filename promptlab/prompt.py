@@ -69,6 +69,10 @@ class Prompt:
     ref: str | None = None  # git commit the file was read at, if any
     loader: jinja2.BaseLoader | None = field(default=None, compare=False, repr=False)
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)
+    # Section source → its template, compiled once at load (compiling is the slow part).
+    templates: Mapping[str, jinja2.Template] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def short_hash(self) -> str:
@@ -139,7 +143,7 @@ def load_prompt(
     doc = load_mapping(path, what="prompt file", text=text)
     problems: list[Problem] = []
     prompt = _build(doc, path, root or find_root(path, prompts_dir), loader, ref, problems)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = sorted((p for p in problems if p.severity == "error"), key=lambda p: p.line or 0)
     if errors or prompt is None:
         raise PromptFileError(errors or problems)
     return prompt
@@ -164,7 +168,7 @@ def _build(
 
     name = data.get("name", path.name.removesuffix(".yaml").removesuffix(".yml"))
     if not isinstance(name, str) or not name.strip():
-        bad(("name",), "'name' must be a non-empty string")
+        bad(("name",), "'name' must be a non-empty string", "or leave it out to use the file name")
         name = path.stem
 
     version = data.get("version")
@@ -180,10 +184,12 @@ def _build(
 
     for key in ("description",):
         if key in data and not isinstance(data[key], str):
-            bad((key,), f"'{key}' must be a string")
+            bad((key,), f"'{key}' must be a string", "quote it or use a block scalar 'key: |'")
     metadata = data.get("metadata") or {}
     if not isinstance(metadata, dict):
-        bad(("metadata",), "'metadata' must be a mapping (owner, tags, ...)")
+        bad(
+            ("metadata",), "'metadata' must be a mapping", "e.g. metadata: {owner: team, tags: [x]}"
+        )
         metadata = {}
 
     sections: dict[str, str] = {}
@@ -194,12 +200,14 @@ def _build(
                     "use a YAML block scalar: 'key: |' followed by indented text")  # fmt: skip
             else:
                 sections[key] = data[key]
-    if "instructions" not in sections and "input" not in sections:
-        bad((), "a prompt needs at least 'instructions' or 'input'")
+    if not any(data.get(k) is not None for k in ("instructions", "input")):
+        bad((), "a prompt needs at least 'instructions' or 'input'",
+            "add 'instructions: |' (system prompt) or 'input: |' (data to process)")  # fmt: skip
 
     layout = data.get("layout", "xml")
     if layout not in LAYOUTS:
-        bad(("layout",), f"'layout' must be one of {', '.join(LAYOUTS)}, got {layout!r}")
+        bad(("layout",), f"'layout' must be one of {', '.join(LAYOUTS)}, got {layout!r}",
+            "xml: <context>...</context> blocks; markdown: '## Context' headings")  # fmt: skip
         layout = "xml"
 
     variables = _variables(data.get("variables"), bad)
@@ -208,18 +216,21 @@ def _build(
 
     tests = data.get("tests") or []
     if not isinstance(tests, list):
-        bad(("tests",), "'tests' must be a list of test cases")
+        bad(("tests",), "'tests' must be a list of test cases", "start each case with '- '")
         tests = []
 
     env = make_env(root, loader)
+    templates: dict[str, jinja2.Template] = {}
     for key, source in sections.items():
         try:
-            env.parse(source)
+            templates[source] = env.from_string(source)  # syntax, unknown filters and tests
         except jinja2.TemplateSyntaxError as exc:
+            hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
+            if isinstance(exc, jinja2.TemplateAssertionError):
+                hint = "check the filter or test name"
             problems.append(
                 Problem(doc.file, f"Jinja syntax error in '{key}': {exc.message}",
-                        doc.text_line((key,), exc.lineno or 1),
-                        "fix the template; for literal braces use {% raw %}...{% endraw %}")
+                        doc.text_line((key,), exc.lineno or 1), hint)
             )  # fmt: skip
 
     if any(p.severity == "error" for p in problems):
@@ -242,6 +253,7 @@ def _build(
         ref=ref,
         loader=loader,
         doc=doc,
+        templates=templates,
     )
 
 
@@ -258,20 +270,23 @@ def _variables(raw: Any, bad: Any) -> dict[str, Variable]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        bad(("variables",), "'variables' must be a mapping of name → declaration")
+        bad(("variables",), "'variables' must be a mapping of name → declaration",
+            "declare each variable as 'name: {type: string}'")  # fmt: skip
         return {}
     out: dict[str, Variable] = {}
     for name, spec in raw.items():
         where = ("variables", name)
         if not isinstance(name, str) or not name.isidentifier():
-            bad(where, f"variable name {name!r} is not a valid identifier")
+            bad(where, f"variable name {name!r} is not a valid identifier",
+                "use letters, digits and _, not starting with a digit")  # fmt: skip
             continue
         if spec is None:
             spec = {}
         if isinstance(spec, str):  # shorthand: `name: integer`
             spec = {"type": spec}
         if not isinstance(spec, dict):
-            bad(where, f"variable '{name}' must be a mapping (type, description, default, ...)")
+            bad(where, f"variable '{name}' must be a mapping",
+                f"e.g. {name}: {{type: string, description: ...}}")  # fmt: skip
             continue
         for key in spec:
             if key not in VARIABLE_KEYS:
@@ -284,11 +299,13 @@ def _variables(raw: Any, bad: Any) -> dict[str, Variable]:
             continue
         enum = spec.get("enum") or []
         if not isinstance(enum, list):
-            bad((*where, "enum"), f"'enum' of variable '{name}' must be a list")
+            bad((*where, "enum"), f"'enum' of variable '{name}' must be a list",
+                "e.g. enum: [low, high]")  # fmt: skip
             enum = []
         required = spec.get("required", "default" not in spec)
         if not isinstance(required, bool):
-            bad((*where, "required"), f"'required' of variable '{name}' must be true or false")
+            bad((*where, "required"), f"'required' of variable '{name}' must be true or false",
+                "write required: false (or true)")  # fmt: skip
             required = True
         var = Variable(name, vtype, str(spec.get("description", "") or ""), spec.get("default"),
                        required, tuple(enum), spec.get("example"))  # fmt: skip
@@ -297,7 +314,8 @@ def _variables(raw: Any, bad: Any) -> dict[str, Variable]:
                 try:
                     check_value(var, spec[key])
                 except UsageError as exc:
-                    bad((*where, key), f"{key} of variable '{name}': {exc.message}")
+                    bad((*where, key), f"{key} of variable '{name}': {exc.message}",
+                        f"make the {key} match the declared type and enum")  # fmt: skip
         out[name] = var
     return out
 
@@ -308,7 +326,8 @@ def _models(raw: Any, bad: Any) -> tuple[str, ...]:
     if isinstance(raw, str):
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(m, str) and m for m in raw):
-        bad(("models",), "'models' must be a list of model aliases or ids")
+        bad(("models",), "'models' must be a list of model aliases or ids",
+            "e.g. models: [nova-micro, claude-haiku]")  # fmt: skip
         return ()
     return tuple(raw)
 
@@ -322,15 +341,18 @@ def _params(raw: dict[str, Any], where: tuple[Any, ...], bad: Any) -> InferenceP
         v = raw.get(key)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
                               or not 0 <= v <= 1):  # fmt: skip
-            bad((*where, key), f"'{key}' must be a number between 0 and 1, got {v!r}")
+            bad((*where, key), f"'{key}' must be a number between 0 and 1, got {v!r}",
+                f"e.g. {key}: 0.2")  # fmt: skip
     mt = raw.get("max_tokens")
     if mt is not None and (isinstance(mt, bool) or not isinstance(mt, int) or mt < 1):
-        bad((*where, "max_tokens"), f"'max_tokens' must be a positive integer, got {mt!r}")
+        bad((*where, "max_tokens"), f"'max_tokens' must be a positive integer, got {mt!r}",
+            "e.g. max_tokens: 1000")  # fmt: skip
     stop = raw.get("stop")
     if stop is not None and not (
         isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
     ):
-        bad((*where, "stop"), "'stop' must be a string or a list of strings")
+        bad((*where, "stop"), "'stop' must be a string or a list of strings",
+            'e.g. stop: ["</answer>"]')  # fmt: skip
         raw = {k: v for k, v in raw.items() if k != "stop"}
     return InferenceParams.from_dict({k: raw[k] for k in INFERENCE_KEYS if k in raw})
 
@@ -339,18 +361,21 @@ def _inference(raw: Any, bad: Any) -> tuple[InferenceParams, dict[str, Inference
     if raw is None:
         return InferenceParams(), {}
     if not isinstance(raw, dict):
-        bad(("inference",), "'inference' must be a mapping (temperature, top_p, max_tokens, stop)")
+        bad(("inference",), "'inference' must be a mapping",
+            "keys: temperature, top_p, max_tokens, stop, overrides")  # fmt: skip
         return InferenceParams(), {}
     base = {k: v for k, v in raw.items() if k != "overrides"}
     params = _params(base, ("inference",), bad)
     overrides: dict[str, InferenceParams] = {}
     raw_over = raw.get("overrides") or {}
     if not isinstance(raw_over, dict):
-        bad(("inference", "overrides"), "'overrides' must map model → inference settings")
+        bad(("inference", "overrides"), "'overrides' must map model → inference settings",
+            "e.g. overrides: {nova-lite: {temperature: 0.5}}")  # fmt: skip
         raw_over = {}
     for model, spec in raw_over.items():
         if not isinstance(spec, dict):
-            bad(("inference", "overrides", model), f"override for '{model}' must be a mapping")
+            bad(("inference", "overrides", model), f"override for '{model}' must be a mapping",
+                "e.g. {temperature: 0.5, max_tokens: 500}")  # fmt: skip
             continue
         overrides[str(model)] = _params(spec, ("inference", "overrides", model), bad)
     return params, overrides
@@ -382,6 +407,16 @@ def _article(t: str) -> str:
     return f"an {t}" if t[0] in "aeiou" else f"a {t}"
 
 
+_CLI_EXAMPLES = {
+    "string": "text",
+    "integer": "3",
+    "number": "0.5",
+    "boolean": "true",
+    "list": "a,b (or a JSON list)",
+    "object": """'{"key": "value"}'""",
+}
+
+
 def coerce(var: Variable, text: str) -> Any:
     """Turn a command-line string into the declared type."""
     t = var.type
@@ -406,10 +441,9 @@ def coerce(var: Variable, text: str) -> Any:
         else:
             value = json.loads(text)
     except ValueError:
-        hint = {"list": "a JSON list or comma-separated values", "object": "a JSON object"}
         raise UsageError(
             f"variable '{var.name}' must be {_article(t)}, got {text!r}",
-            f"pass {hint.get(t, _article(t))}",
+            f"e.g. -v {var.name}={_CLI_EXAMPLES[t]}",
         ) from None
     return check_value(var, value)
 
@@ -448,12 +482,14 @@ def resolve_vars(
     unknown = sorted(k for k in {*typed, *strings} if k not in declared)
     values: dict[str, Any] = {}
     errors: list[str] = []
+    hints: list[str] = []
     for name, var in declared.items():
         if name in strings:
             try:
                 values[name] = coerce(var, strings[name])
             except UsageError as exc:
                 errors.append(exc.message)
+                hints.extend([exc.hint] if exc.hint else [])
         elif name in typed:
             try:
                 values[name] = check_value(var, typed[name])
@@ -475,7 +511,7 @@ def resolve_vars(
         parts.append(f"missing required variable(s): {', '.join(missing)}")
     parts.extend(errors)
     if parts:
-        hint = "pass -v name=value or --vars FILE"
+        hint = hints[0] if hints and not unknown else "pass -v name=value or --vars FILE"
         if missing:
             hint = "pass " + " ".join(f"-v {m}=..." for m in missing)
         raise UsageError(f"{prompt.path}: " + "; ".join(parts), hint)
@@ -508,39 +544,70 @@ def make_env(root: Path, loader: jinja2.BaseLoader | None = None) -> jinja2.Envi
 
 
 def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
-    """Render every section with `values` (already resolved by `resolve_vars`)."""
-    env = make_env(prompt.root, prompt.loader)
+    """Render every section with `values` (already resolved by `resolve_vars`).
+
+    Variable values are data: they are inserted as text and never rendered as templates.
+    Errors name the file and the line of the section (or of the partial) that failed.
+    """
+    env: jinja2.Environment | None = None
     out: dict[str, str] = {}
-    doc = prompt.doc
     for key, source in prompt.sections.items():
         try:
-            text = env.from_string(source).render(**values)
-        except jinja2.UndefinedError as exc:
-            raise UsageError(
-                f"{prompt.path}: section '{key}': {exc.message}",
-                "declare the variable under 'variables' and pass it with -v",
-            ) from None
-        except jinja2.exceptions.SecurityError as exc:
-            raise UsageError(
-                f"{prompt.path}: section '{key}' was refused by the template sandbox: {exc}",
-                "templates may only use variables, filters and tests, not Python internals",
-            ) from None
-        except jinja2.TemplateNotFound as exc:
-            raise UsageError(
-                f"{prompt.path}: section '{key}': include {exc.name!r} not found inside the "
-                f"prompts root {prompt.root}",
-                "includes are paths relative to the prompts root, e.g. _partials/tone.j2",
-            ) from None
-        except jinja2.TemplateSyntaxError as exc:
-            line = doc.text_line((key,), exc.lineno or 1) if doc else None
-            where = f"{prompt.path}:{line}" if line else prompt.path
-            raise UsageError(f"{where}: Jinja syntax error in '{key}': {exc.message}") from None
+            template = prompt.templates.get(source)
+            if template is None:
+                env = env or make_env(prompt.root, prompt.loader)
+                template = env.from_string(source)
+            text = template.render(**values)
         except jinja2.TemplateError as exc:
-            raise UsageError(f"{prompt.path}: section '{key}': {exc}") from None
+            raise _render_error(prompt, key, exc) from None
         text = text.strip()
         if text:
             out[key] = text
     return Rendered(out, out.get("instructions"), join_user(out, prompt.layout))
+
+
+def _render_error(prompt: Prompt, key: str, exc: jinja2.TemplateError) -> UsageError:
+    """A rendering failure as one line: file:line, section, what went wrong, the fix."""
+    file, line = _failing_line(prompt, key, exc)
+    where = f"section '{key}'" if file == prompt.path else f"partial included by '{key}'"
+    if isinstance(exc, jinja2.UndefinedError):
+        msg = f"{where}: {exc.message}"
+        hint = "declare the variable under 'variables' and pass it with -v name=value"
+    elif isinstance(exc, jinja2.exceptions.SecurityError):
+        msg = f"{where} was refused by the template sandbox: {exc}"
+        hint = "templates may only use variables, filters and tests, not Python internals"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        msg = f"{where}: include {exc.name!r} not found inside the prompts root {prompt.root}"
+        hint = "includes are paths relative to the prompts root, e.g. _partials/tone.j2"
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        msg = f"Jinja syntax error in {where}: {exc.message}"
+        hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
+    else:
+        msg, hint = f"{where}: {exc}", "fix the template"
+    return UsageError(msg, hint, file=file, line=line)
+
+
+def _failing_line(prompt: Prompt, key: str, exc: BaseException) -> tuple[str, int | None]:
+    """The file and line a Jinja error points at (Jinja rewrites tracebacks to template lines)."""
+    doc = prompt.doc
+    section_line = doc.line((key,)) if doc else None
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
+        if exc.name is None or exc.filename in (None, "<template>"):
+            return prompt.path, doc.text_line((key,), exc.lineno) if doc else None
+        return _relative(Path(exc.filename or exc.name)).as_posix(), exc.lineno
+    frames: list[tuple[str, int]] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name == "<template>" or "__jinja_exception__" in tb.tb_frame.f_globals:
+            frames.append((name, tb.tb_lineno))
+        tb = tb.tb_next
+    if not frames:
+        return prompt.path, section_line
+    name, lineno = frames[-1]
+    if name == "<template>":
+        return prompt.path, (doc.text_line((key,), lineno) if doc else None) or section_line
+    return _relative(Path(name)).as_posix(), lineno
 
 
 def join_user(sections: Mapping[str, str], layout: str) -> str:
@@ -593,6 +660,11 @@ def locate(arg: str, prompts_dir: Path) -> Path:
             if candidate.stem == arg and ".tests" not in candidate.name:
                 return _relative(candidate)
     return path
+
+
+def display_path(path: Path) -> Path:
+    """`path` relative to the working directory when it is inside it (for messages)."""
+    return _relative(path)
 
 
 def _relative(path: Path) -> Path:

@@ -18,7 +18,7 @@ Examples:
 
   promptlab init                                   # scaffold prompts/, config, .env.example
 
-  promptlab render prompts/examples/support-reply.yaml -v customer_name=Ana
+  promptlab render support-reply --examples -v customer_name=Ana
 
   promptlab lint                                   # validate every prompt under prompts/
 """
@@ -41,9 +41,9 @@ def report_error(exc: PromptlabError) -> None:
     from rich.text import Text
 
     console = Console(stderr=True, highlight=False)
-    if isinstance(exc, PromptFileError) and len(exc.problems) > 1:
+    if isinstance(exc, PromptFileError):  # "file:line: error: message — hint", like lint
         for problem in exc.problems:
-            console.print(Text(f"error: {problem}"), soft_wrap=True)
+            console.print(Text(str(problem)), soft_wrap=True)
         return
     console.print(
         Text(f"error: {exc}"), style="red" if console.is_terminal else None, soft_wrap=True

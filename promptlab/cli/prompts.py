@@ -1,4 +1,4 @@
-"""Commands that work on prompt files only (no AWS): render, lint, init."""
+"""Commands that work on prompt files only (no AWS): render, lint, init, schema."""
 
 from __future__ import annotations
 
@@ -42,9 +42,9 @@ def load_inputs(
 
 @command(
     epilog="Examples:\n\n"
-    "  promptlab render prompts/examples/support-reply.yaml -v customer_name=Ana\n\n"
+    "  promptlab render support-reply --examples -v customer_name=Ana\n\n"
     "  promptlab render support-reply --vars vars.yaml --format json\n\n"
-    "  promptlab render prompts/examples/migration-plan.yaml --examples -m titan-express"
+    "  promptlab render migration-plan --examples -m titan-express"
 )
 def render(
     prompt: str = typer.Argument(..., help="Prompt file, or a prompt name under prompts/."),
@@ -60,7 +60,7 @@ def render(
 ) -> None:
     """Print the rendered system and user messages exactly as they would be sent."""
     if fmt not in ("text", "json"):
-        raise UsageError(f"--format must be text or json, got {fmt!r}")
+        raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
     request = rendered.request(p.inference)
     notices: list[str] = []
@@ -91,11 +91,15 @@ def render(
 
 @command(
     epilog="Examples:\n\n  promptlab lint\n\n  promptlab lint prompts/examples prompts/other.yaml"
+    "\n\n  promptlab lint --base origin/main      # in pull-request CI"
 )
 def lint(
     paths: list[Path] = typer.Argument(None, help="Files or directories (default: prompts/)."),
+    base: str | None = typer.Option(
+        None, "--base", help="Git ref to compare with: changed prompts need a higher version."
+    ),
 ) -> None:
-    """Validate prompt files; report every problem with file:line. Exit 1 if any."""
+    """Validate prompt files; report every problem with file:line. Exit 1 if any error."""
     from promptlab.config import load_config
     from promptlab.lint import lint_paths
 
@@ -105,10 +109,54 @@ def lint(
         if not t.exists():
             raise UsageError(f"{t}: no such file or directory", "pass a prompt file or directory")
     problems, checked = lint_paths(targets, config)
+    if base:
+        from promptlab.versioncheck import check_base
+
+        problems.extend(check_base(targets, config, base))
     for problem in problems:
         typer.echo(str(problem))
     files = len({p.file for p in problems})
-    if problems:
+    if any(p.severity == "error" for p in problems):
         typer.echo(f"\n{len(problems)} problem(s) in {files} of {checked} file(s)", err=True)
         raise typer.Exit(1)
     typer.echo(f"{checked} prompt file(s) OK", err=True)
+
+
+@command(epilog="Examples:\n\n  promptlab init\n\n  promptlab init my-prompts && cd my-prompts")
+def init(
+    directory: Path = typer.Argument(Path("."), help="Project directory (created if missing)."),
+) -> None:
+    """Scaffold a project: prompts/ with a documented example, promptlab.yaml, .env.example.
+
+    Existing files are never overwritten; .gitignore gains entries for .promptlab/ and .env.
+    """
+    from promptlab.scaffold import init_project
+
+    actions = init_project(directory)
+    width = max(len(a.status) for a in actions)
+    for action in actions:
+        detail = f"  ({action.detail})" if action.detail else ""
+        typer.echo(f"{action.status:<{width}}  {(directory / action.path).as_posix()}{detail}")
+    cd = [] if directory.resolve() == Path.cwd().resolve() else [f"cd {directory}"]
+    steps = [
+        *cd,
+        "promptlab lint                                  # check every prompt",
+        "promptlab render summarize --examples           # see exactly what would be sent",
+        "promptlab run summarize -m echo --examples      # offline run, no AWS needed",
+        "cp .env.example .env                            # then set AWS_PROFILE / AWS_REGION",
+        "promptlab run summarize --examples              # the prompt's models on Bedrock",
+    ]
+    typer.echo("\nNext:\n" + "\n".join(f"  {s}" for s in steps))
+
+
+@command(
+    epilog="Examples:\n\n"
+    "  promptlab schema > prompts/prompt.schema.json\n\n"
+    "  Then make this the first line of each prompt file in prompts/:\n\n"
+    "  # yaml-language-server: $schema=prompt.schema.json"
+)
+def schema() -> None:
+    """Print the JSON Schema of prompt files, for editor validation and completion."""
+    from promptlab.scaffold import schema_text
+
+    typer.echo(schema_text(), nl=False)
