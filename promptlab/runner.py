@@ -100,11 +100,11 @@ class Runner:
         start = time.perf_counter()
         interrupted = False
         executor = ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(jobs))))
-        futures: dict[Future[Result], int] = {
-            executor.submit(self._run_one, i, job): i for i, job in enumerate(jobs)
-        }
-        pending = set(futures)
+        futures: dict[Future[Result], int] = {}
         try:
+            for i, job in enumerate(jobs):
+                futures[executor.submit(self._run_one, i, job)] = i
+            pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for fut in done:
@@ -112,7 +112,7 @@ class Runner:
         except KeyboardInterrupt:
             interrupted = True
             self.cancelled.set()
-            for fut in pending:
+            for fut in futures:
                 fut.cancel()
         finally:
             executor.shutdown(wait=not interrupted, cancel_futures=True)

@@ -124,21 +124,25 @@ def execute(
     pool = ProviderPool(config)
     pool.prepare([j.ref for j in jobs])  # AWS set-up problems surface before any call
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
-    runner = Runner(pool, config, stream=stream, store=store)
-    if interactive and stream:
-        from promptlab.views.live import LiveView
+    runner = Runner(
+        pool, config, stream=stream, store=store, run_id=store.run_id if store else None
+    )
+    try:
+        if interactive and stream:
+            from promptlab.views.live import LiveView
 
-        labels = [(_row_label(j), _column_label(j, jobs)) for j in jobs]
-        with LiveView.for_jobs(out, labels) as view:
-            runner.on_event = view.on_event
+            labels = [(_row_label(j), _column_label(j, jobs)) for j in jobs]
+            with LiveView.for_jobs(out, labels) as view:
+                runner.on_event = view.on_event
+                outcome = runner.run(jobs)
+        elif interactive:
+            with out.status(f"calling {len(jobs)} model(s)…"):
+                outcome = runner.run(jobs)
+        else:
             outcome = runner.run(jobs)
-    elif interactive:
-        with out.status(f"calling {len(jobs)} model(s)…"):
-            outcome = runner.run(jobs)
-    else:
-        outcome = runner.run(jobs)
-    if store is not None:
-        store.close()
+    finally:
+        if store is not None:
+            store.close()
     _print_notices(err, outcome.results, pool, jobs)
     _print_results(out, outcome.results, fmt)
     if outcome.interrupted:
@@ -157,7 +161,9 @@ def _exit_now(code: int) -> None:
 
 
 def _open_store(config: Config, *, cache: bool, cache_ttl: float | None, log: bool) -> Any:
-    return None
+    from promptlab.store import open_store
+
+    return open_store(config, "run", cache=cache, cache_ttl=cache_ttl, log=log)
 
 
 def _row_label(job: Job) -> str:

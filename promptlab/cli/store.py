@@ -1,1 +1,329 @@
-"""Commands: placeholder, filled in by its issue."""
+"""Commands over the run history and response cache: log, log show, log runs, stats, cache."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import closing
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from promptlab.cli.app import app, command, handle_errors
+from promptlab.errors import UsageError
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from rich.console import Console
+
+    from promptlab.store.query import Filters
+
+SinceOpt = typer.Option(
+    None, "--since", metavar="WHEN", help="Only calls since: 30m, 1h, 2d, 1w or a date 2026-11-01."
+)
+PromptOpt = typer.Option(None, "--prompt", "-p", help="Only this prompt (its name).")
+ModelOpt = typer.Option(None, "--model", "-m", help="Only this model (alias or model id).")
+
+LOG_EPILOG = """Examples:
+
+  promptlab log                                  # the 50 newest calls
+
+  promptlab log --prompt support-reply --since 2d --errors
+
+  promptlab log --run last --format jsonl > last-run.jsonl
+
+  promptlab log --search "refund policy" --model claude-haiku
+
+  promptlab log show 412                         # one call in full
+
+  promptlab log runs                             # run ids for --run, --resume
+"""
+
+log_app = typer.Typer(
+    no_args_is_help=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+cache_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="The response cache: identical requests answered from the store.",
+    epilog="Examples:\n\n  promptlab cache stats\n\n  promptlab cache clear --older-than 30d",
+)
+app.add_typer(log_app, name="log")
+app.add_typer(cache_app, name="cache")
+
+
+def _open(what: str) -> tuple[sqlite3.Connection | None, str]:
+    """The store's connection (None: nothing recorded yet) and its path."""
+    from promptlab.config import load_config
+    from promptlab.store.query import open_reader
+
+    config = load_config()
+    con = open_reader(config.store_path)
+    if con is None:
+        typer.echo(f"no {what} recorded yet ({config.store_path})", err=True)
+    return con, str(config.store_path)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _check(value: str, allowed: tuple[str, ...], option: str) -> str:
+    if value not in allowed:
+        raise UsageError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _filters(
+    con: sqlite3.Connection,
+    *,
+    prompt: str | None = None,
+    version: str | None = None,
+    model: str | None = None,
+    run: str | None = None,
+    errors: bool = False,
+    since: str | None = None,
+    search: str | None = None,
+) -> Filters:
+    from promptlab.store.query import Filters, parse_since, resolve_run
+
+    return Filters(
+        prompt=prompt, version=version, model=model,
+        run=resolve_run(con, run) if run else None, errors=errors,
+        since=parse_since(since) if since else None, search=search,
+    )  # fmt: skip
+
+
+def _notices(filters: Filters) -> None:
+    for note in dict.fromkeys(filters.notices):
+        typer.echo(f"note: {note}", err=True)
+
+
+# ---------------------------------------------------------------- log
+
+
+@log_app.callback(invoke_without_command=True, epilog=LOG_EPILOG)
+@handle_errors
+def log(
+    ctx: typer.Context,
+    prompt: str | None = PromptOpt,
+    version: str | None = typer.Option(None, "--version", help="Only this prompt version."),
+    model: str | None = ModelOpt,
+    run: str | None = typer.Option(
+        None, "--run", "-r", metavar="RUN_ID|last", help="Only calls of this run."
+    ),
+    errors: bool = typer.Option(False, "--errors", help="Only failed calls."),
+    since: str | None = SinceOpt,
+    limit: int = typer.Option(50, "--limit", "-n", min=1, help="At most this many calls."),
+    search: str | None = typer.Option(
+        None, "--search", "-s", help="Calls whose prompt or output contain these words."
+    ),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+) -> None:
+    """List recorded model calls, newest first (see also: log show ID, log runs)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from promptlab.store import views
+    from promptlab.store.query import list_calls
+
+    _check(fmt, ("table", "json", "jsonl", "csv"), "--format")
+    con, _ = _open("calls")
+    if con is None:
+        if fmt == "json":
+            typer.echo("[]")
+        elif fmt == "csv":
+            typer.echo(",".join(views.CSV_COLUMNS))
+        return
+    with closing(con):
+        filters = _filters(con, prompt=prompt, version=version, model=model, run=run,
+                           errors=errors, since=since, search=search)  # fmt: skip
+        rows = list_calls(con, filters, limit)
+    _notices(filters)
+    if fmt == "json":
+        typer.echo(views.dumps([views.row_dict(r) for r in rows], indent=2))
+    elif fmt == "jsonl":
+        for r in rows:
+            typer.echo(views.dumps(views.row_dict(r)))
+    elif fmt == "csv":
+        sys.stdout.write(views.to_csv(rows))
+    elif not rows:
+        typer.echo("no matching calls", err=True)
+    else:
+        console = _console()
+        console.print(views.calls_table(rows, console.width))
+
+
+@log_app.command(
+    "show", epilog="Examples:\n\n  promptlab log show 412\n\n  promptlab log show 412 -f json"
+)
+@handle_errors
+def log_show(
+    call_id: int = typer.Argument(..., metavar="ID", help="Call id (first column of `log`)."),
+    fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
+) -> None:
+    """Show one recorded call in full: request, output, usage, timing, cost, error."""
+    from promptlab.store import views
+    from promptlab.store.query import get_call
+
+    _check(fmt, ("text", "json"), "--format")
+    con, path = _open("calls")
+    row = None
+    if con is not None:
+        with closing(con):
+            row = get_call(con, call_id)
+    if row is None:
+        raise UsageError(f"no call {call_id} in {path}", "list calls with `promptlab log`")
+    if fmt == "json":
+        typer.echo(views.dumps(views.row_dict(row), indent=2))
+        return
+    console = _console()
+    for part in views.call_detail(row):
+        console.print(part)
+
+
+@log_app.command(
+    "runs", epilog="Examples:\n\n  promptlab log runs\n\n  promptlab log runs --since 1d -f json"
+)
+@handle_errors
+def log_runs(
+    since: str | None = SinceOpt,
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many runs."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """List recent runs: id (for --run and --resume), command, git commit, calls, cost."""
+    from promptlab.store import views
+    from promptlab.store.query import list_runs, parse_since
+
+    _check(fmt, ("table", "json"), "--format")
+    con, _ = _open("runs")
+    rows = []
+    if con is not None:
+        with closing(con):
+            rows = list_runs(con, parse_since(since) if since else None, limit)
+    if fmt == "json":
+        typer.echo(views.dumps([{
+            "run_id": r["id"], "command": r["command"],
+            "started": views.local_time(r["started_ts"], "%Y-%m-%dT%H:%M:%S"),
+            "resumed": views.local_time(r["resumed_ts"], "%Y-%m-%dT%H:%M:%S") or None,
+            "git_commit": r["git_commit"],
+            "git_dirty": None if r["git_dirty"] is None else bool(r["git_dirty"]),
+            "calls": r["calls"], "errors": r["errors"], "cached": r["cached"],
+            "cost_usd": r["cost_usd"],
+        } for r in rows], indent=2))  # fmt: skip
+    elif rows:
+        _console().print(views.runs_table(rows))
+    elif con is not None:
+        typer.echo("no matching runs", err=True)
+
+
+# ---------------------------------------------------------------- stats
+
+
+@command(
+    epilog="Examples:\n\n"
+    "  promptlab stats                                # per model, all time\n\n"
+    "  promptlab stats --since 7d --chart latency\n\n"
+    "  promptlab stats --prompt support-reply --by version\n\n"
+    "  promptlab stats --since 1d --format json"
+)
+def stats(
+    since: str | None = SinceOpt,
+    prompt: str | None = PromptOpt,
+    model: str | None = ModelOpt,
+    by: str = typer.Option("model", "--by", help="Group by model, prompt or version."),
+    chart: str = typer.Option("cost", "--chart", help="Bar chart of cost, latency, or none."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Summarise recorded calls: calls, error rate, p50/p95 latency, TTFT, tokens, cost.
+
+    Cache hits are counted but left out of latency percentiles, tokens and cost.
+    """
+    from promptlab.store import views
+    from promptlab.store.query import GROUPS
+    from promptlab.store.query import stats as compute
+
+    _check(by, tuple(GROUPS), "--by")
+    _check(chart, ("cost", "latency", "none"), "--chart")
+    _check(fmt, ("table", "json"), "--format")
+    con, _ = _open("calls")
+    groups = []
+    if con is not None:
+        with closing(con):
+            filters = _filters(con, prompt=prompt, model=model, since=since)
+            groups = compute(con, filters, by)
+    if fmt == "json":
+        typer.echo(views.dumps({"by": by, "since": since, "groups": [g.to_dict() for g in groups]},
+                               indent=2))  # fmt: skip
+        return
+    if not groups:
+        if con is not None:
+            typer.echo("no matching calls", err=True)
+        return
+    console = _console()
+    console.print(views.stats_table(groups, by))
+    if chart != "none" and len(groups) > 0:
+        title = "cost (USD)" if chart == "cost" else "p50 latency (uncached calls)"
+        console.print(f"\n{title}")
+        console.print(views.stats_chart(groups, chart))
+
+
+# ---------------------------------------------------------------- cache
+
+
+@cache_app.command(
+    "stats", epilog="Examples:\n\n  promptlab cache stats\n\n  promptlab cache stats -f json"
+)
+@handle_errors
+def cache_stats(
+    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+) -> None:
+    """Cache entries, hits, money saved, age range and entries per model."""
+    from promptlab.store import views
+    from promptlab.store.query import cache_stats as compute
+    from promptlab.views.sanitize import inert
+
+    _check(fmt, ("table", "json"), "--format")
+    con, path = _open("cache entries")
+    info: dict[str, Any] = {"entries": 0, "hits": 0, "saved_usd": 0.0, "answer_bytes": 0,
+                            "oldest": None, "newest": None, "models": []}  # fmt: skip
+    if con is not None:
+        with closing(con):
+            info = compute(con)
+    if fmt == "json":
+        typer.echo(views.dumps({"store": path, **info}, indent=2))
+        return
+    typer.echo(f"store:    {path}")
+    typer.echo(f"entries:  {info['entries']:,} ({info['answer_bytes']:,} bytes of answers)")
+    typer.echo(f"hits:     {info['hits']:,} (saved ${info['saved_usd']:.4f})")
+    if info["oldest"]:
+        typer.echo(f"oldest:   {info['oldest']}")
+        typer.echo(f"newest:   {info['newest']}")
+    for m in info["models"]:
+        typer.echo(f"  {inert(m['model_id'])}: {m['entries']:,} entries, {m['hits']:,} hits")
+
+
+@cache_app.command(
+    "clear",
+    epilog="Examples:\n\n  promptlab cache clear\n\n  promptlab cache clear --older-than 30d",
+)
+@handle_errors
+def cache_clear(
+    older_than: str | None = typer.Option(
+        None, "--older-than", metavar="AGE", help="Only entries older than: 12h, 30d, 2026-11-01."
+    ),
+) -> None:
+    """Delete cached answers (all, or the older ones). The run history is kept."""
+    from promptlab.store.query import clear_cache, parse_duration
+
+    age = parse_duration(older_than, option="--older-than") if older_than else None
+    con, _ = _open("cache entries")
+    if con is None:
+        return
+    with closing(con):
+        removed = clear_cache(con, age)
+    typer.echo(f"removed {removed:,} cache entr{'y' if removed == 1 else 'ies'}")

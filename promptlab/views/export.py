@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from promptlab.results import Result
 from promptlab.views.format import NOT_REAL, ms, summarize, tokens, usd, vars_label
-from promptlab.views.sanitize import inert
+from promptlab.views.sanitize import dumps, inert
 
 
 def to_json(results: Sequence[Result]) -> str:
-    return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
+    return dumps([r.to_dict() for r in results], indent=2)
 
 
 def to_jsonl(results: Sequence[Result]) -> str:
-    return "\n".join(json.dumps(r.to_dict(), ensure_ascii=False) for r in results)
+    return "\n".join(dumps(r.to_dict()) for r in results)
 
 
 def md_cell(text: str) -> str:
@@ -70,7 +69,9 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
             "latency (service / wall)": [f"{ms(r.latency_ms)} / {ms(r.wall_ms)}" for r in group],
             "time to first token": [ms(r.ttft_ms) for r in group],
             "cost": [
-                usd(r.cost_usd, real=r.real_model) + (" (cached)" if r.cached else "")
+                "–"
+                if r.error
+                else usd(r.cost_usd, real=r.real_model) + (" (cached)" if r.cached else "")
                 for r in group
             ],
         }

@@ -121,7 +121,7 @@ class LiveView:
                 table.add_column("", no_wrap=True, style="bold", max_width=24)
             for col in self.columns:
                 table.add_column(Text(col), ratio=1, overflow="fold")
-            width = max(10, self.console.width // max(1, len(self.columns)) - 4)
+            width = max(10, self.console.width // max(1, len(self.columns)) - 5)
             for row in self.rows:
                 cells = {c.label: c for c in self.cells if c.row == row}
                 out: list[RenderableType] = [Text(row)] if len(self.rows) > 1 else []
@@ -143,7 +143,9 @@ class LiveView:
 
 def tail(text: str, lines: int, width: int) -> str:
     """The last `lines` screen lines of text wrapped at `width` (the part being written)."""
+    import textwrap
+
     wrapped: list[str] = []
     for line in text.splitlines() or [""]:
-        wrapped.extend(line[i : i + width] for i in range(0, max(1, len(line)), width))
+        wrapped.extend(textwrap.wrap(line, width, replace_whitespace=False) or [""])
     return "\n".join(wrapped[-lines:])

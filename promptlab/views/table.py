@@ -40,7 +40,12 @@ def facts(r: Result) -> list[tuple[str, str]]:
         ),
         ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}"),
         ("time to first token", ms(r.ttft_ms)),
-        ("cost", usd(r.cost_usd, real=r.real_model) + (" (cached)" if r.cached else "")),
+        (
+            "cost",
+            "–"
+            if r.error
+            else usd(r.cost_usd, real=r.real_model) + (" (cached)" if r.cached else ""),
+        ),
     ]
 
 

@@ -1,0 +1,464 @@
+"""The Store: run history and response cache behind the runner's ResultStore hooks."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+import sys
+import threading
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from promptlab.errors import ConfigError, UsageError
+from promptlab.results import ErrorInfo, Result
+from promptlab.store.db import StoreError, connect, has_fulltext, prompt_text
+from promptlab.store.gitinfo import git_state
+
+if TYPE_CHECKING:
+    from promptlab.config import Config
+    from promptlab.request import Request
+    from promptlab.runner import Job
+
+# The answer part of a Result: what a cache entry keeps and a hit copies.
+ANSWER_FIELDS = (
+    "output", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
+    "tokens_estimated", "notices", "cost_usd", "run_id",
+)  # fmt: skip
+
+_warned: set[str] = set()
+
+
+def warn_once(key: str, message: str) -> None:
+    """One warning line on stderr per process and key."""
+    if key not in _warned:
+        _warned.add(key)
+        sys.stderr.write(f"warning: {message}\n")
+        sys.stderr.flush()
+
+
+def canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def cache_key(model_id: str, region: str | None, converse: dict[str, Any]) -> str:
+    """sha256 over model id, region and the full Converse request (messages, system, params)."""
+    blob = canonical({"model_id": model_id, "region": region, "request": converse})
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def result_key(result: Result) -> str:
+    return cache_key(result.model_id, result.region, result.request)
+
+
+class Store:
+    """History rows and cache entries in one SQLite file. Safe to share across worker threads.
+
+    Use `open_store()` rather than the constructor.
+    """
+
+    def __init__(
+        self,
+        con: sqlite3.Connection,
+        path: Path,
+        *,
+        command: str,
+        run_id: str,
+        history: bool,
+        cache: bool,
+        cache_ttl: float | None,
+        git: tuple[str | None, bool | None],
+        resumed: dict[tuple[str, str | None, int], Result] | None = None,
+    ) -> None:
+        self.con = con
+        self.path = path
+        self.command = command
+        self.run_id = run_id
+        self.history = history
+        self.cache = cache
+        self.cache_ttl = cache_ttl
+        self.git_commit, self.git_dirty = git
+        self.resumed = resumed is not None
+        self._resume = resumed or {}
+        self._lock = threading.Lock()
+        self._pending: set[str] = set()  # cache keys of cacheable jobs that missed
+        self._broken = False  # a write failed: stop trying (warned once)
+        self._closed = False
+        self._runs = {run_id}  # run ids with a row in `runs`
+        self.fulltext = has_fulltext(con)
+
+    # ------------------------------------------------------------ ResultStore hooks
+
+    def lookup(self, job: Job, request: Request, region: str | None) -> Result | None:
+        """A finished result of the resumed run, or a cache hit (cacheable jobs only)."""
+        key = cache_key(job.ref.model_id, region, request.to_converse())
+        done = self._resume.get((key, job.case, job.repeat_index))
+        if done is not None:
+            return replace(done, notices=list(done.notices), vars=dict(done.vars))
+        if not (self.cache and job.cacheable) or self._broken:
+            return None
+        answer = self._cached_answer(key)
+        if answer is None:
+            with self._lock:
+                self._pending.add(key)
+            return None
+        hit = self._hit(job, request, region, answer)
+
+        def write() -> None:
+            self._insert_call(hit, key, cached_from=answer.get("run_id"))
+            self.con.execute(
+                "UPDATE cache SET hits = hits + 1, last_hit_ts = ? WHERE key = ?",
+                (time.time(), key),
+            )
+
+        self._write(write)
+        return hit
+
+    def record(self, result: Result, request: Request) -> None:
+        """Write one finished call (committed at once); fill the cache for cacheable jobs."""
+        if self._broken:
+            return
+        key = result_key(result)
+        with self._lock:
+            fill = self.cache and result.ok and key in self._pending
+            self._pending.discard(key)
+        if not (self.history or fill):
+            return
+
+        def write() -> None:
+            if self.history:
+                self._insert_call(result, key)
+            if fill:
+                self._put_cache(key, result)
+
+        self._write(write)
+
+    def close(self) -> None:
+        """Close the file. Calls still finishing after Ctrl-C are then quietly not recorded."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(sqlite3.Error):
+                self.con.execute("PRAGMA optimize")  # keeps the query planner's statistics fresh
+            self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ internals
+
+    def _write(self, body: Any) -> None:
+        """Run `body` in one immediate transaction; a failure disables the store (one warning)."""
+        with self._lock:
+            if self._broken or self._closed:
+                return
+            try:
+                self.con.execute("BEGIN IMMEDIATE")
+                try:
+                    body()
+                    self.con.execute("COMMIT")
+                except BaseException:
+                    self.con.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                self._broken = True
+                warn_once(
+                    f"write:{self.path}",
+                    f"cannot write to {self.path} ({exc}); continuing without history and cache",
+                )
+
+    def _cached_answer(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            if self._closed:
+                return None
+            try:
+                row = self.con.execute(
+                    "SELECT answer, created_ts FROM cache WHERE key = ?", (key,)
+                ).fetchone()
+            except sqlite3.Error:
+                return None
+        if row is None:
+            return None
+        if self.cache_ttl is not None and time.time() - row["created_ts"] > self.cache_ttl:
+            return None
+        answer: dict[str, Any] = json.loads(row["answer"])
+        return answer
+
+    def _hit(
+        self, job: Job, request: Request, region: str | None, answer: dict[str, Any]
+    ) -> Result:
+        """The current job's identity with the stored answer: free, instant, original latency."""
+        _, notices = job.request()
+        result = Result(
+            prompt_name=job.prompt.name,
+            prompt_version=job.prompt.version,
+            prompt_hash=job.prompt.content_hash,
+            prompt_path=job.prompt.path,
+            prompt_ref=job.prompt.ref,
+            model_alias=job.ref.alias,
+            model_id=job.ref.model_id,
+            region=region,
+            params=request.params.to_dict(),
+            request=request.to_converse(),
+            real_model=job.ref.real,
+            vars=dict(job.vars),
+            case=job.case,
+            repeat_index=job.repeat_index,
+            started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            run_id=self.run_id,
+            output=answer["output"],
+            stop_reason=answer.get("stop_reason"),
+            input_tokens=answer.get("input_tokens"),
+            output_tokens=answer.get("output_tokens"),
+            latency_ms=answer.get("latency_ms"),  # the original call's latency, kept
+            ttft_ms=answer.get("ttft_ms"),
+            tokens_estimated=bool(answer.get("tokens_estimated")),
+            wall_ms=0,
+            cost_usd=0.0,
+            cached=True,
+        )
+        result.notices = [*notices, *(n for n in answer.get("notices", []) if n not in notices)]
+        return result
+
+    def _put_cache(self, key: str, result: Result) -> None:
+        answer = {name: getattr(result, name) for name in ANSWER_FIELDS}
+        self.con.execute(
+            "INSERT OR REPLACE INTO cache(key, model_id, created_ts, answer, hits) "
+            "VALUES (?, ?, ?, ?, 0)",
+            (key, result.model_id, time.time(), canonical(answer)),
+        )
+
+    def _insert_call(self, result: Result, key: str, cached_from: str | None = None) -> None:
+        if not self.history:
+            return
+        run_id = result.run_id or self.run_id
+        if run_id not in self._runs:  # a Runner given another run id: still list its run
+            self.con.execute(
+                "INSERT OR IGNORE INTO runs(id, command, started_ts, git_commit, git_dirty) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (run_id, self.command, time.time(), self.git_commit, self.git_dirty),
+            )
+            self._runs.add(run_id)
+        result = result if result.run_id else replace(result, run_id=run_id)
+        insert_call(self.con, result, key, command=self.command, git=(self.git_commit,
+                    self.git_dirty), cached_from=cached_from, fulltext=self.fulltext)  # fmt: skip
+
+
+def insert_call(
+    con: sqlite3.Connection,
+    result: Result,
+    key: str,
+    *,
+    command: str,
+    git: tuple[str | None, bool | None],
+    cached_from: str | None = None,
+    fulltext: bool = True,
+    ts: float | None = None,
+) -> int:
+    """One history row (the caller owns the transaction). Returns its id."""
+    err = result.error
+    cur = con.execute(
+        "INSERT INTO calls(ts, started_at, run_id, command, prompt_name, prompt_version, "
+        "prompt_hash, prompt_path, prompt_ref, git_commit, git_dirty, model_alias, model_id, "
+        "region, real_model, params, request, vars, case_name, repeat_index, output, "
+        "stop_reason, input_tokens, output_tokens, tokens_estimated, latency_ms, wall_ms, "
+        "ttft_ms, cost_usd, error_code, error_message, error_hint, error_infra, cached, "
+        "cached_from, cache_key, notices) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            time.time() if ts is None else ts, result.started_at, result.run_id or "", command,
+            result.prompt_name, result.prompt_version, result.prompt_hash, result.prompt_path,
+            result.prompt_ref, git[0], git[1], result.model_alias, result.model_id,
+            result.region, result.real_model, canonical(result.params),
+            canonical(result.request), json.dumps(result.vars, ensure_ascii=False, default=str),
+            result.case, result.repeat_index, result.output, result.stop_reason,
+            result.input_tokens, result.output_tokens, result.tokens_estimated,
+            result.latency_ms, result.wall_ms, result.ttft_ms, result.cost_usd,
+            err.code if err else None, err.message if err else None, err.hint if err else None,
+            err.infrastructure if err else None, result.cached, cached_from, key,
+            json.dumps(result.notices, ensure_ascii=False),
+        ),
+    )  # fmt: skip
+    rowid = int(cur.lastrowid or 0)
+    if fulltext:
+        con.execute(
+            "INSERT INTO calls_fts(rowid, prompt, output) VALUES (?, ?, ?)",
+            (rowid, prompt_text(result.request), result.output),
+        )
+    return rowid
+
+
+def row_to_result(row: sqlite3.Row) -> Result:
+    """Rebuild the Result of a history row."""
+    error = None
+    if row["error_code"] is not None:
+        error = ErrorInfo(
+            row["error_code"], row["error_message"] or "", row["error_hint"],
+            bool(row["error_infra"]),
+        )  # fmt: skip
+    return Result(
+        prompt_name=row["prompt_name"],
+        prompt_version=row["prompt_version"],
+        prompt_hash=row["prompt_hash"],
+        prompt_path=row["prompt_path"],
+        prompt_ref=row["prompt_ref"],
+        model_alias=row["model_alias"],
+        model_id=row["model_id"],
+        region=row["region"],
+        real_model=bool(row["real_model"]),
+        params=json.loads(row["params"]),
+        request=json.loads(row["request"]),
+        vars=json.loads(row["vars"]),
+        case=row["case_name"],
+        repeat_index=row["repeat_index"],
+        output=row["output"],
+        stop_reason=row["stop_reason"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        tokens_estimated=bool(row["tokens_estimated"]),
+        latency_ms=row["latency_ms"],
+        wall_ms=row["wall_ms"],
+        ttft_ms=row["ttft_ms"],
+        cost_usd=row["cost_usd"],
+        error=error,
+        cached=bool(row["cached"]),
+        notices=json.loads(row["notices"]),
+        started_at=row["started_at"],
+        run_id=row["run_id"],
+    )
+
+
+# ---------------------------------------------------------------- opening
+
+
+def open_store(
+    config: Config,
+    command: str,
+    *,
+    cache: bool,
+    cache_ttl: float | None = None,
+    log: bool = True,
+    resume: str | None = None,
+) -> Store | None:
+    """The store for one `run`/`test` invocation, or None when history and cache are both off.
+
+    An unusable store location prints one warning and returns None (the run goes on), except
+    with `resume`, which needs the history: then ConfigError. An unknown run id: UsageError.
+    """
+    from promptlab.runner import new_run_id
+
+    history = log and config.history
+    if resume is not None and not history:
+        raise UsageError(
+            "--resume needs the run history, which is off",
+            "drop --no-log / PROMPTLAB_NO_LOG, or set store: {history: true} in promptlab.yaml",
+        )
+    if not history and not cache:
+        return None
+    path = config.store_path
+    try:
+        con = connect(path)
+    except StoreError as exc:
+        if resume is not None:
+            raise ConfigError(f"cannot resume: {exc}") from None
+        warn_once(f"open:{path}", f"{exc}; continuing without history and cache")
+        return None
+    _ignore_store_dir(path)
+    git = git_state(config.root, path.parent)
+    try:
+        if resume is not None:
+            run_id = find_run(con, resume, command)
+            done = _finished_calls(con, run_id)
+            con.execute("UPDATE runs SET resumed_ts = ? WHERE id = ?", (time.time(), run_id))
+        else:
+            run_id, done = new_run_id(), None
+            if history:
+                con.execute(
+                    "INSERT INTO runs(id, command, started_ts, git_commit, git_dirty) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (run_id, command, time.time(), *git),
+                )
+    except sqlite3.Error as exc:
+        con.close()
+        if resume is not None:
+            raise ConfigError(f"cannot resume from {path}: {exc}") from None
+        warn_once(f"open:{path}", f"cannot write to {path} ({exc}); continuing without history")
+        return None
+    except BaseException:
+        con.close()
+        raise
+    return Store(
+        con, path, command=command, run_id=run_id, history=history, cache=cache,
+        cache_ttl=cache_ttl, git=git, resumed=done,
+    )  # fmt: skip
+
+
+def _ignore_store_dir(path: Path) -> None:
+    """Keep the database out of git even before `promptlab init` updates .gitignore."""
+    marker = path.parent / ".gitignore"
+    if path.parent.name == ".promptlab" and not marker.exists():
+        with contextlib.suppress(OSError):
+            marker.write_text("*\n", encoding="utf-8")
+
+
+def find_run(con: sqlite3.Connection, wanted: str, command: str | None = None) -> str:
+    """A run id from an id, a unique prefix or suffix, or 'last' (newest run of `command`)."""
+    if wanted == "last":
+        row = con.execute(
+            "SELECT id FROM runs WHERE command = ? OR ? IS NULL ORDER BY started_ts DESC LIMIT 1",
+            (command, command),
+        ).fetchone()
+        if row is None:
+            what = f"`{command}` run" if command else "run"
+            raise UsageError(f"no {what} in the history yet", _recent_hint(con))
+        return str(row["id"])
+    pattern = _like_escape(wanted)
+    rows = con.execute(
+        "SELECT id FROM runs WHERE id = ? OR id LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\' "
+        "ORDER BY id = ? DESC LIMIT 3",
+        (wanted, pattern + "%", "%" + pattern, wanted),
+    ).fetchall()
+    ids = [r["id"] for r in rows]
+    if wanted in ids:
+        return wanted
+    if len(ids) == 1:
+        return str(ids[0])
+    if len(ids) > 1:
+        raise UsageError(f"run id {wanted!r} is ambiguous", "give more characters")
+    raise UsageError(f"unknown run id {wanted!r}", _recent_hint(con))
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _recent_hint(con: sqlite3.Connection) -> str:
+    rows = con.execute(
+        "SELECT r.id, r.command, (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id) AS n "
+        "FROM runs r ORDER BY started_ts DESC LIMIT 5"
+    ).fetchall()
+    if not rows:
+        return "the history is empty"
+    listed = ", ".join(f"{r['id']} ({r['command']}, {r['n']} calls)" for r in rows)
+    return f"recent runs: {listed} (see `promptlab log runs`)"
+
+
+def _finished_calls(
+    con: sqlite3.Connection, run_id: str
+) -> dict[tuple[str, str | None, int], Result]:
+    """The successful calls of a run, keyed by (cache key, case, repeat index)."""
+    done: dict[tuple[str, str | None, int], Result] = {}
+    for row in con.execute(
+        "SELECT * FROM calls WHERE run_id = ? AND error_code IS NULL ORDER BY id", (run_id,)
+    ):
+        done[(row["cache_key"], row["case_name"], row["repeat_index"])] = row_to_result(row)
+    return done

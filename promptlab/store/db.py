@@ -1,0 +1,222 @@
+"""The SQLite file: connection settings and the ordered list of schema migrations.
+
+WAL mode lets readers and one writer work at once; every write is a short
+`BEGIN IMMEDIATE` transaction, and `busy_timeout` makes a second process wait
+for the lock instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+BUSY_TIMEOUT_MS = 30_000
+SETUP_ATTEMPTS = 50
+
+
+class StoreError(Exception):
+    """The store cannot be opened or written (unwritable path, newer schema, corrupt file)."""
+
+
+def fts5_available() -> bool:
+    """Whether this Python's SQLite was built with the FTS5 full-text extension."""
+    try:
+        con = sqlite3.connect(":memory:")
+        try:
+            con.execute("CREATE VIRTUAL TABLE t USING fts5(a)")
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return False
+    return True
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (and, when writable, create and migrate) the store. Raises StoreError."""
+    try:
+        if readonly:
+            con = sqlite3.connect(
+                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+            )  # fmt: skip
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            con = sqlite3.connect(
+                path, check_same_thread=False, isolation_level=None,
+                timeout=BUSY_TIMEOUT_MS / 1000,
+            )  # fmt: skip
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"cannot open {path}: {exc}") from exc
+    con.row_factory = sqlite3.Row
+    try:
+        con.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        for attempt in range(SETUP_ATTEMPTS):
+            try:
+                _setup(con, path, readonly)
+                break
+            except sqlite3.OperationalError as exc:
+                # Two processes creating the file at once: switching to WAL can deadlock, and
+                # SQLite then answers "locked" at once instead of waiting. Back off and retry.
+                if attempt + 1 == SETUP_ATTEMPTS or not _is_busy(exc):
+                    raise
+                time.sleep(random.uniform(0.02, 0.1))
+    except sqlite3.Error as exc:
+        con.close()
+        raise StoreError(f"cannot use {path}: {exc}") from exc
+    except StoreError:
+        con.close()
+        raise
+    return con
+
+
+def _setup(con: sqlite3.Connection, path: Path, readonly: bool) -> None:
+    version = con.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"{path} was written by a newer promptlab (schema {version}, "
+            f"this one knows {len(MIGRATIONS)}): upgrade promptlab"
+        )
+    if not readonly:
+        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            con.execute("PRAGMA journal_mode = WAL")
+        con.execute("PRAGMA synchronous = NORMAL")
+        migrate(con)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def migrate(con: sqlite3.Connection, upto: int | None = None) -> int:
+    """Apply pending migrations in one immediate transaction; return the schema version."""
+    target = len(MIGRATIONS) if upto is None else upto
+    if con.execute("PRAGMA user_version").fetchone()[0] >= target:
+        return target
+    con.execute("BEGIN IMMEDIATE")  # another process may be migrating: wait, then re-check
+    try:
+        version = con.execute("PRAGMA user_version").fetchone()[0]
+        for number in range(version, target):
+            MIGRATIONS[number](con)
+            con.execute(f"PRAGMA user_version = {number + 1}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return max(version, target)
+
+
+# ---------------------------------------------------------------- migrations (append only)
+
+
+def _m1_tables(con: sqlite3.Connection) -> None:
+    con.execute("""
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            command TEXT NOT NULL,
+            started_ts REAL NOT NULL,
+            git_commit TEXT,
+            git_dirty INTEGER,
+            resumed_ts REAL
+        )""")
+    con.execute("""
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            started_at TEXT,
+            run_id TEXT NOT NULL,
+            command TEXT NOT NULL,
+            prompt_name TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            prompt_path TEXT,
+            prompt_ref TEXT,
+            git_commit TEXT,
+            git_dirty INTEGER,
+            model_alias TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            region TEXT,
+            real_model INTEGER NOT NULL DEFAULT 1,
+            params TEXT NOT NULL,
+            request TEXT NOT NULL,
+            vars TEXT NOT NULL,
+            case_name TEXT,
+            repeat_index INTEGER NOT NULL DEFAULT 0,
+            output TEXT NOT NULL DEFAULT '',
+            stop_reason TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            tokens_estimated INTEGER NOT NULL DEFAULT 0,
+            latency_ms INTEGER,
+            wall_ms INTEGER,
+            ttft_ms INTEGER,
+            cost_usd REAL,
+            error_code TEXT,
+            error_message TEXT,
+            error_hint TEXT,
+            error_infra INTEGER,
+            cached INTEGER NOT NULL DEFAULT 0,
+            cached_from TEXT,
+            cache_key TEXT NOT NULL,
+            notices TEXT NOT NULL DEFAULT '[]'
+        )""")
+    con.execute("""
+        CREATE TABLE cache (
+            key TEXT PRIMARY KEY,
+            model_id TEXT NOT NULL,
+            created_ts REAL NOT NULL,
+            answer TEXT NOT NULL,
+            hits INTEGER NOT NULL DEFAULT 0,
+            last_hit_ts REAL
+        )""")
+
+
+def _m2_indexes(con: sqlite3.Connection) -> None:
+    con.execute("CREATE INDEX calls_ts ON calls(ts)")
+    con.execute("CREATE INDEX calls_run ON calls(run_id, cache_key)")
+    con.execute("CREATE INDEX calls_prompt ON calls(prompt_name, prompt_version, ts)")
+    con.execute("CREATE INDEX calls_model ON calls(model_alias, ts)")
+    con.execute("CREATE INDEX calls_errors ON calls(ts) WHERE error_code IS NOT NULL")
+    # covers every column `stats` reads, so it never touches the wide rows
+    con.execute(
+        "CREATE INDEX calls_stats ON calls(model_alias, prompt_name, prompt_version, ts, cached, "
+        "error_code, latency_ms, wall_ms, ttft_ms, input_tokens, output_tokens, cost_usd)"
+    )
+    con.execute("CREATE INDEX runs_started ON runs(command, started_ts)")
+    con.execute("CREATE INDEX cache_created ON cache(created_ts)")
+
+
+def _m3_fulltext(con: sqlite3.Connection) -> None:
+    """Full-text index over the prompt text and output (skipped when FTS5 is missing)."""
+    if not fts5_available():
+        return
+    con.execute("CREATE VIRTUAL TABLE calls_fts USING fts5(prompt, output, content='')")
+    rows = con.execute("SELECT id, request, output FROM calls").fetchall()
+    con.executemany(
+        "INSERT INTO calls_fts(rowid, prompt, output) VALUES (?, ?, ?)",
+        [(r["id"], prompt_text(json.loads(r["request"])), r["output"]) for r in rows],
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_tables, _m2_indexes, _m3_fulltext]
+
+
+def has_fulltext(con: sqlite3.Connection) -> bool:
+    row = con.execute("SELECT 1 FROM sqlite_master WHERE name = 'calls_fts'").fetchone()
+    return row is not None
+
+
+def prompt_text(converse: dict[str, Any]) -> str:
+    """The searchable text of a Converse request body: system and message texts."""
+    blocks: list[Any] = list(converse.get("system") or [])
+    for message in converse.get("messages") or []:
+        if isinstance(message, dict):
+            blocks.extend(message.get("content") or [])
+    return "\n".join(
+        b["text"] for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)
+    )

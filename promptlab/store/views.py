@@ -1,0 +1,249 @@
+"""How history rows look: Rich tables for `log`/`stats`, and JSON/JSONL/CSV exports.
+
+Model output (and anything read back from the store) is untrusted: tables show it through
+views.sanitize; JSON keeps every control character escaped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from promptlab.store.core import row_to_result
+from promptlab.views.sanitize import dumps, inert
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+    from rich.table import Table
+
+    from promptlab.store.query import GroupStats
+
+CSV_COLUMNS = (
+    "id", "timestamp", "run_id", "command", "prompt", "version", "prompt_hash", "git_commit",
+    "git_dirty", "model_alias", "model_id", "region", "case", "repeat_index", "cached",
+    "stop_reason", "input_tokens", "output_tokens", "latency_ms", "wall_ms", "ttft_ms",
+    "cost_usd", "error_code", "error_message", "output",
+)  # fmt: skip
+
+
+def local_time(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return datetime.fromtimestamp(ts).strftime(fmt) if ts is not None else ""
+
+
+def row_dict(row: sqlite3.Row) -> dict[str, Any]:
+    """A history row as JSON: the Result schema plus id, timestamp, command and git state."""
+    return {
+        "id": row["id"],
+        "timestamp": datetime.fromtimestamp(row["ts"]).astimezone().isoformat(timespec="seconds"),
+        "command": row["command"],
+        "git": {
+            "commit": row["git_commit"],
+            "dirty": None if row["git_dirty"] is None else bool(row["git_dirty"]),
+        },
+        "cached_from": row["cached_from"],
+        **row_to_result(row).to_dict(),
+    }
+
+
+def to_csv(rows: Iterable[sqlite3.Row]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([
+            r["id"], local_time(r["ts"], "%Y-%m-%dT%H:%M:%S"), r["run_id"], r["command"],
+            r["prompt_name"], r["prompt_version"], r["prompt_hash"], r["git_commit"],
+            _flag(r["git_dirty"]), r["model_alias"], r["model_id"], r["region"], r["case_name"],
+            r["repeat_index"], _flag(r["cached"]), r["stop_reason"], r["input_tokens"],
+            r["output_tokens"], r["latency_ms"], r["wall_ms"], r["ttft_ms"], r["cost_usd"],
+            r["error_code"], inert(r["error_message"] or ""), inert(r["output"]),
+        ])  # fmt: skip
+    return buf.getvalue()
+
+
+def _flag(value: int | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _snippet(text: str, width: int = 60) -> str:
+    line = " ".join(inert(text).split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _cost(value: float | None) -> str:
+    if value is None:
+        return ""
+    return "$0" if value == 0 else f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def _ms(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def calls_table(rows: list[sqlite3.Row], width: int = 120) -> Table:
+    """One line per call; the run column shows the run id's random suffix (`--run` takes it)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    today = datetime.now().date()
+    cells: list[list[Any]] = []
+    for r in rows:
+        if r["error_code"]:
+            status = Text(inert(r["error_code"]), style="red")
+            shown = r["error_message"] or ""
+        else:
+            status = Text("cached", style="cyan") if r["cached"] else Text("ok", style="green")
+            shown = r["output"]
+        when = datetime.fromtimestamp(r["ts"])
+        cells.append([
+            str(r["id"]), when.strftime("%H:%M:%S" if when.date() == today else "%m-%d %H:%M"),
+            Text(inert(r["run_id"][-6:])), Text(inert(f"{r['prompt_name']}@{r['prompt_version']}")),
+            Text(inert(r["model_alias"])), status, _ms(r["latency_ms"]),
+            f"{r['input_tokens'] or 0}/{r['output_tokens'] or 0}", _cost(r["cost_usd"]),
+            shown,
+        ])  # fmt: skip
+    names = ("id", "time", "run", "prompt", "model", "status", "ms", "tokens", "cost", "output")
+    widths = [
+        min(max([len(name), *(len(str(c[i])) for c in cells)]), 16 if 3 <= i <= 5 else 99)
+        for i, name in enumerate(names[:-1])
+    ]
+    room = max(8, width - sum(widths) - 2 * len(widths))  # the output column takes the rest
+    for i, name in enumerate(names):
+        size = widths[i] if i < len(widths) else room
+        table.add_column(
+            name, justify="right" if name in ("id", "ms", "tokens", "cost") else "left",
+            no_wrap=True, overflow="ellipsis", min_width=size, max_width=size,
+        )  # fmt: skip
+    for c in cells:
+        table.add_row(*c[:-1], Text(_snippet(c[-1], room)))
+    return table
+
+
+def call_detail(row: sqlite3.Row) -> list[RenderableType]:
+    """One call in full: identity, request, output, usage, timing, cost, error."""
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    result = row_to_result(row)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold")
+    facts.add_column()
+
+    def fact(name: str, value: Any) -> None:
+        if value not in (None, "", {}, []):
+            facts.add_row(name, Text(inert(str(value))))
+
+    fact("call", row["id"])
+    fact("time", datetime.fromtimestamp(row["ts"]).astimezone().isoformat(timespec="seconds"))
+    fact("run", f"{row['run_id']} ({row['command']})")
+    fact("prompt", f"{result.prompt_name} v{result.prompt_version} ({result.prompt_hash[:12]})")
+    fact("prompt file", result.prompt_path)
+    if row["git_commit"]:
+        fact("git", row["git_commit"][:12] + (" (dirty)" if row["git_dirty"] else ""))
+    fact("model", f"{result.model_alias} → {result.model_id}")
+    fact("region", result.region)
+    fact("case", result.case)
+    if result.repeat_index:
+        fact("repeat", result.repeat_index)
+    fact("vars", dumps(result.vars) if result.vars else None)
+    fact("params", dumps(result.params) if result.params else None)
+    status = "error" if result.error else ("cached" if result.cached else "ok")
+    if result.cached and row["cached_from"]:
+        status += f" (answer from run {row['cached_from']})"
+    fact("status", status)
+    fact("stop reason", result.stop_reason)
+    usage = f"{result.input_tokens or 0} in / {result.output_tokens or 0} out"
+    fact("tokens", usage + (" (estimated)" if result.tokens_estimated else ""))
+    fact("latency", f"{result.latency_ms} ms" if result.latency_ms is not None else None)
+    fact("first token", f"{result.ttft_ms} ms" if result.ttft_ms is not None else None)
+    fact("wall", f"{result.wall_ms} ms" if result.wall_ms is not None else None)
+    fact("cost", f"${result.cost_usd:.6f}" if result.cost_usd is not None else None)
+    for note in result.notices:
+        fact("note", note)
+    parts: list[RenderableType] = [facts]
+    for block in result.request.get("system") or []:
+        if "text" in block:
+            parts.append(Panel(Text(inert(block["text"])), title="system", title_align="left"))
+    for message in result.request.get("messages") or []:
+        text = "\n".join(b["text"] for b in message.get("content", []) if "text" in b)
+        parts.append(Panel(Text(inert(text)), title=str(message.get("role")), title_align="left"))
+    if result.error:
+        err = f"{result.error.code}: {result.error.message}"
+        if result.error.hint:
+            err += f"\nhint: {result.error.hint}"
+        parts.append(Panel(Text(inert(err), style="red"), title="error", title_align="left"))
+    else:
+        parts.append(Panel(Text(inert(result.output)), title="output", title_align="left"))
+    return parts
+
+
+def runs_table(rows: list[sqlite3.Row]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    with_git = any(r["git_commit"] for r in rows)
+    for name in ("run", "command", "started", "git", "calls", "errors", "cached", "cost"):
+        if name != "git" or with_git:
+            right = name in ("calls", "errors", "cached", "cost")
+            table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    for r in rows:
+        cells: list[Any] = [Text(inert(r["id"])), r["command"], local_time(r["started_ts"],
+                            "%m-%d %H:%M")]  # fmt: skip
+        if with_git:
+            cells.append((r["git_commit"] or "")[:7] + ("*" if r["git_dirty"] else ""))
+        cells += [str(r["calls"]), str(r["errors"]), str(r["cached"]), _cost(r["cost_usd"])]
+        table.add_row(*cells)
+    return table
+
+
+def stats_table(groups: list[GroupStats], by: str) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    cells: list[list[Any]] = [
+        [
+            Text(inert(g.group)), f"{g.calls:,}", f"{g.cached:,}",
+            f"{g.errors} ({g.error_rate:.0%})" if g.errors else "0",
+            _ms(g.latency_p50_ms), _ms(g.latency_p95_ms), _ms(g.ttft_p50_ms),
+            f"{g.input_tokens:,}", f"{g.output_tokens:,}", _cost(g.cost_usd),
+        ]
+        for g in groups
+    ]  # fmt: skip
+    names = (by, "calls", "cached", "errors", "p50 ms", "p95 ms", "ttft", "in tok", "out tok",
+             "cost")  # fmt: skip
+    for i, name in enumerate(names):
+        width = max([len(name), *(len(str(c[i])) for c in cells)])
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True,
+                         min_width=min(width, 24) if i == 0 else width)  # fmt: skip
+    for c in cells:
+        table.add_row(*c)
+    return table
+
+
+def stats_chart(groups: list[GroupStats], metric: str, width: int = 40) -> Table:
+    """A horizontal bar per group: total cost or p50 latency."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def value(g: GroupStats) -> float:
+        return g.cost_usd if metric == "cost" else float(g.latency_p50_ms or 0)
+
+    top = max((value(g) for g in groups), default=0.0) or 1.0
+    chart = Table.grid(padding=(0, 1))
+    chart.add_column(no_wrap=True)
+    chart.add_column(no_wrap=True)
+    chart.add_column(justify="right", no_wrap=True)
+    for g in groups:
+        v = value(g)
+        bar = "█" * max(1 if v > 0 else 0, round(v / top * width))
+        label = _cost(v) if metric == "cost" else f"{v:,.0f} ms"
+        chart.add_row(Text(inert(g.group)), Text(bar, style="cyan"), label)
+    return chart
