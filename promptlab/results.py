@@ -7,6 +7,12 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
+# Failures that mean the AWS set-up is wrong, not the model: a run ends with exit code 2.
+SETUP_ERROR_CODES = frozenset({
+    "EndpointUnreachable", "NoCredentials", "ExpiredToken", "ExpiredTokenException",
+    "UnrecognizedClientException", "InvalidSignatureException",
+})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class ErrorInfo:

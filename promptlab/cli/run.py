@@ -114,6 +114,7 @@ def execute(
     from rich.console import Console
 
     from promptlab.providers.base import ProviderPool
+    from promptlab.results import SETUP_ERROR_CODES
     from promptlab.runner import Runner
 
     out = Console(highlight=False, soft_wrap=False)
@@ -148,6 +149,14 @@ def execute(
     if outcome.interrupted:
         err.print(f"interrupted: {len(outcome.results)} of {len(jobs)} call(s) finished")
         _exit_now(130)
+    setup = [r.error for r in outcome.results if r.error and r.error.code in SETUP_ERROR_CODES]
+    if setup:
+        from rich.text import Text
+
+        first = setup[0]
+        err.print(Text(f"error: cannot reach Bedrock: {first.code}: {first.message}"
+                       + (f" — {first.hint}" if first.hint else "")), soft_wrap=True)  # fmt: skip
+        return 2
     return 0 if all(r.ok for r in outcome.results) else 1
 
 
