@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,11 +24,58 @@ if TYPE_CHECKING:
 
 def lint_paths(paths: list[Path], config: Config) -> tuple[list[Problem], int]:
     """Problems in every prompt file under `paths`, and how many files were checked."""
-    files = [display_path(f) for f in prompt_files(paths)]
+    from promptlab.suite import is_suite_file
+
+    files = [display_path(f) for f in prompt_files(paths) if not is_suite_file(f)]
     problems: list[Problem] = []
     for f in files:
         problems.extend(lint_file(f, config))
-    return problems, len(files)
+    suites = lint_suites(paths, config, set(problems))
+    return problems + suites, len(files) + len(_suite_targets(paths))
+
+
+def _suite_targets(paths: list[Path]) -> list[Path]:
+    """Suite files under the paths, plus the suites (or inline tests) of explicit prompt files."""
+    from promptlab.suite import is_suite_file, sibling_suite, suite_files
+
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(suite_files(p))
+        elif is_suite_file(p):
+            out.append(p)
+        elif (sib := sibling_suite(p)) is not None:
+            out.append(sib)
+    return list({p.resolve(): p for p in out}.values())
+
+
+def lint_suites(paths: list[Path], config: Config, seen: set[Problem]) -> list[Problem]:
+    """Test cases: suite files and inline `tests:` (unknown keys, assertions, regexes, vars)."""
+    from promptlab.suite import load_cases
+
+    args = [str(p) for p in paths if p.is_dir()] + [str(p) for p in _suite_targets(paths)]
+    args += [str(p) for p in paths if p.is_file() and _has_inline_tests(p, config)]
+    if not args:
+        return []
+    try:
+        load_cases(args, config)
+    except PromptFileError as exc:
+        found = [replace(p, file=str(display_path(Path(p.file)))) for p in exc.problems]
+        return [p for p in found if p not in seen]
+    except PromptlabError as exc:
+        return [Problem(exc.file or "suite", exc.message, exc.line, exc.hint)]
+    return []
+
+
+def _has_inline_tests(path: Path, config: Config) -> bool:
+    from promptlab.suite import is_suite_file
+
+    if is_suite_file(path):
+        return False
+    try:
+        return bool(load_prompt(path, prompts_dir=config.prompts_dir).tests)
+    except PromptlabError:
+        return False
 
 
 def lint_file(path: Path, config: Config) -> list[Problem]:

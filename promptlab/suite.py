@@ -238,7 +238,7 @@ def _cases(
     loader: _Loader,
 ) -> list[Case]:
     problems = loader.problems
-    root = loader.config.root
+    root = Path(doc.file).resolve().parent  # python: checks are relative to the file they're in
     base_vars = _mapping(defaults.get("vars"), doc, ("defaults", "vars"), problems)
     base_asserts = _asserts(defaults.get("assert"), doc, ("defaults", "assert"), root, problems)
     base_models = _models(defaults.get("models"), doc, ("defaults", "models"), problems)

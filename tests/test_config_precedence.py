@@ -190,6 +190,6 @@ def test_cli_uses_environment_over_config_file(
     write(project / "from-file" / "a.yaml", ok)
     write(project / "from-env" / "a.yaml", ok)
     write(project / "from-env" / "b.yaml", ok)
-    assert "1 prompt file(s) OK" in cli("lint").stderr
+    assert "1 file(s) OK" in cli("lint").stderr
     monkeypatch.setenv("PROMPTLAB_PROMPTS_DIR", "from-env")
-    assert "2 prompt file(s) OK" in cli("lint").stderr
+    assert "2 file(s) OK" in cli("lint").stderr

@@ -33,13 +33,16 @@ def test_hook_runs_promptlab_lint_on_changed_prompt_files() -> None:
     assert selected(
         ["prompts/a.yaml", "prompts/sub/b.yml", "prompts/a.tests.yaml",
          "prompts/_partials/p.yaml", "src/x.yaml", "prompts/notes.md"]
-    ) == ["prompts/a.yaml", "prompts/sub/b.yml"]  # fmt: skip
+    ) == ["prompts/a.yaml", "prompts/sub/b.yml", "prompts/a.tests.yaml"]  # fmt: skip
 
 
 def test_hook_command_fails_on_a_bad_staged_prompt(project: Path, cli: Cli) -> None:
     write(project / "prompts/good.yaml", prompt_yaml("1.0.0"))
     write(project / "prompts/bad.yaml", 'version: "1.0.0"\ninstruction: typo\n')
-    write(project / "prompts/good.tests.yaml", "tests: []\n")
+    write(
+        project / "prompts/good.tests.yaml",
+        "tests:\n  - name: t\n    vars: {who: x}\n    assert: [{contains: x}]\n",
+    )
     files = selected(["prompts/good.yaml", "prompts/good.tests.yaml"])
     assert cli("lint", *files).exit_code == 0
     bad = cli("lint", *selected(["prompts/good.yaml", "prompts/bad.yaml"]))

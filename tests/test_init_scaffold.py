@@ -53,7 +53,7 @@ def test_init_creates_a_working_project(empty: Path, cli: Cli) -> None:
 
     lint = cli("lint")
     assert lint.exit_code == 0, lint.output
-    assert "1 prompt file(s) OK" in lint.stderr
+    assert "1 file(s) OK" in lint.stderr
     render = cli("render", "summarize", "--examples")
     assert render.exit_code == 0, render.output
     assert "Style:" in render.stdout  # the partial was included

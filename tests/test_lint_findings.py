@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO, Cli, write
 
 OK = 'version: "1.0.0"\ninstructions: Be brief.\ninput: "{{ who }}"\nvariables:\n  who: {}\n'
 
 
-def test_shipped_examples_pass_lint(project: Path, cli: Cli) -> None:
-    result = cli("lint", str(REPO / "prompts"))
+def test_shipped_examples_and_suites_pass_lint(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)  # python: assertions are resolved from the project root
+    result = cli("lint")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     checked = int(result.stderr.split()[0])
-    assert checked >= 3
-    assert "prompt file(s) OK" in result.stderr
+    assert checked >= 6  # three prompts, three suites
+    assert "file(s) OK" in result.stderr
 
 
 def test_default_path_is_the_prompts_dir(project: Path, cli: Cli) -> None:
     write(project / "prompts" / "a.yaml", OK)
     result = cli("lint")
     assert result.exit_code == 0, result.output
-    assert "1 prompt file(s) OK" in result.stderr
+    assert "1 file(s) OK" in result.stderr
 
 
 def test_reports_every_problem_across_files_then_exits_1(project: Path, cli: Cli) -> None:
@@ -148,13 +151,21 @@ def test_trial_render_with_examples_finds_runtime_errors(project: Path, cli: Cli
     assert "total" in result.stdout
 
 
-def test_suites_and_partials_dirs_are_skipped(project: Path, cli: Cli) -> None:
+def test_partials_dirs_are_skipped_and_suites_are_checked_as_suites(
+    project: Path, cli: Cli
+) -> None:
     write(project / "prompts" / "a.yaml", OK)
-    write(project / "prompts" / "a.tests.yaml", "cases: [whatever]\n")
     write(project / "prompts" / "_partials" / "notes.yaml", "not: a prompt\n")
+    good = "prompt: a.yaml\ntests:\n  - name: t\n    vars: {who: x}\n    assert: [{contains: x}]\n"
+    write(project / "prompts" / "a.tests.yaml", good)
     result = cli("lint")
     assert result.exit_code == 0, result.output
-    assert "1 prompt file(s) OK" in result.stderr
+    assert "2 file(s) OK" in result.stderr
+    write(project / "prompts" / "a.tests.yaml", good.replace("contains", "contians"))
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert result.stdout.startswith("prompts/a.tests.yaml:5: error: unknown assertion type")
+    assert "did you mean 'contains'?" in result.stdout
 
 
 def test_nonexistent_path_is_a_usage_error(project: Path, cli: Cli) -> None:

@@ -147,8 +147,8 @@ def test_ctrl_c_returns_finished_results(jobs: list[Job]) -> None:
         if event.kind == "done":
             finished.add(event.index)
         if finished == {0, 1, 2, 3, 4} and not fired.is_set():
-            fired.set()
-            _thread.interrupt_main()  # Ctrl-C while m5 is still running
+            fired.set()  # Ctrl-C while m5 is still running (its call takes 3 s)
+            threading.Timer(0.3, _thread.interrupt_main).start()
 
     runner.on_event = interrupt_when_others_done
     outcome = runner.run(jobs)

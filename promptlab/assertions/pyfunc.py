@@ -22,13 +22,13 @@ def prepare_python(a: Assertion, root: Path) -> tuple[Path, str]:
     ref = a.value
     if not isinstance(ref, str) or ":" not in ref:
         raise BadAssertion(f"'python' needs 'file.py:function', got {ref!r}",
-                           "e.g. value: checks/reply.py:is_polite (relative to the project root)",
+                           "e.g. value: checks/reply.py:is_polite (relative to this file)",
                            "value")  # fmt: skip
     file, _, func = ref.rpartition(":")
     path = (root / file).resolve()
     if not file.endswith(".py") or not path.is_file():
         raise BadAssertion(f"python file {file!r} not found under {root}",
-                           "paths are relative to the project root (where promptlab.yaml is)",
+                           "paths are relative to the suite (or prompt) file's directory",
                            "value")  # fmt: skip
     try:
         tree = ast.parse(path.read_text("utf-8"), str(path))

@@ -119,7 +119,7 @@ def lint(
     if any(p.severity == "error" for p in problems):
         typer.echo(f"\n{len(problems)} problem(s) in {files} of {checked} file(s)", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{checked} prompt file(s) OK", err=True)
+    typer.echo(f"{checked} file(s) OK (prompts and test suites)", err=True)
 
 
 @command(epilog="Examples:\n\n  promptlab init\n\n  promptlab init my-prompts && cd my-prompts")
