@@ -68,8 +68,8 @@ def test_one_denied_model_is_an_error_cell_and_exit_1(
     prompt: Path, cli: Cli, fake_bedrock: FakeBedrock
 ) -> None:
     fake_bedrock.script(NOVA, text="fine")
-    fake_bedrock.script(LLAMA, fail=99, status=403, error="AccessDeniedException",
-                        message="You don't have access to the model with the specified model ID.")  # fmt: skip
+    denied = "You don't have access to the model with the specified model ID."
+    fake_bedrock.script(LLAMA, fail=99, status=403, error="AccessDeniedException", message=denied)
     result = cli("run", "q", "-m", "nova-micro,llama-70b", "-v", "q=x", "-f", "json")
     assert result.exit_code == 1
     by = rows(result.stdout)
