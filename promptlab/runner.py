@@ -72,6 +72,31 @@ def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 
 
+def new_result(
+    job: Job, request: Request, notices: list[str], region: str | None, run_id: str | None
+) -> Result:
+    """A Result carrying the job's identity (prompt, model, params, request), nothing answered."""
+    return Result(
+        prompt_name=job.prompt.name,
+        prompt_version=job.prompt.version,
+        prompt_hash=job.prompt.content_hash,
+        prompt_path=job.prompt.path,
+        prompt_ref=job.prompt.ref,
+        model_alias=job.ref.alias,
+        model_id=job.ref.model_id,
+        region=region,
+        params=request.params.to_dict(),
+        request=request.to_converse(),
+        real_model=job.ref.real,
+        notices=list(notices),
+        vars=dict(job.vars),
+        case=job.case,
+        repeat_index=job.repeat_index,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        run_id=run_id,
+    )
+
+
 class Runner:
     def __init__(
         self,
@@ -133,7 +158,7 @@ class Runner:
                 self.on_event(Event("done", index, result=hit))
                 return hit
         self.on_event(Event("start", index))
-        result = self._base_result(job, request, notices, region)
+        result = new_result(job, request, notices, region, self.run_id)
         started = time.perf_counter()
         try:
             completion = self._call_with_retry(index, job, request)
@@ -158,29 +183,6 @@ class Runner:
             self.store.record(result, request)
         self.on_event(Event("done", index, result=result))
         return result
-
-    def _base_result(
-        self, job: Job, request: Request, notices: list[str], region: str | None
-    ) -> Result:
-        return Result(
-            prompt_name=job.prompt.name,
-            prompt_version=job.prompt.version,
-            prompt_hash=job.prompt.content_hash,
-            prompt_path=job.prompt.path,
-            prompt_ref=job.prompt.ref,
-            model_alias=job.ref.alias,
-            model_id=job.ref.model_id,
-            region=region,
-            params=request.params.to_dict(),
-            request=request.to_converse(),
-            real_model=job.ref.real,
-            notices=list(notices),
-            vars=dict(job.vars),
-            case=job.case,
-            repeat_index=job.repeat_index,
-            started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            run_id=self.run_id,
-        )
 
     def _call_with_retry(self, index: int, job: Job, request: Request) -> Any:
         """botocore retries plain calls; this retries failures it cannot see (mid-stream)."""

@@ -10,12 +10,12 @@ import sys
 import threading
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import ConfigError, UsageError
 from promptlab.results import ErrorInfo, Result
+from promptlab.runner import new_result
 from promptlab.store.db import StoreError, connect, has_fulltext, prompt_text
 from promptlab.store.gitinfo import git_state
 
@@ -197,34 +197,17 @@ class Store:
     ) -> Result:
         """The current job's identity with the stored answer: free, instant, original latency."""
         _, notices = job.request()
-        result = Result(
-            prompt_name=job.prompt.name,
-            prompt_version=job.prompt.version,
-            prompt_hash=job.prompt.content_hash,
-            prompt_path=job.prompt.path,
-            prompt_ref=job.prompt.ref,
-            model_alias=job.ref.alias,
-            model_id=job.ref.model_id,
-            region=region,
-            params=request.params.to_dict(),
-            request=request.to_converse(),
-            real_model=job.ref.real,
-            vars=dict(job.vars),
-            case=job.case,
-            repeat_index=job.repeat_index,
-            started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            run_id=self.run_id,
-            output=answer["output"],
-            stop_reason=answer.get("stop_reason"),
-            input_tokens=answer.get("input_tokens"),
-            output_tokens=answer.get("output_tokens"),
-            latency_ms=answer.get("latency_ms"),  # the original call's latency, kept
-            ttft_ms=answer.get("ttft_ms"),
-            tokens_estimated=bool(answer.get("tokens_estimated")),
-            wall_ms=0,
-            cost_usd=0.0,
-            cached=True,
-        )
+        result = new_result(job, request, notices, region, self.run_id)
+        result.output = answer["output"]
+        result.stop_reason = answer.get("stop_reason")
+        result.input_tokens = answer.get("input_tokens")
+        result.output_tokens = answer.get("output_tokens")
+        result.latency_ms = answer.get("latency_ms")  # the original call's latency, kept
+        result.ttft_ms = answer.get("ttft_ms")
+        result.tokens_estimated = bool(answer.get("tokens_estimated"))
+        result.wall_ms = 0
+        result.cost_usd = 0.0
+        result.cached = True
         result.notices = [*notices, *(n for n in answer.get("notices", []) if n not in notices)]
         return result
 
