@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-# Importing a command module registers its commands; each keeps heavy imports inside functions.
-from promptlab.cli import git as _git  # noqa: F401
-from promptlab.cli import models as _models  # noqa: F401
-from promptlab.cli import prompts as _prompts  # noqa: F401
-from promptlab.cli import run as _run  # noqa: F401
-from promptlab.cli import store as _store  # noqa: F401
-from promptlab.cli import test as _test  # noqa: F401
 from promptlab.cli.app import app, report_error
 from promptlab.errors import PromptlabError
 
 __all__ = ["app", "main"]
+
+# Importing a command module registers its commands, in this order in --help.
+# Each keeps its heavy imports (boto3, rich.live, sqlite3 work) inside the command functions.
+for _module in ("prompts", "run", "models", "test", "store", "git"):
+    importlib.import_module(f"promptlab.cli.{_module}")
 
 
 def main() -> None:

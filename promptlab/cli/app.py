@@ -14,13 +14,18 @@ from promptlab.errors import PromptFileError, PromptlabError
 HELP = """A prompt lab for Amazon Bedrock: versioned YAML prompts, side-by-side model runs,
 regression checks for CI.
 
+\b
 Examples:
+  promptlab init                              # scaffold a project
+  promptlab render support-reply --examples   # the exact messages to be sent
+  promptlab lint                              # check prompts and test suites
+  promptlab run support-reply --examples -m echo
+  promptlab run support-reply -m claude-haiku,nova-lite --format json
+  promptlab test --junit junit.xml --markdown report.md
+  promptlab log --errors --since 1d
+  promptlab diff prompts/x.yaml@v1.0.0 prompts/x.yaml
 
-  promptlab init                                   # scaffold prompts/, config, .env.example
-
-  promptlab render support-reply --examples -v customer_name=Ana
-
-  promptlab lint                                   # validate every prompt under prompts/
+Each command has its own --help with examples.
 """
 
 app = typer.Typer(
