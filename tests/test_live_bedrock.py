@@ -1,7 +1,8 @@
 """Real Amazon Bedrock calls. Skipped unless PROMPTLAB_LIVE_TESTS=1 (they cost a little money).
 
 Run with your normal AWS setup, for example:
-    PROMPTLAB_LIVE_TESTS=1 AWS_PROFILE=dev AWS_REGION=us-east-1 python -m pytest tests/test_live_bedrock.py
+    PROMPTLAB_LIVE_TESTS=1 AWS_PROFILE=dev AWS_REGION=us-east-1 \\
+        python -m pytest tests/test_live_bedrock.py
 Models: PROMPTLAB_LIVE_MODELS (comma-separated, default nova-micro).
 """
 
