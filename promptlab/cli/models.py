@@ -85,11 +85,13 @@ def print_table(rows: list[ModelRow], *, custom: bool, region: str | None) -> No
     from promptlab.views.sanitize import plain
 
     console = Console(highlight=False)
+    if not console.is_terminal:  # piped: full lines rather than an 80-column squeeze
+        console = Console(highlight=False, width=max(console.width, 160))
     title = "custom models" if custom else "Bedrock models"
     title += f" in {region}" if region else " (shipped catalogue, offline)"
     table = Table(title=title, title_justify="left")
     stream = {True: "yes", False: "no", None: ""}
-    # column → cell getter; ids never wrap: they are copied into -m
+    # column → cell getter
     columns: list[tuple[str, Any]]
     if custom:
         columns = [
@@ -108,8 +110,10 @@ def print_table(rows: list[ModelRow], *, custom: bool, region: str | None) -> No
         ]  # fmt: skip
         if region is None:  # the catalogue knows neither streaming nor lifecycle
             columns = [c for c in columns if c[0] not in ("stream", "lifecycle")]
-    for i, (name, _) in enumerate(columns):
-        table.add_column(name, no_wrap=i == 0, overflow="fold")
+    if console.width < 130:  # keep what -m needs readable: drop the descriptive columns
+        columns = [c for c in columns if c[0] not in ("provider", "in → out", "lifecycle", "name")]
+    for i, (name, _) in enumerate(columns):  # ids never wrap: they are copied into -m
+        table.add_column(name, no_wrap=i == 0 or name == "alias", overflow="fold")
     for r in rows:
         table.add_row(*(plain(get(r)) for _, get in columns))  # type: ignore[arg-type]
     console.print(table)
