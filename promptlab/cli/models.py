@@ -112,8 +112,9 @@ def print_table(rows: list[ModelRow], *, custom: bool, region: str | None) -> No
             columns = [c for c in columns if c[0] not in ("stream", "lifecycle")]
     if console.width < 130:  # keep what -m needs readable: drop the descriptive columns
         columns = [c for c in columns if c[0] not in ("provider", "in → out", "lifecycle", "name")]
-    for i, (name, _) in enumerate(columns):  # ids never wrap: they are copied into -m
-        table.add_column(name, no_wrap=i == 0 or name == "alias", overflow="fold")
+        table.box = None
+    for name, _ in columns:
+        table.add_column(name, overflow="fold", no_wrap=name not in ("access", "name", "status"))
     for r in rows:
         table.add_row(*(plain(get(r)) for _, get in columns))  # type: ignore[arg-type]
     console.print(table)
