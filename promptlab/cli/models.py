@@ -114,7 +114,8 @@ def print_table(rows: list[ModelRow], *, custom: bool, region: str | None) -> No
         columns = [c for c in columns if c[0] not in ("provider", "in → out", "lifecycle", "name")]
         table.box = None
     for name, _ in columns:
-        table.add_column(name, overflow="fold", no_wrap=name not in ("access", "name", "status"))
+        wraps = name in ("access", "name", "status")
+        table.add_column(name, overflow="fold", no_wrap=not wraps, min_width=12 if wraps else None)
     for r in rows:
         table.add_row(*(plain(get(r)) for _, get in columns))  # type: ignore[arg-type]
     console.print(table)
