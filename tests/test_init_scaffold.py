@@ -16,6 +16,7 @@ from tests.conftest import REPO, Cli, write
 EXPECTED = [
     "prompts/summarize.yaml",
     "prompts/_partials/house-style.j2",
+    "prompts/summarize.tests.yaml",
     "promptlab.yaml",
     ".env.example",
     "prompts/prompt.schema.json",
@@ -53,7 +54,10 @@ def test_init_creates_a_working_project(empty: Path, cli: Cli) -> None:
 
     lint = cli("lint")
     assert lint.exit_code == 0, lint.output
-    assert "1 file(s) OK" in lint.stderr
+    assert "2 file(s) OK" in lint.stderr  # the prompt and its test suite
+    offline = cli("test", "--filter", "render-*", "--no-log")
+    assert offline.exit_code == 0, offline.output
+    assert "1 passed, 0 failed" in offline.stdout
     render = cli("render", "summarize", "--examples")
     assert render.exit_code == 0, render.output
     assert "Style:" in render.stdout  # the partial was included

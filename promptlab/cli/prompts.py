@@ -143,6 +143,7 @@ def init(
         "promptlab lint                                  # check every prompt",
         "promptlab render summarize --examples           # see exactly what would be sent",
         "promptlab run summarize -m echo --examples      # offline run, no AWS needed",
+        "promptlab test --filter 'render-*'              # the offline test cases",
         "cp .env.example .env                            # then set AWS_PROFILE / AWS_REGION",
         "promptlab run summarize --examples              # the prompt's models on Bedrock",
     ]
