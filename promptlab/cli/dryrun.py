@@ -81,24 +81,29 @@ def show_dry_run(jobs: list[Job], config: Config, fmt: str) -> None:
             sys.stdout.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         return
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    out = Console(highlight=False)
-    table = Table(title="dry run: nothing was sent", title_justify="left", show_lines=True)
-    for col in ("model", "vars", "system / user chars", "params", "input tokens", "input cost"):
-        table.add_column(col, overflow="fold")
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(Text("dry run: nothing was sent", style="bold"))
+    several = len({p.job.case for p in planned}) > 1
     for p in planned:
         req = p.job.request()[0]
-        table.add_row(
-            Text(p.job.ref.label + ("" if p.job.ref.real else " (not a real model)")),
-            Text(inert(vars_label(p.job.vars, 60)) or "–"),
-            f"{len(req.system or '')} / {len(req.user)}",
-            Text(json.dumps(req.params.to_dict()) if req.params.to_dict() else "–"),
-            f"{p.input_tokens:,}" + ("" if p.counted else " (est.)"),
-            usd(p.input_cost, real=p.job.ref.real),
-        )
-    out.print(table)
+        ref = p.job.ref
+        head = Text(f"\n{ref.label}", style="bold")
+        if not ref.real:
+            head.append(" (not a real model)", style="dim")
+        out.print(head)
+        if several:
+            out.print(Text(inert(f"  {p.job.case}: {vars_label(p.job.vars, 100)}")))
+        params = ", ".join(f"{k}={v}" for k, v in req.params.to_dict().items()) or "–"
+        tokens = f"{p.input_tokens:,}" + ("" if p.counted else " (estimate)")
+        out.print(Text(f"  characters: system {len(req.system or '')}, user {len(req.user)}"
+                       f" · params: {params}"))  # fmt: skip
+        out.print(Text(f"  input tokens: {tokens} · input cost: "
+                       f"{usd(p.input_cost, real=ref.real)}"))  # fmt: skip
+    costs = [p.input_cost for p in planned if p.job.ref.real]
+    total = "unknown (some prices unknown)" if None in costs else usd(sum(c or 0 for c in costs))
+    out.print(Text(f"\n{len(planned)} call(s) · estimated input cost {total}", style="bold"))
     for note in dict.fromkeys([*warnings, *(n for p in planned for n in p.notices)]):
         out.print(Text(f"note: {note}", style="yellow"))
     out.print(
