@@ -218,3 +218,18 @@ def test_error_cell_shows_code_message_and_hint() -> None:
     assert "AccessDeniedException" in text and "hint: enable it in the console" in text
     assert "fine" in text
     assert "1 error(s)" in text
+
+
+def test_dry_run_text_lists_each_model_and_the_total(hello: Path, cli: Cli) -> None:
+    write(
+        Path("promptlab.yaml"),
+        "prices:\n  mine: {input: 1.0, output: 2.0}\naliases:\n  mine: echo\n",
+    )
+    result = cli("run", "hello", "-m", "echo", "-m", "nova-micro", "-v", "who=A", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "dry run: nothing was sent" in out
+    assert "echo (not a real model)" in out
+    assert "nova-micro (amazon.nova-micro-v1:0)" in out
+    assert "2 call(s) · estimated input cost $" in out
+    assert "(estimate)" in out  # no credentials here: CountTokens can't be used
