@@ -221,10 +221,6 @@ def test_error_cell_shows_code_message_and_hint() -> None:
 
 
 def test_dry_run_text_lists_each_model_and_the_total(hello: Path, cli: Cli) -> None:
-    write(
-        Path("promptlab.yaml"),
-        "prices:\n  mine: {input: 1.0, output: 2.0}\naliases:\n  mine: echo\n",
-    )
     result = cli("run", "hello", "-m", "echo", "-m", "nova-micro", "-v", "who=A", "--dry-run")
     assert result.exit_code == 0, result.stderr
     out = result.stdout
