@@ -1,0 +1,67 @@
+"""The test engine: cases × models × repeats → runner Jobs → evaluated outcomes.
+
+Model calls go through one Runner; each finished sample is evaluated at once on a second pool
+(so judge/similar calls run concurrently with the remaining model calls).
+"""
+
+from promptlab.testing.baseline import BaselineDiff, compare, merge
+from promptlab.testing.engine import (
+    GraderServices,
+    Progress,
+    TestEngine,
+    aggregate,
+    decide,
+    evaluate_sample,
+)
+from promptlab.testing.outcomes import (
+    REPORT_SCHEMA,
+    AssertionOutcome,
+    CaseOutcome,
+    Sample,
+    TestRun,
+    Totals,
+    load_run,
+    normalize,
+    read_report,
+)
+from promptlab.testing.plan import (
+    Planned,
+    case_key,
+    grader_models,
+    jobs_for,
+    matches,
+    parse_shard,
+    plan,
+    select,
+    shard_of,
+)
+
+__all__ = [
+    "REPORT_SCHEMA",
+    "AssertionOutcome",
+    "BaselineDiff",
+    "CaseOutcome",
+    "GraderServices",
+    "Planned",
+    "Progress",
+    "Sample",
+    "TestEngine",
+    "TestRun",
+    "Totals",
+    "aggregate",
+    "case_key",
+    "compare",
+    "decide",
+    "evaluate_sample",
+    "grader_models",
+    "jobs_for",
+    "load_run",
+    "matches",
+    "merge",
+    "normalize",
+    "parse_shard",
+    "plan",
+    "read_report",
+    "select",
+    "shard_of",
+]

@@ -1,0 +1,217 @@
+"""Running and evaluating: model calls through one Runner, graders on a second pool."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any
+
+from promptlab.assertions import Context, evaluate
+from promptlab.catalogue import ModelRef, adapt, cost_usd, price_for, resolve
+from promptlab.config import Config
+from promptlab.providers.base import ProviderPool
+from promptlab.request import Request
+from promptlab.results import Completion, Result
+from promptlab.runner import Event, ResultStore, Runner
+from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
+from promptlab.testing.plan import Planned, jobs_for
+
+
+class GraderServices:
+    """Judge and embedding calls for assertions, through the shared provider pool."""
+
+    def __init__(self, pool: ProviderPool, config: Config, refs: dict[str, ModelRef]) -> None:
+        self.pool = pool
+        self.config = config
+        self.refs = refs
+        self._lock = threading.Lock()
+        self._embeddings: dict[tuple[str, str], tuple[list[float], int, float | None]] = {}
+
+    def _ref(self, model: str) -> ModelRef:
+        ref = self.refs.get(model)
+        if ref is None:
+            ref = resolve(model, self.config, self.config.region)
+            self.refs[model] = ref
+        return ref
+
+    def complete(self, model: str, request: Request) -> tuple[Completion, float | None]:
+        ref = self._ref(model)
+        adapted, _ = adapt(request, ref)
+        completion = self.pool.get(ref).complete(ref, adapted, stream=False)
+        cost = cost_usd(ref, completion.input_tokens, completion.output_tokens, self.config)
+        return completion, cost
+
+    def embed(self, model: str, text: str) -> tuple[list[float], int, float | None]:
+        """Embeddings are cached per run (expected texts repeat across samples): cost once."""
+        key = (model, text)
+        with self._lock:
+            if key in self._embeddings:
+                vec, _, _ = self._embeddings[key]
+                return vec, 0, 0.0
+        ref = self._ref(model)
+        vec, tokens = self.pool.get(ref).embed(ref, text)
+        if not ref.real:
+            cost: float | None = 0.0
+        else:
+            price = price_for(ref, self.config)
+            cost = round(tokens / 1000 * price.input, 8) if price else None
+        with self._lock:
+            self._embeddings[key] = (vec, tokens, cost)
+        return vec, tokens, cost
+
+
+def evaluate_sample(
+    result: Result, case: Any, config: Config, services: GraderServices | None
+) -> Sample:
+    """Run the case's assertions on one result and decide pass / fail / error."""
+    if result.error is not None:
+        status = "error" if result.error.infrastructure else "fail"
+        return Sample(result, status, 0.0, f"model error: {result.error.code}: "
+                      f"{result.error.message}")  # fmt: skip
+    ctx = Context(
+        output=result.output, result=result, vars=case.vars, case=case.name, root=config.root,
+        services=services, judge_model=case.judge_model or config.judge_model,
+        embedding_model=case.embedding_model or config.embedding_model,
+        user_prompt=case.rendered.user,
+    )  # fmt: skip
+    outcomes: list[AssertionOutcome] = []
+    for a in case.asserts:
+        v = evaluate(a, ctx)
+        outcomes.append(AssertionOutcome(a.label, a.full_type, v.passed, v.score, a.weight,
+                                         v.reason, v.error, v.tokens, v.cost_usd))  # fmt: skip
+    return decide(result, outcomes, case.min_score)
+
+
+def decide(result: Result, outcomes: list[AssertionOutcome], min_score: float | None) -> Sample:
+    """A sample passes when every weighted assertion passes, or — with `min_score` — when the
+    weighted mean score reaches it. Weight-0 assertions are reported but never decide."""
+    counted = [o for o in outcomes if o.weight > 0]
+    total_w = sum(o.weight for o in counted)
+    score = sum(o.weight * o.score for o in counted) / total_w if total_w else 1.0
+    infra = next((o for o in outcomes if o.error is not None and o.error.infrastructure), None)
+    if infra is not None:
+        return Sample(result, "error", score, f"{infra.name}: {infra.reason}", outcomes)
+    failing = [o for o in counted if not o.passed]
+    first = f"{failing[0].name}: {failing[0].reason}" if failing else ""
+    if min_score is None:
+        ok = not failing
+        reason = first
+    else:
+        ok = score >= min_score
+        reason = "" if ok else f"score {score:.2f} < min_score {min_score:g}" + (
+            f"; {first}" if first else "")  # fmt: skip
+    return Sample(result, "pass" if ok else "fail", score, reason, outcomes)
+
+
+def aggregate(p: Planned, samples: list[Sample], interrupted: bool = False) -> CaseOutcome:
+    """Pass rate vs threshold; any infrastructure error (or a missing sample) makes it an error."""
+    case = p.case
+    samples = sorted(samples, key=lambda s: s.result.repeat_index)
+    out = CaseOutcome(
+        prompt={"name": case.prompt.name, "version": case.prompt.version,
+                "hash": case.prompt.content_hash, "path": case.prompt.path},
+        case=case.name, model=p.ref.alias, model_id=p.ref.model_id, repeat=p.repeat,
+        threshold=case.threshold, samples=samples, description=case.description,
+        where=case.where,
+    )  # fmt: skip
+    errors = [s for s in samples if s.status == "error"]
+    if errors:
+        out.status, out.reason = "error", errors[0].reason
+    elif len(samples) < p.repeat:
+        out.status = "error"
+        out.reason = "interrupted" if interrupted else "not run"
+    elif out.pass_rate >= case.threshold:
+        out.status = "pass"
+    else:
+        out.status = "fail"
+        first = next(s for s in samples if s.status != "pass")
+        out.reason = first.reason
+    return out
+
+
+# ---------------------------------------------------------------- running
+
+
+class Progress:
+    """Live-view hooks; the default does nothing."""
+
+    def start(self, cases: int, samples: int) -> None: ...
+
+    def sample(self, result: Result) -> None: ...
+
+    def case(self, outcome: CaseOutcome) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class TestEngine:
+    """Runs planned cases: one Runner for model calls, one pool for evaluation."""
+
+    __test__ = False
+
+    def __init__(
+        self,
+        config: Config,
+        pool: ProviderPool,
+        *,
+        concurrency: int | None = None,
+        store: ResultStore | None = None,
+        run_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.pool = pool
+        self.concurrency = max(1, concurrency or config.concurrency)
+        self.store = store
+        self.run_id = run_id
+        self.progress = progress or Progress()
+
+    def run(self, planned: list[Planned], graders: dict[str, ModelRef] | None = None) -> TestRun:
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        jobs, index = jobs_for(planned)
+        graders = graders or {}
+        self.pool.prepare([*(p.ref for p in planned), *graders.values()])
+        services = GraderServices(self.pool, self.config, dict(graders))
+        samples: list[list[Sample]] = [[] for _ in planned]
+        done_cases: set[int] = set()
+        lock = threading.Lock()
+        futures: list[Future[None]] = []
+        evaluator = ThreadPoolExecutor(max_workers=self.concurrency)
+
+        def finish_sample(pi: int, result: Result) -> None:
+            sample = evaluate_sample(result, planned[pi].case, self.config, services)
+            with lock:
+                samples[pi].append(sample)
+                complete = len(samples[pi]) == planned[pi].repeat and pi not in done_cases
+                if complete:
+                    done_cases.add(pi)
+                    outcome = aggregate(planned[pi], list(samples[pi]))
+            if complete:
+                self.progress.case(outcome)
+
+        def on_event(event: Event) -> None:
+            if event.kind != "done" or event.result is None:
+                return
+            self.progress.sample(event.result)
+            pi, _ = index[event.index]
+            futures.append(evaluator.submit(finish_sample, pi, event.result))
+
+        self.progress.start(len(planned), len(jobs))
+        runner = Runner(self.pool, self.config, concurrency=self.concurrency, on_event=on_event,
+                        store=self.store, run_id=self.run_id)  # fmt: skip
+        interrupted = False
+        wall_ms = 0
+        try:
+            outcome = runner.run(jobs)
+            interrupted, wall_ms = outcome.interrupted, outcome.wall_ms
+            for fut in list(futures):
+                fut.result()
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            evaluator.shutdown(wait=not interrupted, cancel_futures=True)
+            self.progress.finish()
+        with lock:
+            cases = [aggregate(p, list(samples[i]), interrupted) for i, p in enumerate(planned)]
+        return TestRun(cases, runner.run_id, started, wall_ms, interrupted)
