@@ -160,3 +160,32 @@ def test_no_log_records_nothing(prompt: Path, cli: Cli, fake_bedrock: FakeBedroc
     log = cli("log", "--format", "json")
     assert log.exit_code == 0
     assert json.loads(log.stdout) == []
+
+
+def test_ctrl_c_prints_what_finished_and_exits_130(
+    prompt: Path, fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    fake_bedrock.script(NOVA, text="quick answer")
+    fake_bedrock.script(HAIKU, text="slow " * 200, chunk_delay=0.2)  # ~40 s if not stopped
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptlab", "run", "q", "-m", "nova-micro,claude-haiku",
+         "-v", "q=x", "--stream", "--format", "json", "--no-log"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+    )  # fmt: skip
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and fake_bedrock.count(model=HAIKU) == 0:
+        time.sleep(0.05)
+    time.sleep(0.5)  # nova-micro has answered; claude-haiku is streaming
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    rows = json.loads(out)
+    assert [r["model"]["alias"] for r in rows] == ["nova-micro"]
+    assert "interrupted: 1 of 2 call(s) finished" in err
+    assert "Traceback" not in err
