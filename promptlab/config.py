@@ -89,7 +89,16 @@ def load_dotenv_file(cwd: Path | None = None) -> None:
     if env_file.is_file():
         from dotenv import load_dotenv
 
-        load_dotenv(env_file, override=False)
+        try:
+            load_dotenv(env_file, override=False, encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"not valid UTF-8 (byte {exc.start})", "save the file as UTF-8", file=env_file
+            ) from None
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read: {exc.strerror or exc}", "check the file's permissions", file=env_file
+            ) from None
 
 
 def load_config(start: Path | None = None, env: dict[str, str] | None = None) -> Config:
@@ -127,7 +136,9 @@ def _from_file(path: Path) -> dict[str, Any]:
         if key not in CONFIG_KEYS:
             raise fail((key,), f"unknown key '{key}'", _suggest(str(key), CONFIG_KEYS))
     if "prompts_dir" in data:
-        out["prompts_dir"] = Path(str(data["prompts_dir"]))
+        out["prompts_dir"] = _path(
+            data["prompts_dir"], lambda m: fail(("prompts_dir",), f"'prompts_dir': {m}")
+        )
     if "models" in data:
         models = data["models"]
         if isinstance(models, str):
@@ -146,7 +157,9 @@ def _from_file(path: Path) -> dict[str, Any]:
                 raise fail((key,), f"'{key}' must be a string")
             out[key] = data[key]
     if "concurrency" in data:
-        out["concurrency"] = _positive_int(data["concurrency"], lambda m: fail(("concurrency",), m))
+        out["concurrency"] = _positive_int(
+            data["concurrency"], lambda m: fail(("concurrency",), f"'concurrency': {m}")
+        )
     if "prices" in data:
         out["prices"] = _prices(data["prices"], lambda k, m: fail(("prices", *k), m))
     retries = data.get("retries") or {}
@@ -159,7 +172,8 @@ def _from_file(path: Path) -> dict[str, Any]:
         out["retry_mode"] = _retry_mode(retries["mode"], lambda m: fail(("retries", "mode"), m))
     if "max_attempts" in retries:
         out["max_attempts"] = _positive_int(
-            retries["max_attempts"], lambda m: fail(("retries", "max_attempts"), m)
+            retries["max_attempts"],
+            lambda m: fail(("retries", "max_attempts"), f"'max_attempts': {m}"),
         )
     timeouts = data.get("timeouts") or {}
     if not isinstance(timeouts, dict):
@@ -175,7 +189,7 @@ def _from_file(path: Path) -> dict[str, Any]:
         raise fail(("store",), "'store' must be a mapping: path, history")
     for key, value in store.items():
         if key == "path":
-            out["store_path"] = Path(str(value))
+            out["store_path"] = _path(value, lambda m: fail(("store", "path"), f"'path': {m}"))
         elif key == "history":
             if not isinstance(value, bool):
                 raise fail(("store", "history"), "'history' must be true or false")
@@ -196,6 +210,12 @@ def _positive_int(value: Any, fail: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise fail(f"expected a positive integer, got {value!r}")
     return value
+
+
+def _path(value: Any, fail: Any) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise fail(f"expected a path (a string), got {value!r}")
+    return Path(value)
 
 
 def _retry_mode(value: Any, fail: Any) -> str:
@@ -239,6 +259,8 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                     raise ValueError
             elif key in ("read_timeout", "connect_timeout"):
                 out[key] = float(raw)
+                if not 0 < out[key] < float("inf"):
+                    raise ValueError
             elif key == "retry_mode":
                 out[key] = _retry_mode(raw, lambda m, v=var: ConfigError(f"{v}: {m}"))
             elif key in ("prompts_dir", "store_path"):

@@ -19,6 +19,8 @@ from promptlab.prompt import (
 from promptlab.sources import prompt_files
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import jinja2
 
 
@@ -30,6 +32,7 @@ def lint_paths(paths: list[Path], config: Config) -> tuple[list[Problem], int]:
     problems: list[Problem] = []
     for f in files:
         problems.extend(lint_file(f, config))
+    problems = list(dict.fromkeys(problems))  # a shared partial's findings once, not per prompt
     suites = lint_suites(paths, config, set(problems))
     return problems + suites, len(files) + len(_suite_targets(paths))
 
@@ -87,7 +90,8 @@ def lint_file(path: Path, config: Config) -> list[Problem]:
     problems = check_templates(prompt)
     if not problems:
         problems = check_example_render(prompt)
-    return problems
+    order = {prompt.path: 0}  # the prompt's own findings first, by line; then its partials'
+    return sorted(problems, key=lambda p: (order.get(p.file, 1), p.file, p.line or 0))
 
 
 def check_variables(prompt: Prompt) -> list[Problem]:
@@ -96,7 +100,7 @@ def check_variables(prompt: Prompt) -> list[Problem]:
 
 
 def check_templates(prompt: Prompt) -> list[Problem]:
-    """Static checks of every section and the partials it includes."""
+    """Static checks of every section (at its key's line) and of the partials it includes."""
     doc = prompt.doc
     env = make_env(prompt.root, prompt.loader)
     out: list[Problem] = []
@@ -106,8 +110,12 @@ def check_templates(prompt: Prompt) -> list[Problem]:
         return doc.line(tuple(path)) if doc else None
 
     for section, source in prompt.sections.items():
-        scan = _Scan(env, prompt.path, line(section))
-        scan.source(source, f"section '{section}'")
+
+        def at(lineno: int, section: str = section) -> int | None:
+            return line(section)  # findings in a section point at its key
+
+        scan = _Scan(env)
+        scan.source(source, f"section '{section}'", prompt.path, at)
         out.extend(scan.problems)
         used |= scan.names
         for name in sorted(scan.names - set(prompt.variables)):
@@ -121,7 +129,7 @@ def check_templates(prompt: Prompt) -> list[Problem]:
                 Problem(prompt.path, f"variable '{name}' is declared but never used",
                         line("variables", name), "use it in a section or remove the declaration")
             )  # fmt: skip
-    return out
+    return list(dict.fromkeys(out))
 
 
 def check_example_render(prompt: Prompt) -> list[Problem]:
@@ -133,66 +141,100 @@ def check_example_render(prompt: Prompt) -> list[Problem]:
     try:
         render(prompt, values)
     except PromptlabError as exc:
-        return [Problem(exc.file or prompt.path, exc.message, exc.line, exc.hint)]
+        message = exc.message
+        if exc.file and exc.file != prompt.path:  # in a partial: say which prompt got there
+            message += f" (rendering {prompt.path} with its defaults and examples)"
+        return [Problem(exc.file or prompt.path, message, exc.line, exc.hint)]
     return []
 
 
 class _Scan:
-    """Walks a template and the partials it includes, collecting names and problems."""
+    """Walks a template and the partials it includes, collecting names and problems.
 
-    def __init__(self, env: jinja2.Environment, file: str, line: int | None) -> None:
+    A problem inside a partial is reported at the partial's own file and line.
+    """
+
+    def __init__(self, env: jinja2.Environment) -> None:
         self.env = env
-        self.file = file
-        self.line = line
         self.names: set[str] = set()
         self.problems: list[Problem] = []
         self.seen: set[str] = set()
 
-    def source(self, source: str, where: str) -> None:
+    def source(self, source: str, where: str, file: str, at: Callable[[int], int | None]) -> None:
+        """Scan `source` (from `file`; `at` maps a template line to the file's line)."""
         import jinja2
         import jinja2.meta
         from jinja2 import nodes
 
+        def add(node: nodes.Node | None, message: str, hint: str, severity: str = "error") -> None:
+            lineno = at(node.lineno if node is not None else 1)
+            self.problems.append(Problem(file, message, lineno, hint, severity))
+
         try:
             ast = self.env.parse(source)
         except jinja2.TemplateSyntaxError as exc:
-            self._add(f"Jinja syntax error in {where}: {exc.message}", "fix the partial")
+            lineno = at(exc.lineno or 1)
+            self.problems.append(
+                Problem(file, f"Jinja syntax error in {where}: {exc.message}", lineno,
+                        "fix the template; for literal braces use {% raw %}...{% endraw %}")
+            )  # fmt: skip
             return
         self.names |= jinja2.meta.find_undeclared_variables(ast)
-        for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-            if isinstance(node, nodes.Getattr):
-                attr: object = node.attr
-            elif isinstance(node, nodes.Getitem):
-                attr = _const(node.arg)
+        for access in ast.find_all((nodes.Getattr, nodes.Getitem)):
+            if isinstance(access, nodes.Getattr):
+                attr: object = access.attr
+            elif isinstance(access, nodes.Getitem):
+                attr = _const(access.arg)
             if isinstance(attr, str) and attr.startswith("_"):
-                self._add(
+                add(
+                    access,
                     f"{where} reaches for Python internals ('{attr}'); the sandbox refuses it",
                     "templates may only use variables, filters and tests",
                 )
-        for ref in jinja2.meta.find_referenced_templates(ast):
+        for node, ref in _references(ast):
             if ref is None:
-                self._add(
+                add(
+                    node,
                     f"{where} includes a template chosen at render time; lint cannot check it",
                     'prefer a constant path such as "_partials/tone.j2"',
                     severity="warning",
                 )
                 continue
+            try:
+                sub, filename, _ = self.env.loader.get_source(self.env, ref)  # type: ignore[union-attr]
+            except jinja2.TemplateNotFound:
+                if not getattr(node, "ignore_missing", False):
+                    add(
+                        node,
+                        f"include '{ref}' not found inside the prompts root",
+                        "includes are paths relative to the prompts root, e.g. _partials/tone.j2;"
+                        " '..', absolute paths and symlinks leading outside are refused",
+                    )
+                continue
             if ref in self.seen:
                 continue
             self.seen.add(ref)
-            try:
-                sub, _, _ = self.env.loader.get_source(self.env, ref)  # type: ignore[union-attr]
-            except jinja2.TemplateNotFound:
-                self._add(
-                    f"include '{ref}' not found inside the prompts root",
-                    "includes are paths relative to the prompts root, e.g. _partials/tone.j2; "
-                    "'..', absolute paths and symlinks leading outside are refused",
-                )
-                continue
-            self.source(sub, f"partial '{ref}'")
+            shown = str(display_path(Path(filename))) if filename else ref
+            self.source(sub, f"partial '{ref}'", shown, lambda n: n)
 
-    def _add(self, message: str, hint: str, severity: str = "error") -> None:
-        self.problems.append(Problem(self.file, message, self.line, hint, severity))
+
+def _references(ast: jinja2.nodes.Template) -> list[tuple[jinja2.nodes.Node, str | None]]:
+    """Each include, import and extends with its constant path (None when chosen at render time).
+
+    Like `jinja2.meta.find_referenced_templates`, but keeping the node for its line.
+    """
+    from jinja2 import nodes
+
+    out: list[tuple[nodes.Node, str | None]] = []
+    for node in ast.find_all((nodes.Extends, nodes.FromImport, nodes.Import, nodes.Include)):
+        template: nodes.Expr = node.template  # type: ignore[attr-defined]
+        items = template.items if isinstance(template, nodes.Tuple | nodes.List) else [template]
+        for item in items:
+            value = _const(item) if isinstance(item, nodes.Const) else None
+            if isinstance(item, nodes.Const) and not isinstance(value, str):
+                continue
+            out.append((node, value if isinstance(value, str) else None))
+    return out
 
 
 def _const(node: object) -> object:

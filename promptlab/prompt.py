@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -389,7 +390,7 @@ def check_value(var: Variable, value: Any) -> Any:
     ok = {
         "string": lambda v: isinstance(v, str),
         "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+        "number": _is_number,
         "boolean": lambda v: isinstance(v, bool),
         "list": lambda v: isinstance(v, list),
         "object": lambda v: isinstance(v, dict),
@@ -401,6 +402,11 @@ def check_value(var: Variable, value: Any) -> Any:
             f"'{var.name}' must be one of {', '.join(map(str, var.enum))}, got {value!r}"
         )
     return value
+
+
+def _is_number(v: Any) -> bool:
+    """An int or a finite float (nan and inf are not numbers a prompt can use)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _article(t: str) -> str:
@@ -425,8 +431,8 @@ def coerce(var: Variable, text: str) -> Any:
             value: Any = text
         elif t == "integer":
             value = int(text)
-        elif t == "number":
-            value = float(text)
+        elif t == "number":  # "1" stays 1, as it does in a vars file
+            value = int(text) if re.fullmatch(r"\s*[-+]?\d+\s*", text) else float(text)
         elif t == "boolean":
             low = text.strip().lower()
             if low not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
@@ -483,6 +489,7 @@ def resolve_vars(
     values: dict[str, Any] = {}
     errors: list[str] = []
     hints: list[str] = []
+    invalid: set[str] = set()
     for name, var in declared.items():
         if name in strings:
             try:
@@ -490,11 +497,13 @@ def resolve_vars(
             except UsageError as exc:
                 errors.append(exc.message)
                 hints.extend([exc.hint] if exc.hint else [])
+                invalid.add(name)
         elif name in typed:
             try:
                 values[name] = check_value(var, typed[name])
             except UsageError as exc:
                 errors.append(exc.message)
+                invalid.add(name)
         elif var.has_default:
             values[name] = var.default
         elif use_examples and var.example is not None:
@@ -502,7 +511,7 @@ def resolve_vars(
         elif not var.required:
             values[name] = None
     missing = [n for n, v in declared.items() if n not in values and v.required and
-               not any(n in e for e in errors)]  # fmt: skip
+               n not in invalid]  # fmt: skip
     parts = []
     if unknown:
         known = ", ".join(declared) or "none"
@@ -558,7 +567,7 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
                 env = env or make_env(prompt.root, prompt.loader)
                 template = env.from_string(source)
             text = template.render(**values)
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
             raise _render_error(prompt, key, exc) from None
         text = text.strip()
         if text:
@@ -566,7 +575,7 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
     return Rendered(out, out.get("instructions"), join_user(out, prompt.layout))
 
 
-def _render_error(prompt: Prompt, key: str, exc: jinja2.TemplateError) -> UsageError:
+def _render_error(prompt: Prompt, key: str, exc: Exception) -> UsageError:
     """A rendering failure as one line: file:line, section, what went wrong, the fix."""
     file, line = _failing_line(prompt, key, exc)
     where = f"section '{key}'" if file == prompt.path else f"partial included by '{key}'"
@@ -578,12 +587,19 @@ def _render_error(prompt: Prompt, key: str, exc: jinja2.TemplateError) -> UsageE
         hint = "templates may only use variables, filters and tests, not Python internals"
     elif isinstance(exc, jinja2.TemplateNotFound):
         msg = f"{where}: include {exc.name!r} not found inside the prompts root {prompt.root}"
-        hint = "includes are paths relative to the prompts root, e.g. _partials/tone.j2"
+        hint = ("includes are paths relative to the prompts root, e.g. _partials/tone.j2; "
+                "'..', absolute paths and symlinks leading outside are refused")  # fmt: skip
     elif isinstance(exc, jinja2.TemplateSyntaxError):
         msg = f"Jinja syntax error in {where}: {exc.message}"
         hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
-    else:
+    elif isinstance(exc, jinja2.TemplateError):
         msg, hint = f"{where}: {exc}", "fix the template"
+    elif isinstance(exc, RecursionError):
+        msg = f"{where}: templates include each other without end"
+        hint = "remove the include cycle"
+    else:
+        msg = f"{where} failed: {type(exc).__name__}: {exc}"
+        hint = "check the variable values and the expression on that line"
     return UsageError(msg, hint, file=file, line=line)
 
 

@@ -18,6 +18,7 @@ from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.prompt import (
     Prompt,
     Rendered,
+    display_path,
     find_root,
     load_prompt,
     locate,
@@ -51,7 +52,15 @@ def open_prompt(arg: str, config: Config) -> Prompt:
     """Load the prompt named by a command-line argument: a path or name, optionally @REF."""
     path_arg, ref = split_ref(arg)
     if ref is None:
-        return load_prompt(locate(arg, config.prompts_dir), prompts_dir=config.prompts_dir)
+        path = locate(arg, config.prompts_dir)
+        if not path.exists() and path.suffix not in (".yaml", ".yml") and "/" not in arg:
+            where = display_path(config.prompts_dir)
+            raise PromptFileError(
+                [Problem(arg, "prompt file not found", None,
+                         f"no file '{arg}' and no prompt named '{arg}' under {where}/; "
+                         "pass a prompt file's path or a prompt name")]
+            )  # fmt: skip
+        return load_prompt(path, prompts_dir=config.prompts_dir)
     return _open_at_ref(arg, path_arg, ref, config)
 
 

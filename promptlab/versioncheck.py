@@ -72,8 +72,9 @@ def check_base(paths: list[Path], config: Config, base: str) -> list[Problem]:
     """Problems in the prompt files under `paths` compared with git ref `base`."""
     from promptlab import gitrefs
 
-    try:
-        root = gitrefs.repo_root()
+    first = paths[0] if paths else Path.cwd()
+    try:  # the repository of the linted files, wherever the command runs
+        root = gitrefs.repo_root(first if first.is_dir() else first.resolve().parent)
         sha = gitrefs.require_commit(root, base)
     except UsageError as exc:
         raise UsageError(f"--base {base}: {exc.message}", exc.hint) from None

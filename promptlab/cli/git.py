@@ -78,6 +78,10 @@ def _print_history(rel: str, rows: list[HistoryRow]) -> None:
             Text(inert(r.note), style="yellow" if r.warning else "dim"),
         )
     console = Console(highlight=False)
+    if not console.is_terminal:  # piped or in a CI log: whole rows, never wrapped at 80 columns
+        wide = console.options.update(max_width=10_000)
+        width = max(console.width, console.measure(table, options=wide).maximum)
+        console = Console(highlight=False, width=width)
     console.print(table)
     if any(r.warning for r in rows):
         console.print(

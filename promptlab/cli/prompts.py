@@ -68,7 +68,13 @@ def render(
         from promptlab.catalogue import adapt, resolve
 
         ref = resolve(model, config, config.region)
-        request, notices = adapt(rendered.request(p.params_for(ref.alias, ref.model_id)), ref)
+        for_model = p.params_for(ref.alias, ref.model_id)
+        request, notices = adapt(rendered.request(for_model), ref)
+        base = p.inference.to_dict()
+        changed = [f"{k}={json.dumps(v)}" for k, v in for_model.to_dict().items()
+                   if base.get(k) != v]  # fmt: skip
+        if changed:
+            notices.insert(0, f"{ref.alias}: inference.overrides applied: {', '.join(changed)}")
     if fmt == "json":
         body = request.to_converse()
         if model:
