@@ -112,7 +112,8 @@ def check_templates(prompt: Prompt) -> list[Problem]:
     for section, source in prompt.sections.items():
 
         def at(lineno: int, section: str = section) -> int | None:
-            return line(section)  # findings in a section point at its key
+            """The file line of a line inside the section's template."""
+            return doc.text_line((section,), lineno) if doc else None
 
         scan = _Scan(env)
         scan.source(source, f"section '{section}'", prompt.path, at)

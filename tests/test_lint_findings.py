@@ -120,7 +120,7 @@ def test_include_outside_root_and_python_internals_are_flagged(project: Path, cl
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
-        "prompts/inc.yaml:2: error: include '../secret.txt' not found inside the prompts root"
+        "prompts/inc.yaml:3: error: include '../secret.txt' not found inside the prompts root"
     )
     assert lines[1].startswith(
         "prompts/mro.yaml:2: error: section 'input' reaches for Python internals ('__class__')"

@@ -75,7 +75,7 @@ def test_imports_are_checked_and_ignore_missing_is_allowed(project: Path, cli: C
     result = cli("lint")
     assert result.exit_code == 1
     assert result.stdout.startswith(
-        "prompts/bad.yaml:2: error: include '_partials/nope.j2' not found"
+        "prompts/bad.yaml:3: error: include '_partials/nope.j2' not found"
     )
 
 
