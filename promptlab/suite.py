@@ -252,6 +252,9 @@ def _cases(
             problems.append(doc.problem(("defaults", key), f"'{key}' must be a model alias or id"))
             v = None
         grader[key] = v
+    vars_hint = "set the prompt's variables under the case's 'vars:'" + (
+        " (or under 'defaults: vars:' for every case)" if is_suite_file(Path(doc.file)) else ""
+    )
     out: list[Case] = []
     for i, raw in enumerate(items):
         at = (*where, i)
@@ -282,6 +285,12 @@ def _cases(
             continue
         try:
             values = resolve_vars(prompt, case_vars)
+        except PromptlabError as exc:  # its hint is about -v; here the values come from vars:
+            message = exc.message.removeprefix(f"{prompt.path}: ")
+            problems.append(doc.problem((*at, "vars") if "vars" in raw else at,
+                                        f"case '{name}': {message}", vars_hint))  # fmt: skip
+            continue
+        try:
             rendered = render(prompt, values)
         except PromptlabError as exc:
             message = exc.message.removeprefix(f"{prompt.path}: ")

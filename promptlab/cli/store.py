@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
@@ -68,9 +69,13 @@ def _open(what: str) -> tuple[sqlite3.Connection | None, str]:
 
 
 def _console() -> Console:
+    """stdout console; piped output (no terminal, no COLUMNS) is not cut at 80 columns."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(highlight=False, width=200)
+    return console
 
 
 def _check(value: str, allowed: tuple[str, ...], option: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -107,7 +108,7 @@ def test(
 
     from promptlab.config import load_config
     from promptlab.suite import load_cases
-    from promptlab.testing import compare, grader_models, load_run, parse_shard, plan, select
+    from promptlab.testing import compare, load_run, parse_shard, prepare, select
 
     config = load_config()
     if region:
@@ -119,8 +120,7 @@ def test(
         raise UsageError("no test cases found",
                          "add 'tests:' to a prompt or a <name>.tests.yaml suite file")  # fmt: skip
     selected = select(cases, filter_, shard_spec)
-    planned = plan(selected, config, models=model, repeat=repeat)
-    graders = grader_models(planned, config)
+    planned, graders = prepare(selected, config, models=model, repeat=repeat)
     out = _stdout()
     err = Console(stderr=True, highlight=False)
     if dry_run:
@@ -128,12 +128,21 @@ def test(
         return
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
-    run = _execute(config, planned, graders, region, profile, concurrency, err,
-                   cache=cache, cache_ttl=cache_ttl, log=not no_log, resume=resume)  # fmt: skip
+    run, recorded = _execute(config, planned, graders, region, profile, concurrency, err,
+                             cache=cache, cache_ttl=cache_ttl, log=not no_log,
+                             resume=resume)  # fmt: skip
     run.shard = shard
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
     _finish(run, out, err, junit, json_file, markdown, update_baseline)
+    if run.interrupted and recorded:
+        err.print(f"interrupted: finished calls are recorded; run the same command with "
+                  f"--resume {run.run_id} to make only the missing ones",
+                  highlight=False, soft_wrap=True)  # fmt: skip
+    if run.interrupted:  # don't wait for in-flight calls (worker threads) to finish
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     raise typer.Exit(run.exit_code(fail_under))
 
 
@@ -172,7 +181,8 @@ def _execute(
     cache_ttl: float | None,
     log: bool,
     resume: str | None,
-) -> TestRun:
+) -> tuple[TestRun, bool]:
+    """The run, and whether its calls went into the history (so that --resume can use them)."""
     from promptlab.providers.base import ProviderPool
     from promptlab.store import open_store
     from promptlab.testing import TestEngine
@@ -184,10 +194,11 @@ def _execute(
     engine = TestEngine(config, pool, concurrency=concurrency, store=store,
                         run_id=store.run_id if store else None, progress=progress)  # fmt: skip
     try:
-        return engine.run(planned, graders)
+        run = engine.run(planned, graders)
     finally:
         if store is not None:
             store.close()
+    return run, store is not None and store.history and not store.broken
 
 
 def _finish(

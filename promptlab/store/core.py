@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import sqlite3
 import sys
 import threading
@@ -31,6 +32,8 @@ ANSWER_FIELDS = (
 )  # fmt: skip
 
 _warned: set[str] = set()
+# UTF-16 halves without a partner (a JSON "\ud800" escape in an answer): SQLite cannot store them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def warn_once(key: str, message: str) -> None:
@@ -48,7 +51,7 @@ def canonical(data: Any) -> str:
 def cache_key(model_id: str, region: str | None, converse: dict[str, Any]) -> str:
     """sha256 over model id, region and the full Converse request (messages, system, params)."""
     blob = canonical({"model_id": model_id, "region": region, "request": converse})
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def result_key(result: Result) -> str:
@@ -137,6 +140,11 @@ class Store:
 
         self._write(write)
 
+    @property
+    def broken(self) -> bool:
+        """A write failed (warned once): nothing after it was recorded."""
+        return self._broken
+
     def close(self) -> None:
         """Close the file. Calls still finishing after Ctrl-C are then quietly not recorded."""
         with self._lock:
@@ -168,7 +176,7 @@ class Store:
                 except BaseException:
                     self.con.execute("ROLLBACK")
                     raise
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, ValueError) as exc:  # ValueError: text SQLite cannot take
                 self._broken = True
                 warn_once(
                     f"write:{self.path}",
@@ -216,7 +224,7 @@ class Store:
         self.con.execute(
             "INSERT OR REPLACE INTO cache(key, model_id, created_ts, answer, hits) "
             "VALUES (?, ?, ?, ?, 0)",
-            (key, result.model_id, time.time(), canonical(answer)),
+            (key, result.model_id, time.time(), storable(canonical(answer))),
         )
 
     def _insert_call(self, result: Result, key: str, cached_from: str | None = None) -> None:
@@ -235,6 +243,11 @@ class Store:
                     self.git_dirty), cached_from=cached_from, fulltext=self.fulltext)  # fmt: skip
 
 
+def storable(value: Any) -> Any:
+    """Text SQLite accepts: lone surrogates, which UTF-8 cannot encode, become U+FFFD."""
+    return _LONE_SURROGATE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def insert_call(
     con: sqlite3.Connection,
     result: Result,
@@ -248,6 +261,19 @@ def insert_call(
 ) -> int:
     """One history row (the caller owns the transaction). Returns its id."""
     err = result.error
+    values = (
+        time.time() if ts is None else ts, result.started_at, result.run_id or "", command,
+        result.prompt_name, result.prompt_version, result.prompt_hash, result.prompt_path,
+        result.prompt_ref, git[0], git[1], result.model_alias, result.model_id,
+        result.region, result.real_model, canonical(result.params),
+        canonical(result.request), json.dumps(result.vars, ensure_ascii=False, default=str),
+        result.case, result.repeat_index, result.output, result.stop_reason,
+        result.input_tokens, result.output_tokens, result.tokens_estimated,
+        result.latency_ms, result.wall_ms, result.ttft_ms, result.cost_usd,
+        err.code if err else None, err.message if err else None, err.hint if err else None,
+        err.infrastructure if err else None, result.cached, cached_from, key,
+        json.dumps(result.notices, ensure_ascii=False),
+    )  # fmt: skip
     cur = con.execute(
         "INSERT INTO calls(ts, started_at, run_id, command, prompt_name, prompt_version, "
         "prompt_hash, prompt_path, prompt_ref, git_commit, git_dirty, model_alias, model_id, "
@@ -257,25 +283,13 @@ def insert_call(
         "cached_from, cache_key, notices) VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            time.time() if ts is None else ts, result.started_at, result.run_id or "", command,
-            result.prompt_name, result.prompt_version, result.prompt_hash, result.prompt_path,
-            result.prompt_ref, git[0], git[1], result.model_alias, result.model_id,
-            result.region, result.real_model, canonical(result.params),
-            canonical(result.request), json.dumps(result.vars, ensure_ascii=False, default=str),
-            result.case, result.repeat_index, result.output, result.stop_reason,
-            result.input_tokens, result.output_tokens, result.tokens_estimated,
-            result.latency_ms, result.wall_ms, result.ttft_ms, result.cost_usd,
-            err.code if err else None, err.message if err else None, err.hint if err else None,
-            err.infrastructure if err else None, result.cached, cached_from, key,
-            json.dumps(result.notices, ensure_ascii=False),
-        ),
-    )  # fmt: skip
+        tuple(storable(v) for v in values),
+    )
     rowid = int(cur.lastrowid or 0)
     if fulltext:
         con.execute(
             "INSERT INTO calls_fts(rowid, prompt, output) VALUES (?, ?, ?)",
-            (rowid, prompt_text(result.request), result.output),
+            (rowid, storable(prompt_text(result.request)), storable(result.output)),
         )
     return rowid
 

@@ -113,14 +113,15 @@ def calls_table(rows: list[sqlite3.Row], width: int = 120) -> Table:
         for i, name in enumerate(names[:-1])
     ]
     room = max(8, width - sum(widths) - 2 * len(widths))  # the output column takes the rest
-    for i, name in enumerate(names):
-        size = widths[i] if i < len(widths) else room
+    snippets = [_snippet(c[-1], room) for c in cells]
+    widths.append(max([len(names[-1]), *map(len, snippets)]))  # no padding past the text
+    for name, size in zip(names, widths, strict=True):
         table.add_column(
             name, justify="right" if name in ("id", "ms", "tokens", "cost") else "left",
             no_wrap=True, overflow="ellipsis", min_width=size, max_width=size,
         )  # fmt: skip
-    for c in cells:
-        table.add_row(*c[:-1], Text(_snippet(c[-1], room)))
+    for c, snippet in zip(cells, snippets, strict=True):
+        table.add_row(*c[:-1], Text(snippet))
     return table
 
 

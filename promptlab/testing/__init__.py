@@ -32,6 +32,7 @@ from promptlab.testing.plan import (
     matches,
     parse_shard,
     plan,
+    prepare,
     select,
     shard_of,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "normalize",
     "parse_shard",
     "plan",
+    "prepare",
     "read_report",
     "select",
     "shard_of",

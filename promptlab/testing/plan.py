@@ -11,7 +11,7 @@ from typing import Any
 from promptlab.assertions import is_remote
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
-from promptlab.errors import UsageError
+from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.runner import Job
 
 
@@ -71,48 +71,96 @@ def plan(
     cases: list[Any], config: Config, *, models: list[str] | None = None, repeat: int | None = None
 ) -> list[Planned]:
     """Resolve each case's models (-m, case, suite defaults, prompt, config). UsageError early."""
-    override = split_models(models or [])
-    out: list[Planned] = []
-    cache: dict[str, ModelRef] = {}
-    for case in cases:
-        names = override or list(case.models) or list(case.prompt.models) or list(config.models)
-        if not names:
-            raise UsageError(f"{case.where}: no models for case '{case.name}'",
-                             "pass -m MODEL, or set models: in the suite, prompt or "
-                             "promptlab.yaml (-m echo runs offline)")  # fmt: skip
-        for name in names:
-            if name not in cache:
-                try:
-                    cache[name] = resolve(name, config, config.region)
-                except UsageError as exc:
-                    where = "-m" if override else _model_where(case)
-                    raise UsageError(f"{where}: {exc.message}", exc.hint) from None
-            out.append(Planned(case, cache[name], repeat or case.repeat))
-    return out
-
-
-def _model_where(case: Any) -> str:
-    file, line = case.model_lines
-    if case.models and file:
-        return f"{file}:{line}" if line else file
-    return case.prompt.path
+    return prepare(cases, config, models=models, repeat=repeat, graders=False)[0]
 
 
 def grader_models(planned: list[Planned], config: Config) -> dict[str, ModelRef]:
     """Judge and embedding models the assertions need, resolved up front."""
+    problems: list[Problem] = []
+    out = _graders([p.case for p in planned], config, problems)
+    _raise(problems)
+    return out
+
+
+def prepare(
+    cases: list[Any],
+    config: Config,
+    *,
+    models: list[str] | None = None,
+    repeat: int | None = None,
+    graders: bool = True,
+) -> tuple[list[Planned], dict[str, ModelRef]]:
+    """The planned case × model pairs and the grader models, before any call.
+
+    Every unknown model in the suites (case, prompt, judge and embedding models) is listed at
+    once with its file and line (PromptFileError); an unknown `-m` is a UsageError.
+    """
+    override = split_models(models or [])
+    problems: list[Problem] = []
+    out: list[Planned] = []
+    refs: dict[str, ModelRef | UsageError] = {}
+    for case in cases:
+        names = override or list(case.models) or list(case.prompt.models) or list(config.models)
+        if not names:
+            problems.append(Problem(case.file, f"no models for case '{case.name}'", case.line,
+                                    "pass -m MODEL, or set models: in the suite, prompt or "
+                                    "promptlab.yaml (-m echo runs offline)"))  # fmt: skip
+            continue
+        for name in names:
+            ref = refs.get(name) or _resolve(name, config)
+            refs[name] = ref
+            if isinstance(ref, UsageError):
+                if override:
+                    raise UsageError(f"-m: {ref.message}", ref.hint) from None
+                file, line = _model_where(case)
+                problems.append(Problem(file, ref.message, line, ref.hint))
+                continue
+            out.append(Planned(case, ref, repeat or case.repeat))
+    grader_refs = _graders(cases, config, problems) if graders else {}
+    _raise(problems)
+    return out, grader_refs
+
+
+def _resolve(name: str, config: Config) -> ModelRef | UsageError:
+    try:
+        return resolve(name, config, config.region)
+    except UsageError as exc:
+        return exc
+
+
+def _raise(problems: list[Problem]) -> None:
+    if problems:
+        raise PromptFileError(list(dict.fromkeys(problems)))  # one line per file:line:problem
+
+
+def _model_where(case: Any) -> tuple[str, int | None]:
+    """Where the case's models are named: the case or suite defaults, else the prompt."""
+    file, line = case.model_lines
+    if case.models and file:
+        return file, line
+    doc = case.prompt.doc
+    if case.prompt.models and doc is not None:
+        return case.prompt.path, doc.line(("models",))
+    return case.prompt.path, None
+
+
+def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[str, ModelRef]:
     out: dict[str, ModelRef] = {}
-    for p in planned:
-        for a in p.case.asserts:
+    for case in cases:
+        for a in case.asserts:
             if not is_remote(a):
                 continue
-            default = (p.case.judge_model or config.judge_model) if a.type == "judge" else (
-                p.case.embedding_model or config.embedding_model)  # fmt: skip
+            default = (case.judge_model or config.judge_model) if a.type == "judge" else (
+                case.embedding_model or config.embedding_model)  # fmt: skip
             name = a.options.get("model") or default
-            if name not in out:
-                try:
-                    out[name] = resolve(name, config, config.region)
-                except UsageError as exc:
-                    raise UsageError(f"{a.where}: {a.full_type}: {exc.message}", exc.hint) from None
+            if name in out:
+                continue
+            ref = _resolve(name, config)
+            if isinstance(ref, UsageError):
+                problems.append(Problem(a.file or case.file, f"{a.full_type}: {ref.message}",
+                                        a.line, ref.hint))  # fmt: skip
+            else:
+                out[name] = ref
     return out
 
 

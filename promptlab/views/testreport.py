@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from typing import IO, TYPE_CHECKING
@@ -23,10 +24,17 @@ STATUS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
 STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 EMOJI = {"pass": "✅", "fail": "❌", "error": "⚠️"}
 REASON_LIMIT = 160
+# UTF-16 halves without a partner (from a "\ud800" JSON escape in an answer) cannot be written
+# as UTF-8 to a report file or a terminal.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def utf8_safe(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text)
 
 
 def to_json(run: TestRun) -> str:
-    return json.dumps(run.to_dict(), indent=2, ensure_ascii=False)
+    return utf8_safe(json.dumps(run.to_dict(), indent=2, ensure_ascii=False))
 
 
 def pct(value: float | None) -> str:
@@ -45,7 +53,7 @@ def cost(c: CaseOutcome) -> str:
 
 
 def short(text: str, limit: int = REASON_LIMIT) -> str:
-    text = " ".join(inert(text).split())
+    text = " ".join(utf8_safe(inert(text)).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -193,7 +201,7 @@ def to_markdown(run: TestRun, *, title: str = "promptlab test") -> str:
         lines += ["</details>", ""]
     if run.baseline is not None:
         lines += markdown_baseline(run.baseline)
-    return "\n".join(lines).rstrip() + "\n"
+    return utf8_safe("\n".join(lines).rstrip() + "\n")
 
 
 def fence_safe(text: str) -> str:
