@@ -215,6 +215,7 @@ class AwsClients:
         self.region = self.target.region
         self.profile = self.target.profile
         self._boto_config = client_config(config, pool_size)
+        self.pool_size: int = self._boto_config.max_pool_connections
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
 

@@ -128,6 +128,35 @@ class ModelRef:
         return f"{self.alias} ({self.model_id})"
 
 
+def _resolve_alias(name: str, config: Config, region: str | None) -> ModelRef:
+    """A user alias: its target is a shipped alias, an id, a profile, an ARN or another alias."""
+    aliases = config.aliases
+    chain = [name]
+    while True:
+        target = aliases[chain[-1]]
+        try:
+            return resolve(target, None, region)
+        except UsageError:
+            if target in aliases and target not in chain:
+                chain.append(target)
+                continue
+        where = f"{config.file.name if config.file else 'promptlab.yaml'} aliases"
+        path = " → ".join([*chain, target])
+        if target in chain:
+            raise UsageError(
+                f"alias {name!r} ({where}) goes round in a circle: {path}",
+                "point one of them at a model id, inference-profile id, ARN or shipped alias",
+            )
+        close = difflib.get_close_matches(target, [*aliases, *BY_ALIAS, ECHO], n=3)
+        raise UsageError(
+            f"alias {name!r} ({where}) points to {target!r}"
+            + (f" (via {path})" if len(chain) > 1 else "")
+            + ", which is not an alias, a model id (provider.model), an inference-profile id "
+            "or an ARN",
+            f"did you mean {', '.join(close)}?" if close else "see 'promptlab models --offline'",
+        )
+
+
 def geo_prefix(region: str | None) -> str:
     if not region:
         return "us"
@@ -153,10 +182,8 @@ def resolve(name: str, config: Config | None = None, region: str | None = None) 
     if name == ECHO:
         return ModelRef(ECHO, ECHO, None, ECHO)
     user_aliases = config.aliases if config else {}
-    if name in user_aliases:
-        target = user_aliases[name]
-        ref = resolve(target, None, region)
-        return replace(ref, alias=name)
+    if name in user_aliases and config is not None:
+        return replace(_resolve_alias(name, config, region), alias=name)
     entry = BY_ALIAS.get(name)
     if entry is not None:
         mid = f"{geo_prefix(region)}.{entry.model_id}" if entry.profile_only else entry.model_id

@@ -60,7 +60,12 @@ def catalogue_rows(config: Config, region: str | None) -> list[ModelRow]:
             )
         )
     for name, target in config.aliases.items():
-        ref = resolve(name, config, region)
+        try:
+            ref = resolve(name, config, region)
+        except UsageError:  # listed, so it can be found and fixed; `run -m` explains
+            rows.append(ModelRow(id=target, kind="user-alias", name=f"alias of {target}",
+                                 alias=name, access="unknown model"))  # fmt: skip
+            continue
         price = price_for(ref, config)
         rows.append(
             ModelRow(
@@ -81,7 +86,8 @@ def region_rows(client: Any, config: Config) -> list[ModelRow]:
     from promptlab.catalogue import base_id_of, resolve
 
     aliases = alias_index(config, client.meta.region_name)
-    summaries = _aws_call(client.list_foundation_models)["modelSummaries"]
+    region = client.meta.region_name
+    summaries = _aws_call(client.list_foundation_models, region)["modelSummaries"]
     by_id: dict[str, ModelRow] = {}
     rows: list[ModelRow] = []
     for m in summaries:
@@ -102,7 +108,7 @@ def region_rows(client: Any, config: Config) -> list[ModelRow]:
         by_id[row.id] = row
         rows.append(row)
     paginator = client.get_paginator("list_inference_profiles")
-    pages = _aws_call(lambda: list(paginator.paginate(typeEquals="SYSTEM_DEFINED")))
+    pages = _aws_call(lambda: list(paginator.paginate(typeEquals="SYSTEM_DEFINED")), region)
     for page in pages:
         for p in page.get("inferenceProfileSummaries", []):
             pid = p["inferenceProfileId"]
@@ -154,7 +160,9 @@ def custom_rows(
 
     def pages(op: str, key: str, **params: Any) -> list[dict[str, Any]]:
         try:
-            found = _aws_call(lambda: list(client.get_paginator(op).paginate(**params)))
+            found = _aws_call(
+                lambda: list(client.get_paginator(op).paginate(**params)), client.meta.region_name
+            )
         except ConfigError as exc:
             if warn is None:
                 raise
@@ -232,12 +240,14 @@ def _price(row: ModelRow, ref: Any, config: Config) -> None:
         row.price_input_per_1k, row.price_output_per_1k = price.input, price.output
 
 
-def _aws_call(fn: Any) -> Any:
+def _aws_call(fn: Any, region: str | None = None) -> Any:
     """Run a control-plane call; failures become one clear error (exit 2)."""
     from botocore.exceptions import ClientError
 
     from promptlab.catalogue import ModelRef
     from promptlab.providers.bedrock import map_error
+
+    listing = ModelRef("bedrock", "bedrock", None)
 
     try:
         return fn()
@@ -250,10 +260,10 @@ def _aws_call(fn: Any) -> Any:
                 "bedrock:ListInferenceProfiles (and ListCustomModels, "
                 "ListProvisionedModelThroughputs for --custom); or use --offline",
             ) from None
-        err = map_error(exc, ModelRef("bedrock", "bedrock", None), None)
+        err = map_error(exc, listing, region, endpoint_env="AWS_ENDPOINT_URL_BEDROCK")
         raise ConfigError(f"listing models failed: {err.code}: {err.message}", err.hint) from None
     except Exception as exc:
-        err = map_error(exc, ModelRef("bedrock", "bedrock", None), None)
+        err = map_error(exc, listing, region, endpoint_env="AWS_ENDPOINT_URL_BEDROCK")
         raise ConfigError(f"listing models failed: {err.code}: {err.message}", err.hint) from None
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
-from promptlab.errors import UsageError
+from promptlab.errors import PromptFileError, PromptlabError, UsageError
 from promptlab.prompt import Prompt
 from promptlab.request import InferenceParams
 from promptlab.runner import Job
@@ -18,12 +18,18 @@ from promptlab.yamlfile import parse_yaml, read_text
 
 def load_var_sets(path: Path) -> list[dict[str, Any]]:
     """A vars file: one mapping, or a list of mappings (one run per item)."""
+    return load_var_file(path)[0]
+
+
+def load_var_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:
+    """The vars sets of a file and where each one starts (`file:line`, for error messages)."""
     doc = parse_yaml(read_text(path, what="vars file"), str(path))
     data = doc.data
     if isinstance(data, dict):
-        return [data]
+        return [data], [str(path)]
     if isinstance(data, list) and data and all(isinstance(d, dict) for d in data):
-        return list(data)
+        lines = [doc.line((i,)) for i in range(len(data))]
+        return list(data), [f"{path}:{n}" if n else str(path) for n in lines]
     raise UsageError(
         f"{path}: a vars file must be a mapping of name: value, or a list of such mappings",
         "e.g. 'customer_name: Ana' on its own line",
@@ -31,7 +37,12 @@ def load_var_sets(path: Path) -> list[dict[str, Any]]:
 
 
 def models_for(prompt: Prompt, explicit: Sequence[str], config: Config) -> list[str]:
-    names = split_models(list(explicit)) or list(prompt.models) or list(config.models)
+    names = split_models(list(explicit))
+    if explicit and not names:  # `-m "$MODELS"` with an empty variable: don't fall back silently
+        raise UsageError(
+            f"-m {explicit[0]!r} names no model", "pass -m MODEL (e.g. -m echo), or leave -m out"
+        )
+    names = names or list(prompt.models) or list(config.models)
     if not names:
         raise UsageError(
             f"{prompt.path}: no models to run",
@@ -51,18 +62,33 @@ def build_jobs(
     *,
     use_examples: bool = False,
     cacheable: bool = False,
+    origins: Sequence[str] | None = None,
 ) -> list[Job]:
-    """Jobs ordered by vars set, then prompt, then model (the columns of each comparison)."""
+    """Jobs ordered by vars set, then prompt, then model (the columns of each comparison).
+
+    `origins`: where each vars set comes from (`file:line`), named when one of them is wrong.
+    """
     refs: dict[str, ModelRef] = {}
     jobs: list[Job] = []
     rendered_by: dict[tuple[int, int], Any] = {}
-    for vi, typed in enumerate(var_sets or [{}]):
+    sets = var_sets or [{}]
+    for vi, typed in enumerate(sets):
         for pi, prompt in enumerate(prompts):
             mine = _only_mine(prompt, prompts)
-            rendered_by[(vi, pi)] = prepare(
-                prompt, mine(typed), mine(strings), use_examples=use_examples
-            )
-    sets = var_sets or [{}]
+            try:
+                rendered_by[(vi, pi)] = prepare(
+                    prompt, mine(typed), mine(strings), use_examples=use_examples
+                )
+            except PromptlabError as exc:
+                if len(sets) < 2 or isinstance(exc, PromptFileError):
+                    raise
+                where = origins[vi] if origins and vi < len(origins) else None
+                item = f"vars #{vi + 1}" + (f" ({where})" if where else "")
+                text = f"{exc.location}: {exc.message}" if exc.location else exc.message
+                hint = "fix that item of the vars file"
+                if exc.hint and "missing required" in exc.message:
+                    hint += f", or {exc.hint} for every item"
+                raise UsageError(f"{item}: {text}", hint) from None
     for vi, _ in enumerate(sets):
         case = f"vars #{vi + 1}" if len(sets) > 1 else None
         for pi, prompt in enumerate(prompts):

@@ -112,6 +112,7 @@ class Runner:
         self.pool = pool
         self.config = config
         self.concurrency = max(1, concurrency or config.concurrency)
+        pool.reserve(self.concurrency)  # a connection per worker thread
         self.stream = stream
         self.on_event = on_event or (lambda e: None)
         self.store = store

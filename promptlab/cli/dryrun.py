@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from promptlab.catalogue import price_for
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
-from promptlab.providers.base import ProviderPool
+from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.providers.echo import estimate_tokens
 from promptlab.runner import Job
 from promptlab.views.format import usd, vars_label
@@ -27,8 +27,23 @@ class Planned:
     input_cost: float | None
 
 
+# CountTokens only refines an estimate: a dry run never waits minutes for it.
+COUNT_CONNECT_TIMEOUT = 5.0
+COUNT_READ_TIMEOUT = 15.0
+COUNT_MAX_ATTEMPTS = 2
+
+
 def plan(jobs: list[Job], config: Config) -> tuple[list[Planned], list[str]]:
-    pool = ProviderPool(config)
+    """Each job's request, input tokens and input cost. Token counts run concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    quick = replace(
+        config,
+        connect_timeout=min(config.connect_timeout, COUNT_CONNECT_TIMEOUT),
+        read_timeout=min(config.read_timeout, COUNT_READ_TIMEOUT),
+        max_attempts=min(config.max_attempts, COUNT_MAX_ATTEMPTS),
+    )
+    pool = ProviderPool(quick)
     warnings: list[str] = []
     counter: Any = None
     if any(j.ref.real for j in jobs):
@@ -37,20 +52,36 @@ def plan(jobs: list[Job], config: Config) -> tuple[list[Planned], list[str]]:
             counter = pool.get(next(j.ref for j in jobs if j.ref.real))
         except PromptlabError as exc:
             warnings.append(f"token counts are estimates (CountTokens unavailable: {exc.message})")
+    requests = [job.request() for job in jobs]
+    unusable: list[str] = []  # set once Bedrock can't be reached: stop asking
+
+    def count(i: int) -> int | None:
+        job, (request, _) = jobs[i], requests[i]
+        if not job.ref.real or counter is None or not hasattr(counter, "count_tokens"):
+            return None
+        if unusable:
+            return None
+        try:
+            n: int | None = counter.count_tokens(job.ref, request)
+        except ModelCallError as exc:
+            timeout = f"no answer within {quick.read_timeout:g}s"
+            unusable.append(f"{exc.code}: {timeout if exc.code == 'ReadTimeout' else exc.message}")
+            return None
+        return n
+
+    with ThreadPoolExecutor(max_workers=max(1, min(config.concurrency, len(jobs)))) as ex:
+        counted = list(ex.map(count, range(len(jobs))))
+    if unusable:
+        warnings.append(f"token counts are estimates (CountTokens unavailable: {unusable[0]})")
     out: list[Planned] = []
-    for job in jobs:
-        request, notices = job.request()
+    for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
         text = (request.system or "") + request.user
-        tokens, counted = estimate_tokens(text), False
-        if job.ref.real and counter is not None and hasattr(counter, "count_tokens"):
-            n = counter.count_tokens(job.ref, request)
-            if n is not None:
-                tokens, counted = n, True
+        tokens = n if n is not None else estimate_tokens(text)
         price = price_for(job.ref, config) if job.ref.real else None
         cost = 0.0 if not job.ref.real else (
             round(tokens / 1000 * price.input, 8) if price else None
         )  # fmt: skip
-        out.append(Planned(job, request.to_converse(), notices, tokens, counted, cost))
+        out.append(Planned(job, request.to_converse(), notices, tokens, n is not None, cost))
     return out, warnings
 
 

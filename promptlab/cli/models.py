@@ -57,8 +57,9 @@ def models(
         raise UsageError("--custom lists your account's models: it needs AWS, not --offline")
     config = load_config()
     shown_region: str | None
+    catalogue_region = region or config.region
     if offline:
-        rows, shown_region = catalogue_rows(config, region or config.region), None
+        rows, shown_region = catalogue_rows(config, catalogue_region), None
     else:
         from promptlab.aws import AwsClients
 
@@ -75,10 +76,12 @@ def models(
     if fmt == "json":
         typer.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
         return
-    print_table(rows, custom=custom, region=shown_region)
+    print_table(rows, custom=custom, region=shown_region, catalogue_region=catalogue_region)
 
 
-def print_table(rows: list[ModelRow], *, custom: bool, region: str | None) -> None:
+def print_table(
+    rows: list[ModelRow], *, custom: bool, region: str | None, catalogue_region: str | None = None
+) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -88,7 +91,10 @@ def print_table(rows: list[ModelRow], *, custom: bool, region: str | None) -> No
     if not console.is_terminal:  # piped: full lines rather than an 80-column squeeze
         console = Console(highlight=False, width=max(console.width, 160))
     title = "custom models" if custom else "Bedrock models"
-    title += f" in {region}" if region else " (shipped catalogue, offline)"
+    if region:
+        title += f" in {region}"
+    else:  # profile-only aliases carry the region's geography prefix (us., eu., apac.)
+        title += f" (shipped catalogue for {catalogue_region or 'us-* regions'}, offline)"
     table = Table(title=title, title_justify="left")
     stream = {True: "yes", False: "no", None: ""}
     # column → cell getter

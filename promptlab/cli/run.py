@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from promptlab.config import Config
-    from promptlab.providers.base import ProviderPool
     from promptlab.results import Result
     from promptlab.runner import Job
 
@@ -72,12 +71,14 @@ def run(
     cache: bool = typer.Option(
         False, "--cache/--no-cache", help="Answer identical requests from the local store."
     ),
-    cache_ttl: float | None = typer.Option(None, "--cache-ttl", help="Max cache age, seconds."),
+    cache_ttl: float | None = typer.Option(
+        None, "--cache-ttl", min=0, help="Max cache age, seconds."
+    ),
     no_log: bool = typer.Option(False, "--no-log", help="Don't record this run in history."),
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
-    from promptlab.plan import build_jobs, cli_params, load_var_sets
+    from promptlab.plan import build_jobs, cli_params, load_var_file
     from promptlab.prompt import parse_assignments
     from promptlab.sources import open_prompt
 
@@ -87,9 +88,9 @@ def run(
     params = cli_params(temperature, top_p, max_tokens, stop)
     config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency)
     loaded = [open_prompt(p, config) for p in prompts]
-    var_sets = load_var_sets(vars_file) if vars_file else [{}]
+    var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
-                      cacheable=cache)  # fmt: skip
+                      cacheable=cache, origins=origins)  # fmt: skip
     if dry_run:
         from promptlab.cli.dryrun import show_dry_run
 
@@ -144,7 +145,7 @@ def execute(
     finally:
         if store is not None:
             store.close()
-    _print_notices(err, outcome.results, pool, jobs)
+    _print_notices(err, outcome.results)
     _print_results(out, outcome.results, fmt)
     if outcome.interrupted:
         err.print(f"interrupted: {len(outcome.results)} of {len(jobs)} call(s) finished")
@@ -187,9 +188,7 @@ def _column_label(job: Job, jobs: list[Job]) -> str:
     return job.ref.alias
 
 
-def _print_notices(
-    err: Console, results: list[Result], pool: ProviderPool, jobs: list[Job]
-) -> None:
+def _print_notices(err: Console, results: list[Result]) -> None:
     from rich.text import Text
 
     seen: set[str] = set()

@@ -53,8 +53,24 @@ class ProviderPool:
         self.config = config
         self.region = region or config.region
         self.profile = profile or config.profile
+        self.pool_size = config.concurrency  # connections per client: one per worker thread
         self._lock = threading.Lock()
         self._providers: dict[str, Provider] = {}
+
+    def reserve(self, workers: int) -> None:
+        """Size clients for `workers` threads at once (call before any model call).
+
+        A client already made with a smaller connection pool is replaced, so no worker ever
+        waits for, or throws away, a connection.
+        """
+        with self._lock:
+            if workers <= self.pool_size:
+                return
+            self.pool_size = workers
+            for kind, provider in list(self._providers.items()):
+                size = getattr(provider, "pool_size", None)
+                if isinstance(size, int) and size < workers:
+                    del self._providers[kind]
 
     def get(self, ref: ModelRef) -> Provider:
         kind = ref.provider
@@ -75,7 +91,9 @@ class ProviderPool:
             return EchoProvider()
         from promptlab.providers.bedrock import BedrockProvider
 
-        return BedrockProvider(self.config, region=self.region, profile=self.profile)
+        return BedrockProvider(
+            self.config, region=self.region, profile=self.profile, pool_size=self.pool_size
+        )
 
     @property
     def resolved_region(self) -> str | None:

@@ -20,6 +20,8 @@ from promptlab.results import Completion
 
 TITAN_EMBED_V2 = "amazon.titan-embed-text-v2:0"
 _ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
+_HTML_RE = re.compile(r"<(!doctype html|html)\b", re.IGNORECASE)
+_TITLE_RE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 # Service error codes botocore already retried (with backoff) before giving up.
 _RETRIED_BY_BOTOCORE = {
     "ThrottlingException", "ModelNotReadyException", "InternalServerException",
@@ -28,6 +30,10 @@ _RETRIED_BY_BOTOCORE = {
 _CREDENTIAL_CODES = {
     "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException",
     "ExpiredToken", "IncompleteSignature", "MissingAuthenticationTokenException",
+}  # fmt: skip
+# Failures that say nothing about one model: every further call would fail the same way.
+_UNUSABLE_CODES = _CREDENTIAL_CODES | {
+    "EndpointUnreachable", "ReadTimeout", "ConnectionClosed", "NoCredentials", "ExpiredToken",
 }  # fmt: skip
 # Mid-stream exception events (lower camel) that are worth another attempt by the runner.
 _STREAM_RETRYABLE = {
@@ -50,6 +56,7 @@ class BedrockProvider:
         self.config = config
         self.aws = AwsClients(config, region, profile, pool_size=pool_size)
         self.region: str = self.aws.region
+        self.pool_size: int = self.aws.pool_size
         self.client = self.aws.runtime  # created now, in the calling thread
 
     # ------------------------------------------------------------ Converse
@@ -66,7 +73,13 @@ class BedrockProvider:
         except ModelCallError:
             raise
         except Exception as exc:
-            raise self.map_error(exc, ref) from None
+            err = self.map_error(exc, ref)
+            if stream and err.code == "ReadTimeout":  # already streaming: the stream stalled
+                err.hint = (
+                    "the stream stopped sending; try again, lower max_tokens, or raise "
+                    "timeouts.read in promptlab.yaml (PROMPTLAB_READ_TIMEOUT)"
+                )
+            raise err from None
 
     def _converse(self, kwargs: dict[str, Any]) -> Completion:
         resp = self.client.converse(**kwargs)
@@ -153,7 +166,11 @@ class BedrockProvider:
         return [float(v) for v in vector], tokens
 
     def count_tokens(self, ref: ModelRef, request: Request) -> int | None:
-        """Input tokens as Bedrock counts them; None when the model or SDK can't count."""
+        """Input tokens as Bedrock counts them; None when the model or SDK can't count.
+
+        Raises ModelCallError when Bedrock cannot be used at all (unreachable, no answer,
+        bad credentials), so a caller counting many requests stops asking.
+        """
         if "CountTokens" not in self.client.meta.service_model.operation_names:
             return None
         model = ref.base_id or ref.model_id
@@ -161,7 +178,10 @@ class BedrockProvider:
         converse = {k: body[k] for k in ("messages", "system") if k in body}
         try:
             resp = self.client.count_tokens(modelId=model, input={"converse": converse})
-        except Exception:  # unsupported model, no access, unreachable: the caller estimates
+        except Exception as exc:  # unsupported model, no access: the caller estimates
+            err = self.map_error(exc, ref)
+            if err.code in _UNUSABLE_CODES:
+                raise err from None
             return None
         tokens = resp.get("inputTokens")
         return int(tokens) if isinstance(tokens, int) else None
@@ -173,7 +193,12 @@ class BedrockProvider:
 
 
 def map_error(
-    exc: BaseException, ref: ModelRef, region: str | None, config: Config | None = None
+    exc: BaseException,
+    ref: ModelRef,
+    region: str | None,
+    config: Config | None = None,
+    *,
+    endpoint_env: str = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
 ) -> ModelCallError:
     """Any exception from a Bedrock call → ModelCallError with an actionable hint."""
     from botocore import exceptions as bx
@@ -194,6 +219,18 @@ def map_error(
         meta = exc.response.get("ResponseMetadata", {})
         attempts = int(meta.get("RetryAttempts", 0)) + 1
         status = int(meta.get("HTTPStatusCode", 0) or 0)
+        if _HTML_RE.search(message):  # a proxy or a wrong endpoint answered, not Bedrock
+            title = _TITLE_RE.search(message)
+            return ModelCallError(
+                code,
+                f"HTTP {status or code}: the endpoint answered with a web page, not Bedrock"
+                + (f" ({' '.join(title.group(1).split())})" if title else ""),
+                f"check the proxy settings (HTTPS_PROXY) and {endpoint_env}",
+                infrastructure=True,
+            )
+        message = " ".join(message.split())
+        if len(message) > 500:
+            message = message[:499] + "…"
         return _client_error(code, message, ref, region, attempts, status)
     read_timeout = config.read_timeout if config else None
     if isinstance(exc, bx.ReadTimeoutError | Urllib3ReadTimeout):
@@ -211,7 +248,7 @@ def map_error(
             "EndpointUnreachable",
             _redact(str(exc)),
             f"check the network, VPN or proxy and the region ({where}); "
-            "AWS_ENDPOINT_URL_BEDROCK_RUNTIME overrides the endpoint",
+            f"{endpoint_env} overrides the endpoint",
             infrastructure=True,
         )
     if isinstance(exc, bx.ConnectionClosedError | ProtocolError):

@@ -24,6 +24,16 @@ def md_cell(text: str) -> str:
     return text.replace("\n", "<br>")
 
 
+def code_span(text: str) -> str:
+    """Inline code outside a table: shown literally, so nothing is escaped but backticks."""
+    import re
+
+    text = inert(text).replace("\n", " ")
+    fence = "`" * (max((len(m) for m in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def groups(results: Sequence[Result]) -> list[list[Result]]:
     """Results grouped by case (a test case or a vars set): one comparison each."""
     out: dict[str | None, list[Result]] = {}
@@ -44,7 +54,7 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
             lines.append(f"**{md_cell(group[0].case)}**")
             lines.append("")
         if group[0].vars:
-            lines.append(f"**vars:** `{md_cell(vars_label(group[0].vars, 200))}`")
+            lines.append(f"**vars:** {code_span(vars_label(group[0].vars, 200))}")
             lines.append("")
         heads = []
         for r in group:

@@ -8,13 +8,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from rich.console import Console, RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.live import Live
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
 from promptlab.runner import Event
 from promptlab.views.sanitize import inert
+from promptlab.views.table import MIN_COLUMN
 
 STATUS_STYLE = {
     "waiting": "dim",
@@ -59,6 +62,7 @@ class LiveView:
     cells: list[Cell] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _live: Live | None = None
+    _closing: bool = False
 
     @classmethod
     def for_jobs(cls, console: Console, labels: Sequence[tuple[str, str]]) -> LiveView:
@@ -85,6 +89,9 @@ class LiveView:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._live is not None:
+            # Live draws one last frame before erasing it (transient): draw nothing, so no stale
+            # copy of the grid is left behind above the final table.
+            self._closing = True
             self._live.__exit__(et, ev, tb)
 
     def on_event(self, event: Event) -> None:
@@ -113,39 +120,99 @@ class LiveView:
                     cell.text = r.output
 
     def render(self) -> RenderableType:
+        """The current frame, never taller than the terminal (taller frames can't be erased)."""
+        if self._closing:
+            return Text("")
         now = time.perf_counter()
         with self._lock:
-            height = max(4, (self.console.height - 4) // max(1, len(self.rows)) - 3)
-            table = Table(expand=True, show_lines=True)
-            if len(self.rows) > 1:
-                table.add_column("", no_wrap=True, style="bold", max_width=24)
+            narrow = self.console.width < 20 + MIN_COLUMN * len(self.columns)
+            view = self._stacked(now) if narrow else self._grid(now)
+        return Fit(view, max(2, self.console.height - 1))
+
+    def _body(self, cell: Cell, now: float, lines: int, width: int) -> Text:
+        body = cell.header(now)
+        body.append("\n")
+        if cell.error:  # the start of an error says what went wrong
+            body.append("\n".join(wrap(inert(cell.error), width)[:lines]), style="red")
+        else:
+            body.append(tail(inert(cell.text), lines, width))
+        return body
+
+    def _grid(self, now: float) -> Table:
+        """One column per model, one row per vars set."""
+        height = max(4, (self.console.height - 4) // max(1, len(self.rows)) - 3)
+        table = Table(expand=True, show_lines=True)
+        if len(self.rows) > 1:
+            table.add_column("", no_wrap=True, style="bold", max_width=24)
+        for col in self.columns:
+            table.add_column(Text(col), ratio=1, overflow="fold")
+        label = 24 if len(self.rows) > 1 else 0
+        width = max(10, (self.console.width - label) // max(1, len(self.columns)) - 5)
+        rows = self.rows
+        if len(rows) * (height + 2) > self.console.height - 4:  # can't all show: skip finished
+            rows = [r for r in rows if any(c.ended is None for c in self.cells if c.row == r)]
+            if len(rows) < len(self.rows):
+                table.title = f"{len(self.rows) - len(rows)} of {len(self.rows)} finished"
+                table.title_justify = "left"
+        for row in rows:
+            cells = {c.label: c for c in self.cells if c.row == row}
+            out: list[RenderableType] = [Text(row)] if len(self.rows) > 1 else []
             for col in self.columns:
-                table.add_column(Text(col), ratio=1, overflow="fold")
-            width = max(10, self.console.width // max(1, len(self.columns)) - 5)
-            for row in self.rows:
-                cells = {c.label: c for c in self.cells if c.row == row}
-                out: list[RenderableType] = [Text(row)] if len(self.rows) > 1 else []
-                for col in self.columns:
-                    cell = cells.get(col)
-                    if cell is None:
-                        out.append(Text(""))
-                        continue
-                    body = cell.header(now)
-                    body.append("\n")
-                    if cell.error:
-                        body.append(inert(cell.error), style="red")
-                    else:
-                        body.append(tail(inert(cell.text), height, width))
-                    out.append(body)
-                table.add_row(*out)
-            return table
+                cell = cells.get(col)
+                out.append(Text("") if cell is None else self._body(cell, now, height, width))
+            table.add_row(*out)
+        return table
+
+    def _stacked(self, now: float) -> Table:
+        """Too narrow for a column per model: one block per model, the last lines of each."""
+        several = len(self.rows) > 1
+        height = max(2, (self.console.height - 1) // max(1, len(self.cells)) - 3)
+        table = Table(expand=True, show_lines=True, show_header=False, title_justify="left")
+        table.add_column(ratio=1, overflow="fold")
+        cells = self.cells
+        if len(cells) * (height + 2) > self.console.height - 1:  # can't all show: skip finished
+            cells = [c for c in cells if c.ended is None]
+            if len(cells) < len(self.cells):
+                table.title = f"{len(self.cells) - len(cells)} of {len(self.cells)} finished"
+        for cell in cells:
+            row = (cell.row.splitlines() or [""])[0]
+            title = Text(f"{row} · " if several else "", style="bold")
+            title.append(cell.label, style="bold")
+            title.append(" · ")
+            body = self._body(cell, now, height, max(10, self.console.width - 4))
+            table.add_row(title + body)
+        return table
 
 
-def tail(text: str, lines: int, width: int) -> str:
-    """The last `lines` screen lines of text wrapped at `width` (the part being written)."""
+class Fit:
+    """Crop a renderable to `height` lines, saying how many were left out."""
+
+    def __init__(self, renderable: RenderableType, height: int) -> None:
+        self.renderable = renderable
+        self.height = height
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = console.render_lines(self.renderable, options.update(height=None), pad=False)
+        if len(lines) > self.height:
+            hidden = len(lines) - self.height + 1
+            note = f"… {hidden} more line(s) — every answer is printed in full when all finish"
+            lines = [*lines[: self.height - 1], [Segment(note, Style(dim=True))]]
+        new_line = Segment.line()
+        for line in lines:
+            yield from line
+            yield new_line
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Screen lines of text wrapped at `width`."""
     import textwrap
 
     wrapped: list[str] = []
     for line in text.splitlines() or [""]:
         wrapped.extend(textwrap.wrap(line, width, replace_whitespace=False) or [""])
-    return "\n".join(wrapped[-lines:])
+    return wrapped
+
+
+def tail(text: str, lines: int, width: int) -> str:
+    """The last `lines` screen lines of text wrapped at `width` (the part being written)."""
+    return "\n".join(wrap(text, width)[-lines:])
