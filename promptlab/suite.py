@@ -125,12 +125,16 @@ def _unique(paths: list[Path]) -> list[Path]:
 
 
 class _Loader:
-    """Collects every problem across files; loads each prompt once."""
+    """Collects every problem across files; loads each prompt once.
 
-    def __init__(self, config: Config) -> None:
+    `at_ref` holds prompts given as PATH@REF: wherever PATH is used (its inline tests, a
+    suite naming it), the version at that git ref is tested instead of the working file.
+    """
+
+    def __init__(self, config: Config, at_ref: dict[Path, Prompt] | None = None) -> None:
         self.config = config
         self.problems: list[Problem] = []
-        self.prompts: dict[Path, Prompt | None] = {}
+        self.prompts: dict[Path, Prompt | None] = dict(at_ref or {})
 
     def prompt(self, path: Path) -> Prompt | None:
         key = path.resolve()
@@ -144,9 +148,15 @@ class _Loader:
 
 
 def load_cases(args: list[str], config: Config) -> list[Case]:
-    """Every case under the given paths (default: the prompts dir). Raises PromptFileError."""
+    """Every case under the given paths (default: the prompts dir). Raises PromptFileError.
+
+    A prompt given as PATH@REF (or PATH@vX.Y.Z) is tested as it was at that git ref, with the
+    test cases of the working tree (its sibling suite) — so CI can test the base branch's
+    prompt and the pull request's with the same cases and compare the reports.
+    """
+    args, at_ref = _resolve_refs(args, config)
     prompt_paths, suite_paths = discover(args, config)
-    loader = _Loader(config)
+    loader = _Loader(config, at_ref)
     cases: list[Case] = []
     explicit = {locate(a, config.prompts_dir).resolve() for a in args}
     for path in prompt_paths:
@@ -173,6 +183,29 @@ def load_cases(args: list[str], config: Config) -> list[Case]:
     if loader.problems:
         raise PromptFileError(loader.problems)
     return cases
+
+
+def _resolve_refs(args: list[str], config: Config) -> tuple[list[str], dict[Path, Prompt]]:
+    """Split PATH@REF arguments: (plain paths for discovery, resolved path → prompt at ref)."""
+    from promptlab.sources import open_prompt, split_ref
+
+    plain: list[str] = []
+    at_ref: dict[Path, Prompt] = {}
+    for arg in args:
+        path_arg, ref = split_ref(arg)
+        if ref is None:
+            plain.append(arg)
+            continue
+        prompt = open_prompt(arg, config)
+        path = locate(path_arg, config.prompts_dir)
+        if not path.is_file():
+            raise UsageError(
+                f"{arg}: {path_arg} is not in the working tree, so it has no test cases here",
+                "test a prompt that still exists, or restore the file",
+            )
+        at_ref[path.resolve()] = prompt
+        plain.append(path_arg)
+    return plain, at_ref
 
 
 def _suite(path: Path, loader: _Loader) -> list[Case]:
