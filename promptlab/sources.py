@@ -51,6 +51,11 @@ def split_ref(arg: str) -> tuple[str, str | None]:
 def open_prompt(arg: str, config: Config) -> Prompt:
     """Load the prompt named by a command-line argument: a path or name, optionally @REF."""
     path_arg, ref = split_ref(arg)
+    if path_arg.endswith((".tests.yaml", ".tests.yml")):
+        raise UsageError(
+            f"{path_arg} is a test suite, not a prompt",
+            f"run its cases with: promptlab test {path_arg}",
+        )
     if ref is None:
         path = locate(arg, config.prompts_dir)
         if not path.exists() and path.suffix not in (".yaml", ".yml") and "/" not in arg:

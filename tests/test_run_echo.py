@@ -229,3 +229,12 @@ def test_dry_run_text_lists_each_model_and_the_total(hello: Path, cli: Cli) -> N
     assert "nova-micro (amazon.nova-micro-v1:0)" in out
     assert "2 call(s) · estimated input cost $" in out
     assert "(estimate)" in out  # no credentials here: CountTokens can't be used
+
+
+def test_a_suite_file_passed_as_a_prompt_points_to_promptlab_test(project: Path, cli: Cli) -> None:
+    write(project / "prompts" / "p.tests.yaml", "tests: []\n")
+    for command in ("run", "render"):
+        result = cli(command, "prompts/p.tests.yaml", "-m", "echo")
+        assert result.exit_code == 2
+        assert "prompts/p.tests.yaml is a test suite, not a prompt" in result.stderr
+        assert "promptlab test prompts/p.tests.yaml" in result.stderr
