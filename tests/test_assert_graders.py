@@ -171,3 +171,22 @@ def test_cosine() -> None:
     assert cosine([1.0, 0.0], [0.0, 1.0]) == pytest.approx(0.0)
     with pytest.raises(ValueError):
         cosine([1.0], [1.0, 2.0])
+
+
+def test_grader_calls_are_recorded_in_history_with_their_cost(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    fake_bedrock.script(JUDGE, text='{"pass": true, "score": 1, "reason": "ok"}',
+                        usage={"inputTokens": 1000, "outputTokens": 100})  # fmt: skip
+    setup(project, "      - judge: The reply offers a replacement.\n      - similar: boots\n")
+    result = cli("test", "-m", "echo", "--no-cache")
+    assert result.exit_code in (0, 1), result.output
+    rows = json.loads(cli("log", "--format", "json").stdout)
+    by_prompt = {r["prompt"]["name"]: r for r in rows}
+    assert set(by_prompt) == {"echoer", "echoer (judge)", "echoer (embedding)"}
+    judge = by_prompt["echoer (judge)"]
+    assert judge["model"]["id"] == JUDGE
+    assert judge["case"] == by_prompt["echoer"]["case"]
+    assert judge["run_id"] == by_prompt["echoer"]["run_id"]
+    assert judge["cost_usd"] == pytest.approx(1000 / 1000 * 0.000035 + 100 / 1000 * 0.00014)
+    assert by_prompt["echoer (embedding)"]["model"]["id"] == EMBED

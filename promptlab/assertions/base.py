@@ -67,9 +67,13 @@ class BadAssertion(Exception):
 class Services(Protocol):
     """Model calls that graders need (judge, similar). Cost and tokens come back with them."""
 
-    def complete(self, model: str, request: Request) -> tuple[Completion, float | None]: ...
+    def complete(
+        self, model: str, request: Request, about: Result | None = None
+    ) -> tuple[Completion, float | None]: ...
 
-    def embed(self, model: str, text: str) -> tuple[list[float], int, float | None]: ...
+    def embed(
+        self, model: str, text: str, about: Result | None = None
+    ) -> tuple[list[float], int, float | None]: ...
 
 
 @dataclass

@@ -65,7 +65,7 @@ def similar(a: Assertion, ctx: Context) -> Verdict:
     try:
         vecs = []
         for text in (ctx.output, expected):
-            vec, n, c = ctx.services.embed(model, text)
+            vec, n, c = ctx.services.embed(model, text, ctx.result)
             vecs.append(vec)
             tokens += n
             cost = None if cost is None or c is None else cost + c
@@ -125,7 +125,7 @@ def judge(a: Assertion, ctx: Context) -> Verdict:
         return Verdict(False, 0.0, "no model access for 'judge'", broken=True)
     try:
         completion, cost = ctx.services.complete(
-            model, judge_request(rubric, ctx.output, ctx.user_prompt)
+            model, judge_request(rubric, ctx.output, ctx.user_prompt), ctx.result
         )
     except Exception as exc:
         return _call_failed(f"judge {model}", exc)

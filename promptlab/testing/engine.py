@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -10,21 +11,34 @@ from typing import Any
 from promptlab.assertions import Context, evaluate
 from promptlab.catalogue import ModelRef, adapt, cost_usd, price_for, resolve
 from promptlab.config import Config
-from promptlab.providers.base import ProviderPool
+from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
-from promptlab.results import Completion, Result
+from promptlab.results import Completion, ErrorInfo, Result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, jobs_for
 
 
 class GraderServices:
-    """Judge and embedding calls for assertions, through the shared provider pool."""
+    """Judge and embedding calls for assertions, through the shared provider pool.
 
-    def __init__(self, pool: ProviderPool, config: Config, refs: dict[str, ModelRef]) -> None:
+    With a store, each grader call is recorded in history like any model call, under the
+    graded prompt's name with " (judge)" / " (embedding)" appended, so its cost shows in stats.
+    """
+
+    def __init__(
+        self,
+        pool: ProviderPool,
+        config: Config,
+        refs: dict[str, ModelRef],
+        store: ResultStore | None = None,
+        run_id: str | None = None,
+    ) -> None:
         self.pool = pool
         self.config = config
         self.refs = refs
+        self.store = store
+        self.run_id = run_id
         self._lock = threading.Lock()
         self._embeddings: dict[tuple[str, str], tuple[list[float], int, float | None]] = {}
 
@@ -35,14 +49,24 @@ class GraderServices:
             self.refs[model] = ref
         return ref
 
-    def complete(self, model: str, request: Request) -> tuple[Completion, float | None]:
+    def complete(
+        self, model: str, request: Request, about: Result | None = None
+    ) -> tuple[Completion, float | None]:
         ref = self._ref(model)
-        adapted, _ = adapt(request, ref)
-        completion = self.pool.get(ref).complete(ref, adapted, stream=False)
+        adapted, notices = adapt(request, ref)
+        started = time.perf_counter()
+        try:
+            completion = self.pool.get(ref).complete(ref, adapted, stream=False)
+        except ModelCallError as exc:
+            self._record("judge", ref, adapted, about, started, None, None, exc)
+            raise
         cost = cost_usd(ref, completion.input_tokens, completion.output_tokens, self.config)
+        self._record("judge", ref, adapted, about, started, completion, cost, None, notices)
         return completion, cost
 
-    def embed(self, model: str, text: str) -> tuple[list[float], int, float | None]:
+    def embed(
+        self, model: str, text: str, about: Result | None = None
+    ) -> tuple[list[float], int, float | None]:
         """Embeddings are cached per run (expected texts repeat across samples): cost once."""
         key = (model, text)
         with self._lock:
@@ -50,15 +74,67 @@ class GraderServices:
                 vec, _, _ = self._embeddings[key]
                 return vec, 0, 0.0
         ref = self._ref(model)
-        vec, tokens = self.pool.get(ref).embed(ref, text)
+        started = time.perf_counter()
+        request = Request(None, text)
+        try:
+            vec, tokens = self.pool.get(ref).embed(ref, text)
+        except ModelCallError as exc:
+            self._record("embedding", ref, request, about, started, None, None, exc)
+            raise
         if not ref.real:
             cost: float | None = 0.0
         else:
             price = price_for(ref, self.config)
             cost = round(tokens / 1000 * price.input, 8) if price else None
+        done = Completion(output="", input_tokens=tokens, output_tokens=0)
+        self._record("embedding", ref, request, about, started, done, cost, None)
         with self._lock:
             self._embeddings[key] = (vec, tokens, cost)
         return vec, tokens, cost
+
+    def _record(
+        self,
+        kind: str,
+        ref: ModelRef,
+        request: Request,
+        about: Result | None,
+        started: float,
+        completion: Completion | None,
+        cost: float | None,
+        error: ModelCallError | None,
+        notices: list[str] | None = None,
+    ) -> None:
+        if self.store is None:
+            return
+        result = Result(
+            prompt_name=f"{about.prompt_name if about else 'grader'} ({kind})",
+            prompt_version=about.prompt_version if about else "-",
+            prompt_hash=about.prompt_hash if about else "",
+            prompt_path=about.prompt_path if about else None,
+            prompt_ref=about.prompt_ref if about else None,
+            model_alias=ref.alias,
+            model_id=ref.model_id,
+            region=self.pool.resolved_region if ref.real else None,
+            params=request.params.to_dict(),
+            request=request.to_converse(),
+            real_model=ref.real,
+            case=about.case if about else None,
+            repeat_index=about.repeat_index if about else 0,
+            wall_ms=int((time.perf_counter() - started) * 1000),
+            cost_usd=cost,
+            notices=[f"{kind} call grading a test output", *(notices or [])],
+            started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            run_id=self.run_id,
+        )
+        if completion is not None:
+            result.output = completion.output
+            result.stop_reason = completion.stop_reason
+            result.input_tokens = completion.input_tokens
+            result.output_tokens = completion.output_tokens
+            result.latency_ms = completion.latency_ms
+        if error is not None:
+            result.error = ErrorInfo(error.code, error.message, error.hint, error.infrastructure)
+        self.store.record(result, request)
 
 
 def evaluate_sample(
@@ -172,7 +248,7 @@ class TestEngine:
         jobs, index = jobs_for(planned)
         graders = graders or {}
         self.pool.prepare([*(p.ref for p in planned), *graders.values()])
-        services = GraderServices(self.pool, self.config, dict(graders))
+        services = GraderServices(self.pool, self.config, dict(graders), self.store, self.run_id)
         samples: list[list[Sample]] = [[] for _ in planned]
         done_cases: set[int] = set()
         lock = threading.Lock()
