@@ -53,8 +53,12 @@ def make_session(profile: str | None) -> Any:
         raise _profile_missing(profile or os.environ.get("AWS_PROFILE", "")) from None
 
 
+class UnknownProfile(ConfigError):
+    """A named AWS profile that does not exist: a typo, never a reason to fall back."""
+
+
 def _profile_missing(profile: str) -> ConfigError:
-    return ConfigError(
+    return UnknownProfile(
         f"AWS profile {profile!r} does not exist",
         "check the name in ~/.aws/config (aws configure list-profiles), or set --profile",
     )

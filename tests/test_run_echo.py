@@ -238,3 +238,11 @@ def test_a_suite_file_passed_as_a_prompt_points_to_promptlab_test(project: Path,
         assert result.exit_code == 2
         assert "prompts/p.tests.yaml is a test suite, not a prompt" in result.stderr
         assert "promptlab test prompts/p.tests.yaml" in result.stderr
+
+
+def test_dry_run_with_an_unknown_profile_is_exit_2(hello: Path, cli: Cli) -> None:
+    result = cli(
+        "run", "hello", "-m", "nova-micro", "-v", "who=A", "--dry-run", "--profile", "nope"
+    )
+    assert result.exit_code == 2
+    assert "AWS profile 'nope' does not exist" in result.stderr

@@ -51,6 +51,10 @@ def plan(jobs: list[Job], config: Config) -> tuple[list[Planned], list[str]]:
             pool.prepare([j.ref for j in jobs if j.ref.real][:1])
             counter = pool.get(next(j.ref for j in jobs if j.ref.real))
         except PromptlabError as exc:
+            from promptlab.aws import UnknownProfile
+
+            if isinstance(exc, UnknownProfile):
+                raise
             warnings.append(f"token counts are estimates (CountTokens unavailable: {exc.message})")
     requests = [job.request() for job in jobs]
     unusable: list[str] = []  # set once Bedrock can't be reached: stop asking
