@@ -62,3 +62,24 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def sigint_default() -> None:
+    """preexec_fn for child processes that tests interrupt: a parent started in the background
+    (SIGINT ignored, as `cmd &` does) would otherwise pass SIG_IGN on and Python would ignore
+    Ctrl-C."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.fixture
+def sigint_handled() -> Iterator[None]:
+    """Python's own Ctrl-C handler in this process, even if SIGINT was inherited as ignored."""
+    import signal
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

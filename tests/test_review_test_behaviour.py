@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, write
+from tests.conftest import Cli, sigint_default, write
 from tests.fakebedrock import FakeBedrock
 
 PROMPT = (
@@ -132,6 +132,7 @@ def test_ctrl_c_then_resume_pays_only_for_the_calls_that_did_not_finish(
         [sys.executable, "-m", "promptlab", "test", "--json", "first.json"],
         cwd=project, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+        preexec_fn=sigint_default,
     )  # fmt: skip
     try:
         assert proc.stderr is not None

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, write
+from tests.conftest import Cli, sigint_default, write
 from tests.fakebedrock import FakeBedrock
 
 PROMPT = """\
@@ -177,6 +177,7 @@ def test_ctrl_c_prints_what_finished_and_exits_130(
         [sys.executable, "-m", "promptlab", "run", "q", "-m", "nova-micro,claude-haiku",
          "-v", "q=x", "--stream", "--format", "json", "--no-log"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        preexec_fn=sigint_default,
     )  # fmt: skip
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and fake_bedrock.count(model=HAIKU) == 0:

@@ -134,7 +134,7 @@ def test_retries_stop_at_max_attempts(jobs: list[Job]) -> None:
     assert provider.calls["m0"] == 3  # Config(max_attempts=3)
 
 
-def test_ctrl_c_returns_finished_results(jobs: list[Job]) -> None:
+def test_ctrl_c_returns_finished_results(jobs: list[Job], sigint_handled: None) -> None:
     provider = ScriptedProvider()
     provider.delay = {"m5": 3.0}
     runner = make_runner(provider, concurrency=6)
