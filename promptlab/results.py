@@ -76,6 +76,17 @@ class Result:
     def ok(self) -> bool:
         return self.error is None
 
+    def take(self, completion: Completion) -> None:
+        """Copy a provider's answer into this result (cost is the caller's: it knows prices)."""
+        self.output = completion.output
+        self.stop_reason = completion.stop_reason
+        self.input_tokens = completion.input_tokens
+        self.output_tokens = completion.output_tokens
+        self.latency_ms = completion.latency_ms
+        self.ttft_ms = completion.ttft_ms
+        self.tokens_estimated = completion.tokens_estimated
+        self.notices.extend(n for n in completion.notices if n not in self.notices)
+
     @property
     def total_tokens(self) -> int:
         return (self.input_tokens or 0) + (self.output_tokens or 0)

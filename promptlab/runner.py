@@ -164,18 +164,11 @@ class Runner:
         try:
             completion = self._call_with_retry(index, job, request)
         except ModelCallError as exc:
-            result.error = ErrorInfo(exc.code, exc.message, exc.hint, exc.infrastructure)
+            result.error = exc.info()
         except Exception as exc:  # a bug or an unexpected SDK error: still only this cell
             result.error = ErrorInfo(type(exc).__name__, str(exc) or repr(exc))
         else:
-            result.output = completion.output
-            result.stop_reason = completion.stop_reason
-            result.input_tokens = completion.input_tokens
-            result.output_tokens = completion.output_tokens
-            result.latency_ms = completion.latency_ms
-            result.ttft_ms = completion.ttft_ms
-            result.tokens_estimated = completion.tokens_estimated
-            result.notices.extend(n for n in completion.notices if n not in result.notices)
+            result.take(completion)
             result.cost_usd = cost_usd(
                 job.ref, completion.input_tokens, completion.output_tokens, self.config
             )

@@ -11,7 +11,6 @@ from typing import Any
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
 from promptlab.assertions.text import need_string
 from promptlab.request import InferenceParams, Request
-from promptlab.results import ErrorInfo
 
 SIMILAR_THRESHOLD = 0.8
 JUDGE_MAX_TOKENS = 400
@@ -46,7 +45,7 @@ def _call_failed(what: str, exc: Exception) -> Verdict:
     from promptlab.providers.base import ModelCallError
 
     if isinstance(exc, ModelCallError):
-        info = ErrorInfo(exc.code, exc.message, exc.hint, exc.infrastructure)
+        info = exc.info()
         return Verdict(False, 0.0, f"{what} failed: {exc.code}: {exc.message}",
                        error=info if exc.infrastructure else None, broken=True)  # fmt: skip
     return Verdict(False, 0.0, f"{what} failed: {type(exc).__name__}: {exc}", broken=True)

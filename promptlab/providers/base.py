@@ -9,7 +9,7 @@ from typing import Protocol
 from promptlab.catalogue import ECHO, ModelRef
 from promptlab.config import Config
 from promptlab.request import Request
-from promptlab.results import Completion
+from promptlab.results import Completion, ErrorInfo
 
 OnText = Callable[[str], None]
 
@@ -32,6 +32,10 @@ class ModelCallError(Exception):
         self.hint = hint
         self.retryable = retryable  # worth another attempt (throttling mid-stream, 5xx)
         self.infrastructure = infrastructure  # the call could not run (throttled, denied, ...)
+
+    def info(self) -> ErrorInfo:
+        """The error as results record it."""
+        return ErrorInfo(self.code, self.message, self.hint, self.infrastructure)
 
 
 class Provider(Protocol):

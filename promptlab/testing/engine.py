@@ -13,7 +13,7 @@ from promptlab.catalogue import ModelRef, adapt, cost_usd, price_for, resolve
 from promptlab.config import Config
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
-from promptlab.results import Completion, ErrorInfo, Result
+from promptlab.results import Completion, Result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, jobs_for
@@ -127,13 +127,9 @@ class GraderServices:
             run_id=self.run_id,
         )
         if completion is not None:
-            result.output = completion.output
-            result.stop_reason = completion.stop_reason
-            result.input_tokens = completion.input_tokens
-            result.output_tokens = completion.output_tokens
-            result.latency_ms = completion.latency_ms
+            result.take(completion)
         if error is not None:
-            result.error = ErrorInfo(error.code, error.message, error.hint, error.infrastructure)
+            result.error = error.info()
         self.store.record(result, request)
 
 
