@@ -15,9 +15,9 @@ from typing import Any
 
 from promptlab.config import Config, Price
 from promptlab.errors import UsageError
+from promptlab.providers import registry
 from promptlab.request import Request
 
-ECHO = "echo"
 PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
 _PROFILE_RE = re.compile(rf"^({'|'.join(PROFILE_PREFIXES)})\.(.+)$")
 _MODEL_ID_RE = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9][A-Za-z0-9.:_-]*$")
@@ -115,11 +115,12 @@ class ModelRef:
     alias: str  # what the user typed (or the catalogue alias)
     model_id: str  # what goes into modelId: id, profile id or ARN
     base_id: str | None  # foundation model id, for prices and quirks (None for opaque ARNs)
-    provider: str = "bedrock"  # "bedrock" | "echo"
+    provider: str = registry.DEFAULT_KIND  # the provider kind that serves it (registry)
 
     @property
     def real(self) -> bool:
-        return self.provider != ECHO
+        """A real, billed model (False for offline stand-ins such as echo)."""
+        return registry.get_kind(self.provider).real
 
     @property
     def label(self) -> str:
@@ -147,7 +148,8 @@ def _resolve_alias(name: str, config: Config, region: str | None) -> ModelRef:
                 f"alias {name!r} ({where}) goes round in a circle: {path}",
                 "point one of them at a model id, inference-profile id, ARN or shipped alias",
             )
-        close = difflib.get_close_matches(target, [*aliases, *BY_ALIAS, ECHO], n=3)
+        close = difflib.get_close_matches(target, [*aliases, *BY_ALIAS, *registry.served_names()],
+                                          n=3)  # fmt: skip
         raise UsageError(
             f"alias {name!r} ({where}) points to {target!r}"
             + (f" (via {path})" if len(chain) > 1 else "")
@@ -179,8 +181,9 @@ def split_models(values: list[str] | tuple[str, ...]) -> list[str]:
 
 def resolve(name: str, config: Config | None = None, region: str | None = None) -> ModelRef:
     """Alias, model id, inference-profile id or ARN → ModelRef. Unknown names: UsageError."""
-    if name == ECHO:
-        return ModelRef(ECHO, ECHO, None, ECHO)
+    kind = registry.kind_for_name(name)
+    if kind is not None:
+        return ModelRef(name, name, None, kind.name)
     user_aliases = config.aliases if config else {}
     if name in user_aliases and config is not None:
         return replace(_resolve_alias(name, config, region), alias=name)
@@ -195,7 +198,7 @@ def resolve(name: str, config: Config | None = None, region: str | None = None) 
         return ModelRef(name, name, m.group(2))
     if _MODEL_ID_RE.match(name):
         return ModelRef(name, name, name)
-    known = [*user_aliases, *BY_ALIAS, ECHO]
+    known = [*user_aliases, *BY_ALIAS, *registry.served_names()]
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"did you mean {', '.join(close)}?" if close else "run 'promptlab models --offline'"
     raise UsageError(

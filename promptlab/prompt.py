@@ -101,7 +101,7 @@ class Rendered:
     user: str
 
     def request(self, params: InferenceParams | None = None) -> Request:
-        return Request(self.system, self.user, params or InferenceParams())
+        return Request.of(self.system, self.user, params)
 
 
 # ---------------------------------------------------------------- loading

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from promptlab.request import record_form
+
+if TYPE_CHECKING:
+    from promptlab.catalogue import ModelRef
+    from promptlab.request import Request
 
 SCHEMA_VERSION = 1
 
@@ -27,7 +35,11 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class Completion:
-    """What a provider returns for one successful call."""
+    """What a provider returns for one successful call.
+
+    `content` holds the answer's Converse content blocks (text, reasoning, tool uses,
+    citations, images); `output` is their text, what every text view shows.
+    """
 
     output: str
     stop_reason: str | None = None
@@ -37,6 +49,23 @@ class Completion:
     ttft_ms: int | None = None
     tokens_estimated: bool = False
     notices: tuple[str, ...] = ()
+    content: tuple[dict[str, Any], ...] = ()
+
+
+def plain_content(output: str) -> list[dict[str, Any]]:
+    """The content blocks of an answer that is only text."""
+    return [{"text": output}] if output else []
+
+
+@dataclass(frozen=True)
+class PromptId:
+    """Which prompt a call ran: name, version, content hash, and where it was read from."""
+
+    name: str
+    version: str
+    hash: str
+    path: str | None = None
+    ref: str | None = None
 
 
 @dataclass
@@ -52,6 +81,7 @@ class Result:
     params: dict[str, Any]
     request: dict[str, Any]
     output: str = ""
+    content: list[dict[str, Any]] = field(default_factory=list)
     stop_reason: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
@@ -79,6 +109,7 @@ class Result:
     def take(self, completion: Completion) -> None:
         """Copy a provider's answer into this result (cost is the caller's: it knows prices)."""
         self.output = completion.output
+        self.content = record_form(completion.content) if completion.content else []
         self.stop_reason = completion.stop_reason
         self.input_tokens = completion.input_tokens
         self.output_tokens = completion.output_tokens
@@ -86,6 +117,11 @@ class Result:
         self.ttft_ms = completion.ttft_ms
         self.tokens_estimated = completion.tokens_estimated
         self.notices.extend(n for n in completion.notices if n not in self.notices)
+
+    @property
+    def prompt_id(self) -> PromptId:
+        return PromptId(self.prompt_name, self.prompt_version, self.prompt_hash,
+                        self.prompt_path, self.prompt_ref)  # fmt: skip
 
     @property
     def total_tokens(self) -> int:
@@ -115,6 +151,7 @@ class Result:
             "params": self.params,
             "request": self.request,
             "output": self.output,
+            "content": self.content,
             "stop_reason": self.stop_reason,
             "usage": {
                 "input_tokens": self.input_tokens,
@@ -149,6 +186,7 @@ class Result:
             params=d.get("params") or {},
             request=d.get("request") or {},
             output=d.get("output") or "",
+            content=list(d.get("content") or []),
             stop_reason=d.get("stop_reason"),
             input_tokens=usage.get("input_tokens"),
             output_tokens=usage.get("output_tokens"),
@@ -166,3 +204,40 @@ class Result:
             started_at=d.get("started_at"),
             run_id=d.get("run_id"),
         )
+
+
+def new_result(
+    prompt: PromptId,
+    model: ModelRef,
+    request: Request,
+    *,
+    region: str | None,
+    run_id: str | None,
+    notices: Sequence[str] = (),
+    vars: dict[str, Any] | None = None,
+    case: str | None = None,
+    repeat_index: int = 0,
+) -> Result:
+    """The one way a Result starts: what was asked of which model, nothing answered yet.
+
+    Model calls, grader calls and cache hits all begin here; `Result.take` adds the answer.
+    """
+    return Result(
+        prompt_name=prompt.name,
+        prompt_version=prompt.version,
+        prompt_hash=prompt.hash,
+        prompt_path=prompt.path,
+        prompt_ref=prompt.ref,
+        model_alias=model.alias,
+        model_id=model.model_id,
+        region=region,
+        params=request.params.to_dict(),
+        request=request.to_record(),
+        real_model=model.real,
+        notices=list(notices),
+        vars=dict(vars or {}),
+        case=case,
+        repeat_index=repeat_index,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        run_id=run_id,
+    )

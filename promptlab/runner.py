@@ -11,31 +11,17 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from promptlab.catalogue import ModelRef, adapt, cost_usd
+from promptlab.catalogue import cost_usd
 from promptlab.config import Config
-from promptlab.prompt import Prompt, Rendered
-from promptlab.providers.base import ModelCallError, ProviderPool
-from promptlab.request import InferenceParams, Request
+from promptlab.errors import PromptlabError
+from promptlab.jobs import Job
+from promptlab.providers.base import ModelCallError, Provider, ProviderPool
+from promptlab.request import Request
 from promptlab.results import ErrorInfo, Result
-
-
-@dataclass(frozen=True)
-class Job:
-    prompt: Prompt
-    rendered: Rendered
-    ref: ModelRef
-    params: InferenceParams
-    vars: dict[str, Any] = field(default_factory=dict)
-    case: str | None = None
-    repeat_index: int = 0
-    cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
-
-    def request(self) -> tuple[Request, list[str]]:
-        return adapt(self.rendered.request(self.params), self.ref)
 
 
 @dataclass(frozen=True)
@@ -63,38 +49,9 @@ class RunOutcome:
     run_id: str = ""
     wall_ms: int = 0
 
-    @property
-    def finished(self) -> list[Result]:
-        return [r for r in self.results if r is not None]
-
 
 def new_run_id() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-def new_result(
-    job: Job, request: Request, notices: list[str], region: str | None, run_id: str | None
-) -> Result:
-    """A Result carrying the job's identity (prompt, model, params, request), nothing answered."""
-    return Result(
-        prompt_name=job.prompt.name,
-        prompt_version=job.prompt.version,
-        prompt_hash=job.prompt.content_hash,
-        prompt_path=job.prompt.path,
-        prompt_ref=job.prompt.ref,
-        model_alias=job.ref.alias,
-        model_id=job.ref.model_id,
-        region=region,
-        params=request.params.to_dict(),
-        request=request.to_converse(),
-        real_model=job.ref.real,
-        notices=list(notices),
-        vars=dict(job.vars),
-        case=job.case,
-        repeat_index=job.repeat_index,
-        started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-        run_id=run_id,
-    )
 
 
 class Runner:
@@ -120,8 +77,11 @@ class Runner:
         self.cancelled = threading.Event()
 
     def run(self, jobs: Sequence[Job]) -> RunOutcome:
-        """Run every job; results keep job order. Ctrl-C returns what had finished."""
-        self.pool.prepare([j.ref for j in jobs])
+        """Run every job; results keep job order. Ctrl-C returns what had finished.
+
+        Providers are created on their first real call. If that fails (a bad AWS set-up), no
+        call is made through it, the run stops, and that PromptlabError is raised here.
+        """
         results: list[Result | None] = [None] * len(jobs)
         start = time.perf_counter()
         interrupted = False
@@ -135,6 +95,10 @@ class Runner:
                 done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 for fut in done:
                     results[futures[fut]] = fut.result()
+        except PromptlabError:
+            self.cancelled.set()
+            executor.shutdown(wait=True, cancel_futures=True)
+            raise
         except KeyboardInterrupt:
             interrupted = True
             self.cancelled.set()
@@ -152,17 +116,18 @@ class Runner:
 
     def _run_one(self, index: int, job: Job) -> Result:
         request, notices = job.request()
-        region = self.pool.resolved_region if job.ref.real else None
+        region = self.pool.region_for(job.ref)
         if self.store is not None:  # the store decides: cache (job.cacheable) or resume
             hit = self.store.lookup(job, request, region)
             if hit is not None:
                 self.on_event(Event("done", index, result=hit))
                 return hit
+        provider = self.pool.get(job.ref)  # its first use creates it: set-up errors end the run
         self.on_event(Event("start", index))
-        result = new_result(job, request, notices, region, self.run_id)
+        result = job.new_result(request, notices, region, self.run_id)
         started = time.perf_counter()
         try:
-            completion = self._call_with_retry(index, job, request)
+            completion = self._call_with_retry(index, provider, job, request)
         except ModelCallError as exc:
             result.error = exc.info()
         except Exception as exc:  # a bug or an unexpected SDK error: still only this cell
@@ -178,9 +143,8 @@ class Runner:
         self.on_event(Event("done", index, result=result))
         return result
 
-    def _call_with_retry(self, index: int, job: Job, request: Request) -> Any:
+    def _call_with_retry(self, index: int, provider: Provider, job: Job, request: Request) -> Any:
         """botocore retries plain calls; this retries failures it cannot see (mid-stream)."""
-        provider = self.pool.get(job.ref)
         attempts = max(1, self.config.max_attempts)
         for attempt in range(1, attempts + 1):
             sent_text = False

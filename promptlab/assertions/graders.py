@@ -83,7 +83,7 @@ def judge_request(rubric: str, output: str, user_prompt: str) -> Request:
         f"<rubric>\n{rubric}\n</rubric>\n\n<input>\n{shown}\n</input>\n\n"
         f"<output>\n{output}\n</output>\n\nGrade the output against the rubric."
     )
-    return Request(
+    return Request.of(
         JUDGE_SYSTEM, user, InferenceParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS)
     )
 

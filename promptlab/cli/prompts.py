@@ -76,7 +76,7 @@ def render(
         if changed:
             notices.insert(0, f"{ref.alias}: inference.overrides applied: {', '.join(changed)}")
     if fmt == "json":
-        body = request.to_converse()
+        body = request.to_record()  # the body as sent; attached bytes by their sha256
         if model:
             body = {"modelId": ref.model_id, **body}
         typer.echo(json.dumps(body, indent=2, ensure_ascii=False))

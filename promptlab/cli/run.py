@@ -16,8 +16,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from promptlab.config import Config
+    from promptlab.jobs import Job
     from promptlab.results import Result
-    from promptlab.runner import Job
 
 FORMATS = ("table", "json", "jsonl", "markdown")
 
@@ -78,7 +78,7 @@ def run(
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
-    from promptlab.plan import build_jobs, cli_params, load_var_file
+    from promptlab.jobs import build_jobs, cli_params, load_var_file
     from promptlab.prompt import parse_assignments
     from promptlab.sources import open_prompt
 
@@ -92,9 +92,10 @@ def run(
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
                       cacheable=cache, origins=origins)  # fmt: skip
     if dry_run:
-        from promptlab.cli.dryrun import show_dry_run
+        from promptlab.estimate import estimate
+        from promptlab.views import dryrun
 
-        show_dry_run(jobs, config, fmt)
+        dryrun.show(*estimate(jobs, config), config, fmt)
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
                    log=not no_log)  # fmt: skip
@@ -123,8 +124,7 @@ def execute(
     interactive = fmt == "table" and out.is_terminal
     if stream is None:
         stream = interactive
-    pool = ProviderPool(config)
-    pool.prepare([j.ref for j in jobs])  # AWS set-up problems surface before any call
+    pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
     runner = Runner(
         pool, config, stream=stream, store=store, run_id=store.run_id if store else None

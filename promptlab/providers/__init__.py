@@ -1,7 +1,5 @@
-"""Model providers behind one small interface. Bedrock is imported lazily (boto3 is slow)."""
+"""Model providers behind one small interface (`base.Provider`), one module per kind.
 
-from __future__ import annotations
-
-from promptlab.providers.base import ModelCallError, Provider, ProviderPool
-
-__all__ = ["ModelCallError", "Provider", "ProviderPool"]
+`registry` lists the kinds and imports each only when first used (boto3 is slow to import);
+`base.ProviderPool` creates and shares them. See docs/ARCHITECTURE.md to add a kind.
+"""

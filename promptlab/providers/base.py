@@ -1,4 +1,4 @@
-"""The provider interface and the pool that hands out one shared provider per kind."""
+"""The provider interface, the error every provider raises, and the pool that shares them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import threading
 from collections.abc import Callable
 from typing import Protocol
 
-from promptlab.catalogue import ECHO, ModelRef
+from promptlab.catalogue import ModelRef
 from promptlab.config import Config
+from promptlab.errors import PromptlabError
+from promptlab.providers.registry import ProviderSettings, get_kind
 from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo
 
@@ -51,7 +53,14 @@ class Provider(Protocol):
 
 
 class ProviderPool:
-    """Creates each provider once (thread-safe) and shares it across worker threads."""
+    """Hands out one provider per kind, created on its first real call and shared by threads.
+
+    Creating a provider is where its set-up is checked (for Bedrock: region and credentials,
+    without a network call). A failure there is a PromptlabError (exit 2): it is remembered and
+    raised again for every later `get` of that kind, so it is reported once and no call is made.
+    A run answered entirely from the cache, or by offline providers only, never creates a
+    Bedrock client (and never imports boto3).
+    """
 
     def __init__(self, config: Config, region: str | None = None, profile: str | None = None):
         self.config = config
@@ -60,6 +69,7 @@ class ProviderPool:
         self.pool_size = config.concurrency  # connections per client: one per worker thread
         self._lock = threading.Lock()
         self._providers: dict[str, Provider] = {}
+        self._failed: dict[str, PromptlabError] = {}
 
     def reserve(self, workers: int) -> None:
         """Size clients for `workers` threads at once (call before any model call).
@@ -77,30 +87,40 @@ class ProviderPool:
                     del self._providers[kind]
 
     def get(self, ref: ModelRef) -> Provider:
-        kind = ref.provider
+        """The provider for `ref`, created now if this is its kind's first use."""
+        name = ref.provider
         with self._lock:
-            if kind not in self._providers:
-                self._providers[kind] = self._create(kind)
-            return self._providers[kind]
+            provider = self._providers.get(name)
+            if provider is not None:
+                return provider
+            if name in self._failed:
+                raise self._failed[name]
+            try:
+                provider = self._create(name)
+            except PromptlabError as exc:
+                self._failed[name] = exc
+                raise
+            self._providers[name] = provider
+            return provider
+
+    def _create(self, kind: str) -> Provider:
+        settings = ProviderSettings(self.config, self.region, self.profile, self.pool_size)
+        return get_kind(kind).create(settings)
 
     def prepare(self, refs: list[ModelRef]) -> None:
-        """Create every provider the run needs up front (and fail early on bad AWS setup)."""
+        """Create the providers of `refs` now (to fail early on a bad set-up)."""
         for ref in refs:
             self.get(ref)
 
-    def _create(self, kind: str) -> Provider:
-        if kind == ECHO:
-            from promptlab.providers.echo import EchoProvider
+    def region_for(self, ref: ModelRef) -> str | None:
+        """The region `ref`'s calls go to; None for offline providers.
 
-            return EchoProvider()
-        from promptlab.providers.bedrock import BedrockProvider
-
-        return BedrockProvider(
-            self.config, region=self.region, profile=self.profile, pool_size=self.pool_size
-        )
-
-    @property
-    def resolved_region(self) -> str | None:
-        """The region Bedrock calls go to (after boto3's own lookup), if a client exists."""
-        provider = self._providers.get("bedrock")
-        return getattr(provider, "region", None) or self.region
+        A region given by flag, environment or config needs no provider; otherwise the
+        provider resolves it (from the AWS profile) and is created for that.
+        """
+        if not get_kind(ref.provider).real:
+            return None
+        if self.region:
+            return self.region
+        region: str | None = getattr(self.get(ref), "region", None)
+        return region

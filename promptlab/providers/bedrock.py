@@ -15,10 +15,11 @@ from promptlab.aws import BEARER_ENV, AwsClients
 from promptlab.catalogue import ModelRef, geo_prefix
 from promptlab.config import Config
 from promptlab.providers.base import ModelCallError, OnText
+from promptlab.providers.converse import StreamAssembler, text_of
+from promptlab.providers.registry import ProviderSettings
 from promptlab.request import Request
 from promptlab.results import Completion
 
-TITAN_EMBED_V2 = "amazon.titan-embed-text-v2:0"
 _ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 _HTML_RE = re.compile(r"<(!doctype html|html)\b", re.IGNORECASE)
 _TITLE_RE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -35,6 +36,8 @@ _CREDENTIAL_CODES = {
 _UNUSABLE_CODES = _CREDENTIAL_CODES | {
     "EndpointUnreachable", "ReadTimeout", "ConnectionClosed", "NoCredentials", "ExpiredToken",
 }  # fmt: skip
+# What CountTokens accepts of a Converse body.
+_COUNTABLE = ("messages", "system", "toolConfig", "additionalModelRequestFields")
 # Mid-stream exception events (lower camel) that are worth another attempt by the runner.
 _STREAM_RETRYABLE = {
     "throttlingException", "internalServerException", "serviceUnavailableException",
@@ -43,7 +46,10 @@ _STREAM_RETRYABLE = {
 
 
 class BedrockProvider:
-    """One per (region, profile): clients are created up front and shared by worker threads."""
+    """One per (region, profile): clients are created with it and shared by worker threads.
+
+    Creating it checks region and credentials (aws.preflight); a problem is a ConfigError.
+    """
 
     def __init__(
         self,
@@ -58,6 +64,11 @@ class BedrockProvider:
         self.region: str = self.aws.region
         self.pool_size: int = self.aws.pool_size
         self.client = self.aws.runtime  # created now, in the calling thread
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> BedrockProvider:
+        return cls(settings.config, settings.region, settings.profile,
+                   pool_size=settings.pool_size)  # fmt: skip
 
     # ------------------------------------------------------------ Converse
 
@@ -84,10 +95,10 @@ class BedrockProvider:
     def _converse(self, kwargs: dict[str, Any]) -> Completion:
         resp = self.client.converse(**kwargs)
         content = resp.get("output", {}).get("message", {}).get("content", [])
-        text = "".join(block.get("text", "") for block in content if "text" in block)
         usage = resp.get("usage", {})
         return Completion(
-            output=text,
+            output=text_of(content),
+            content=tuple(content),
             stop_reason=resp.get("stopReason"),
             input_tokens=usage.get("inputTokens"),
             output_tokens=usage.get("outputTokens"),
@@ -98,7 +109,7 @@ class BedrockProvider:
         start = time.perf_counter()
         resp = self.client.converse_stream(**kwargs)
         events = resp["stream"]
-        parts: list[str] = []
+        answer = StreamAssembler()
         ttft: int | None = None
         stop_reason: str | None = None
         usage: dict[str, Any] = {}
@@ -106,13 +117,16 @@ class BedrockProvider:
         try:
             for event in events:
                 if "contentBlockDelta" in event:  # text may come without a contentBlockStart
-                    text = event["contentBlockDelta"].get("delta", {}).get("text")
+                    text = answer.delta(event["contentBlockDelta"])
                     if text:
                         if ttft is None:
                             ttft = int((time.perf_counter() - start) * 1000)
-                        parts.append(text)
                         if on_text is not None:
                             on_text(text)
+                elif "contentBlockStart" in event:
+                    answer.start(event["contentBlockStart"])
+                elif "contentBlockStop" in event:
+                    answer.stop(event["contentBlockStop"])
                 elif "messageStop" in event:
                     stop_reason = event["messageStop"].get("stopReason")
                 elif "metadata" in event:
@@ -120,8 +134,10 @@ class BedrockProvider:
                     latency = (event["metadata"].get("metrics") or {}).get("latencyMs")
         finally:
             events.close()  # frees the connection on errors and Ctrl-C too
+        content = answer.content()
         return Completion(
-            output="".join(parts),
+            output=text_of(content),
+            content=content,
             stop_reason=stop_reason,
             input_tokens=usage.get("inputTokens"),
             output_tokens=usage.get("outputTokens"),
@@ -175,7 +191,7 @@ class BedrockProvider:
             return None
         model = ref.base_id or ref.model_id
         body = request.to_converse()
-        converse = {k: body[k] for k in ("messages", "system") if k in body}
+        converse = {k: body[k] for k in _COUNTABLE if k in body}
         try:
             resp = self.client.count_tokens(modelId=model, input={"converse": converse})
         except Exception as exc:  # unsupported model, no access: the caller estimates

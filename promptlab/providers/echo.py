@@ -8,25 +8,32 @@ import re
 import time
 
 from promptlab.catalogue import ModelRef
+from promptlab.estimate import estimate_tokens
 from promptlab.providers.base import OnText
+from promptlab.providers.registry import ProviderSettings
 from promptlab.request import Request
 from promptlab.results import Completion
 
 NOTICE = "echo is not a real model: it returns the rendered prompt"
 
 
-def estimate_tokens(text: str) -> int:
-    """About 4 characters a token (documented estimate, used where no tokenizer is at hand)."""
-    return max(1, (len(text) + 3) // 4) if text else 0
-
-
 def echo_text(request: Request) -> str:
-    if request.system:
-        return f"[system]\n{request.system}\n\n[user]\n{request.user}"
-    return request.user
+    """The request as text: a lone user turn as it is, else each part under its role."""
+    turns = request.messages
+    if not request.system and len(turns) == 1:
+        return turns[0].text
+    parts = [f"[system]\n{request.system}"] if request.system else []
+    parts.extend(f"[{m.role}]\n{m.text}" for m in turns)
+    return "\n\n".join(parts)
 
 
 class EchoProvider:
+    """Offline and free: answers every request with the request itself."""
+
+    @classmethod
+    def from_settings(cls, settings: ProviderSettings) -> EchoProvider:
+        return cls()
+
     def complete(
         self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
     ) -> Completion:
@@ -48,16 +55,16 @@ class EchoProvider:
                 on_text(line)
                 if i == 0:
                     ttft = int((time.perf_counter() - start) * 1000)
-        prompt_text = (request.system or "") + request.user
         return Completion(
             output=text,
             stop_reason=stop_reason,
-            input_tokens=estimate_tokens(prompt_text),
+            input_tokens=estimate_tokens(request.text),
             output_tokens=estimate_tokens(text),
             latency_ms=int((time.perf_counter() - start) * 1000),
             ttft_ms=ttft if stream else None,
             tokens_estimated=True,
             notices=(NOTICE,),
+            content=({"text": text},),
         )
 
     def embed(self, ref: ModelRef, text: str) -> tuple[list[float], int]:

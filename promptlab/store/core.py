@@ -15,19 +15,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import ConfigError, UsageError
-from promptlab.results import ErrorInfo, Result
-from promptlab.runner import new_result
+from promptlab.results import ErrorInfo, Result, plain_content
 from promptlab.store.db import StoreError, connect, has_fulltext, prompt_text
 from promptlab.store.gitinfo import git_state
 
 if TYPE_CHECKING:
     from promptlab.config import Config
+    from promptlab.jobs import Job
     from promptlab.request import Request
-    from promptlab.runner import Job
 
 # The answer part of a Result: what a cache entry keeps and a hit copies.
 ANSWER_FIELDS = (
-    "output", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
+    "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
     "tokens_estimated", "notices", "cost_usd", "run_id",
 )  # fmt: skip
 
@@ -49,7 +48,8 @@ def canonical(data: Any) -> str:
 
 
 def cache_key(model_id: str, region: str | None, converse: dict[str, Any]) -> str:
-    """sha256 over model id, region and the full Converse request (messages, system, params)."""
+    """sha256 over model id, region and the full request in its record form (every field;
+    attached files by their content's sha256, never by path)."""
     blob = canonical({"model_id": model_id, "region": region, "request": converse})
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -98,7 +98,7 @@ class Store:
 
     def lookup(self, job: Job, request: Request, region: str | None) -> Result | None:
         """A finished result of the resumed run, or a cache hit (cacheable jobs only)."""
-        key = cache_key(job.ref.model_id, region, request.to_converse())
+        key = cache_key(job.ref.model_id, region, request.to_record())
         done = self._resume.get((key, job.case, job.repeat_index))
         if done is not None:
             return replace(done, notices=list(done.notices), vars=dict(done.vars))
@@ -205,8 +205,9 @@ class Store:
     ) -> Result:
         """The current job's identity with the stored answer: free, instant, original latency."""
         _, notices = job.request()
-        result = new_result(job, request, notices, region, self.run_id)
+        result = job.new_result(request, notices, region, self.run_id)
         result.output = answer["output"]
+        result.content = answer.get("content") or plain_content(result.output)
         result.stop_reason = answer.get("stop_reason")
         result.input_tokens = answer.get("input_tokens")
         result.output_tokens = answer.get("output_tokens")
@@ -259,31 +260,37 @@ def insert_call(
     fulltext: bool = True,
     ts: float | None = None,
 ) -> int:
-    """One history row (the caller owns the transaction). Returns its id."""
+    """One history row (the caller owns the transaction). Returns its id.
+
+    `content` is written only when the answer is more than its text (NULL means `output` as one
+    text block), so a row of a text answer has the shape every schema version accepts.
+    """
     err = result.error
-    values = (
-        time.time() if ts is None else ts, result.started_at, result.run_id or "", command,
-        result.prompt_name, result.prompt_version, result.prompt_hash, result.prompt_path,
-        result.prompt_ref, git[0], git[1], result.model_alias, result.model_id,
-        result.region, result.real_model, canonical(result.params),
-        canonical(result.request), json.dumps(result.vars, ensure_ascii=False, default=str),
-        result.case, result.repeat_index, result.output, result.stop_reason,
-        result.input_tokens, result.output_tokens, result.tokens_estimated,
-        result.latency_ms, result.wall_ms, result.ttft_ms, result.cost_usd,
-        err.code if err else None, err.message if err else None, err.hint if err else None,
-        err.infrastructure if err else None, result.cached, cached_from, key,
-        json.dumps(result.notices, ensure_ascii=False),
-    )  # fmt: skip
+    row: dict[str, Any] = {
+        "ts": time.time() if ts is None else ts, "started_at": result.started_at,
+        "run_id": result.run_id or "", "command": command, "prompt_name": result.prompt_name,
+        "prompt_version": result.prompt_version, "prompt_hash": result.prompt_hash,
+        "prompt_path": result.prompt_path, "prompt_ref": result.prompt_ref,
+        "git_commit": git[0], "git_dirty": git[1], "model_alias": result.model_alias,
+        "model_id": result.model_id, "region": result.region, "real_model": result.real_model,
+        "params": canonical(result.params), "request": canonical(result.request),
+        "vars": json.dumps(result.vars, ensure_ascii=False, default=str),
+        "case_name": result.case, "repeat_index": result.repeat_index, "output": result.output,
+        "stop_reason": result.stop_reason, "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens, "tokens_estimated": result.tokens_estimated,
+        "latency_ms": result.latency_ms, "wall_ms": result.wall_ms, "ttft_ms": result.ttft_ms,
+        "cost_usd": result.cost_usd, "error_code": err.code if err else None,
+        "error_message": err.message if err else None, "error_hint": err.hint if err else None,
+        "error_infra": err.infrastructure if err else None, "cached": result.cached,
+        "cached_from": cached_from, "cache_key": key,
+        "notices": json.dumps(result.notices, ensure_ascii=False),
+    }  # fmt: skip
+    content = stored_content(result)
+    if content is not None:
+        row["content"] = content
     cur = con.execute(
-        "INSERT INTO calls(ts, started_at, run_id, command, prompt_name, prompt_version, "
-        "prompt_hash, prompt_path, prompt_ref, git_commit, git_dirty, model_alias, model_id, "
-        "region, real_model, params, request, vars, case_name, repeat_index, output, "
-        "stop_reason, input_tokens, output_tokens, tokens_estimated, latency_ms, wall_ms, "
-        "ttft_ms, cost_usd, error_code, error_message, error_hint, error_infra, cached, "
-        "cached_from, cache_key, notices) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-        "?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        tuple(storable(v) for v in values),
+        f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+        tuple(storable(v) for v in row.values()),
     )
     rowid = int(cur.lastrowid or 0)
     if fulltext:
@@ -292,6 +299,13 @@ def insert_call(
             (rowid, storable(prompt_text(result.request)), storable(result.output)),
         )
     return rowid
+
+
+def stored_content(result: Result) -> str | None:
+    """The answer's content blocks as stored: NULL when they are just `output` as one text."""
+    if not result.content or result.content == plain_content(result.output):
+        return None
+    return canonical(result.content)
 
 
 def row_to_result(row: sqlite3.Row) -> Result:
@@ -318,6 +332,7 @@ def row_to_result(row: sqlite3.Row) -> Result:
         case=row["case_name"],
         repeat_index=row["repeat_index"],
         output=row["output"],
+        content=json.loads(row["content"]) if row["content"] else plain_content(row["output"]),
         stop_reason=row["stop_reason"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],

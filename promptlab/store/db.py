@@ -203,7 +203,15 @@ def _m3_fulltext(con: sqlite3.Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_m1_tables, _m2_indexes, _m3_fulltext]
+def _m4_answer_content(con: sqlite3.Connection) -> None:
+    """The answer's content blocks (JSON); NULL means the answer is `output` as one text block,
+    which every row written before this migration is."""
+    con.execute("ALTER TABLE calls ADD COLUMN content TEXT")
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content,
+]  # fmt: skip
 
 
 def has_fulltext(con: sqlite3.Connection) -> bool:

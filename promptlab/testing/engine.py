@@ -5,15 +5,16 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from promptlab.assertions import Context, evaluate
-from promptlab.catalogue import ModelRef, adapt, cost_usd, price_for, resolve
+from promptlab.catalogue import ModelRef, adapt, cost_usd, resolve
 from promptlab.config import Config
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
-from promptlab.results import Completion, Result
+from promptlab.results import Completion, PromptId, Result, new_result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, jobs_for
@@ -75,17 +76,13 @@ class GraderServices:
                 return vec, 0, 0.0
         ref = self._ref(model)
         started = time.perf_counter()
-        request = Request(None, text)
+        request = Request.of(None, text)
         try:
             vec, tokens = self.pool.get(ref).embed(ref, text)
         except ModelCallError as exc:
             self._record("embedding", ref, request, about, started, None, None, exc)
             raise
-        if not ref.real:
-            cost: float | None = 0.0
-        else:
-            price = price_for(ref, self.config)
-            cost = round(tokens / 1000 * price.input, 8) if price else None
+        cost = cost_usd(ref, tokens, 0, self.config)
         done = Completion(output="", input_tokens=tokens, output_tokens=0)
         self._record("embedding", ref, request, about, started, done, cost, None)
         with self._lock:
@@ -106,26 +103,15 @@ class GraderServices:
     ) -> None:
         if self.store is None:
             return
-        result = Result(
-            prompt_name=f"{about.prompt_name if about else 'grader'} ({kind})",
-            prompt_version=about.prompt_version if about else "-",
-            prompt_hash=about.prompt_hash if about else "",
-            prompt_path=about.prompt_path if about else None,
-            prompt_ref=about.prompt_ref if about else None,
-            model_alias=ref.alias,
-            model_id=ref.model_id,
-            region=self.pool.resolved_region if ref.real else None,
-            params=request.params.to_dict(),
-            request=request.to_converse(),
-            real_model=ref.real,
-            case=about.case if about else None,
-            repeat_index=about.repeat_index if about else 0,
-            wall_ms=int((time.perf_counter() - started) * 1000),
-            cost_usd=cost,
+        graded = about.prompt_id if about else PromptId("grader", "-", "")
+        result = new_result(
+            replace(graded, name=f"{graded.name} ({kind})"), ref, request,
+            region=self.pool.region_for(ref), run_id=self.run_id,
             notices=[f"{kind} call grading a test output", *(notices or [])],
-            started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-            run_id=self.run_id,
-        )
+            case=about.case if about else None, repeat_index=about.repeat_index if about else 0,
+        )  # fmt: skip
+        result.wall_ms = int((time.perf_counter() - started) * 1000)
+        result.cost_usd = cost
         if completion is not None:
             result.take(completion)
         if error is not None:
@@ -243,7 +229,6 @@ class TestEngine:
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         jobs, index = jobs_for(planned)
         graders = graders or {}
-        self.pool.prepare([*(p.ref for p in planned), *graders.values()])
         services = GraderServices(self.pool, self.config, dict(graders), self.store, self.run_id)
         samples: list[list[Sample]] = [[] for _ in planned]
         done_cases: set[int] = set()

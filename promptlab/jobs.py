@@ -1,24 +1,51 @@
-"""Turn prompts × variable sets × models into runner Jobs; everything is checked before any call."""
+"""Jobs: one model call each (prompt × vars × model × repeat), all checked before any call."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promptlab.catalogue import ModelRef, resolve, split_models
+from promptlab.catalogue import ModelRef, adapt, resolve, split_models
 from promptlab.config import Config
 from promptlab.errors import PromptFileError, PromptlabError, UsageError
-from promptlab.prompt import Prompt
-from promptlab.request import InferenceParams
-from promptlab.runner import Job
+from promptlab.prompt import Prompt, Rendered
+from promptlab.request import InferenceParams, Request
+from promptlab.results import PromptId, Result, new_result
 from promptlab.sources import prepare
 from promptlab.yamlfile import parse_yaml, read_text
 
 
-def load_var_sets(path: Path) -> list[dict[str, Any]]:
-    """A vars file: one mapping, or a list of mappings (one run per item)."""
-    return load_var_file(path)[0]
+@dataclass(frozen=True)
+class Job:
+    """One model call to make: a rendered prompt, the model, its settings, and where it belongs."""
+
+    prompt: Prompt
+    rendered: Rendered
+    ref: ModelRef
+    params: InferenceParams
+    vars: dict[str, Any] = field(default_factory=dict)
+    case: str | None = None
+    repeat_index: int = 0
+    cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
+
+    def request(self) -> tuple[Request, list[str]]:
+        """The request this model is sent (its quirks applied), with a notice per change."""
+        return adapt(self.rendered.request(self.params), self.ref)
+
+    @property
+    def prompt_id(self) -> PromptId:
+        p = self.prompt
+        return PromptId(p.name, p.version, p.content_hash, p.path, p.ref)
+
+    def new_result(
+        self, request: Request, notices: list[str], region: str | None, run_id: str | None
+    ) -> Result:
+        """This job's Result, before any answer (see results.new_result)."""
+        return new_result(self.prompt_id, self.ref, request, region=region, run_id=run_id,
+                          notices=notices, vars=self.vars, case=self.case,
+                          repeat_index=self.repeat_index)  # fmt: skip
 
 
 def load_var_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:

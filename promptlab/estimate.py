@@ -1,0 +1,90 @@
+"""What a run would send and what its input would cost, without calling any model (`--dry-run`).
+
+Input tokens come from the provider's token counter (Bedrock CountTokens) where it can count,
+else from the ~4 characters a token estimate, marked as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from promptlab.catalogue import cost_usd
+from promptlab.config import Config
+from promptlab.errors import PromptlabError
+from promptlab.jobs import Job
+from promptlab.providers.base import ModelCallError, ProviderPool
+from promptlab.request import Request
+
+
+def estimate_tokens(text: str) -> int:
+    """About 4 characters a token (documented estimate, used where no tokenizer is at hand)."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One job as it would be sent, with its input tokens and input cost."""
+
+    job: Job
+    request: Request
+    notices: list[str]
+    input_tokens: int
+    counted: bool  # True: the provider counted (CountTokens); False: the estimate
+    input_cost: float | None
+
+
+# CountTokens only refines an estimate: a dry run never waits minutes for it.
+COUNT_CONNECT_TIMEOUT = 5.0
+COUNT_READ_TIMEOUT = 15.0
+COUNT_MAX_ATTEMPTS = 2
+
+
+def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]]:
+    """Each job's request, input tokens and input cost. Token counts run concurrently."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    quick = replace(
+        config,
+        connect_timeout=min(config.connect_timeout, COUNT_CONNECT_TIMEOUT),
+        read_timeout=min(config.read_timeout, COUNT_READ_TIMEOUT),
+        max_attempts=min(config.max_attempts, COUNT_MAX_ATTEMPTS),
+    )
+    pool = ProviderPool(quick)
+    warnings: list[str] = []
+    counters: dict[str, Any] = {}  # provider kind → its provider, where it could be made
+    for ref in {j.ref.provider: j.ref for j in jobs if j.ref.real}.values():
+        try:
+            counters[ref.provider] = pool.get(ref)
+        except PromptlabError as exc:
+            from promptlab.aws import UnknownProfile
+
+            if isinstance(exc, UnknownProfile):
+                raise
+            warnings.append(f"token counts are estimates (CountTokens unavailable: {exc.message})")
+    requests = [job.request() for job in jobs]
+    unusable: list[str] = []  # set once Bedrock can't be reached: stop asking
+
+    def count(i: int) -> int | None:
+        job, (request, _) = jobs[i], requests[i]
+        counter = counters.get(job.ref.provider) if job.ref.real else None
+        if counter is None or not hasattr(counter, "count_tokens") or unusable:
+            return None
+        try:
+            n: int | None = counter.count_tokens(job.ref, request)
+        except ModelCallError as exc:
+            timeout = f"no answer within {quick.read_timeout:g}s"
+            unusable.append(f"{exc.code}: {timeout if exc.code == 'ReadTimeout' else exc.message}")
+            return None
+        return n
+
+    with ThreadPoolExecutor(max_workers=max(1, min(config.concurrency, len(jobs)))) as ex:
+        counted = list(ex.map(count, range(len(jobs))))
+    if unusable:
+        warnings.append(f"token counts are estimates (CountTokens unavailable: {unusable[0]})")
+    out: list[Estimate] = []
+    for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
+        tokens = n if n is not None else estimate_tokens(request.text)
+        cost = cost_usd(job.ref, tokens, 0, config)
+        out.append(Estimate(job, request, notices, tokens, n is not None, cost))
+    return out, warnings

@@ -1,0 +1,76 @@
+"""Reading Converse answers: content blocks from a response or rebuilt from stream events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+
+def text_of(content: Iterable[dict[str, Any]]) -> str:
+    """The answer's text: its text blocks, joined (reasoning and tool uses are not text)."""
+    return "".join(b["text"] for b in content if isinstance(b.get("text"), str))
+
+
+class StreamAssembler:
+    """Rebuilds the answer's content blocks from ConverseStream events, in block order.
+
+    Text may arrive without a contentBlockStart; tool-use input arrives as JSON text in pieces
+    and is parsed when its block stops; reasoning text and its signature are concatenated.
+    """
+
+    def __init__(self) -> None:
+        self._blocks: dict[int, dict[str, Any]] = {}
+        self._tool_input: dict[int, list[str]] = {}
+
+    def start(self, event: dict[str, Any]) -> None:
+        index = int(event.get("contentBlockIndex", 0))
+        start = event.get("start") or {}
+        if "toolUse" in start:
+            self._blocks[index] = {"toolUse": {**start["toolUse"], "input": {}}}
+            self._tool_input[index] = []
+
+    def delta(self, event: dict[str, Any]) -> str | None:
+        """Adds one delta; returns its text, if it was answer text."""
+        index = int(event.get("contentBlockIndex", 0))
+        delta = event.get("delta") or {}
+        if "text" in delta:
+            block = self._blocks.setdefault(index, {"text": ""})
+            block["text"] = block.get("text", "") + delta["text"]
+            return str(delta["text"])
+        if "toolUse" in delta:
+            self._tool_input.setdefault(index, []).append(delta["toolUse"].get("input", ""))
+            self._blocks.setdefault(index, {"toolUse": {"input": {}}})
+        elif "reasoningContent" in delta:
+            part = delta["reasoningContent"]
+            block = self._blocks.setdefault(index, {"reasoningContent": {}})
+            reasoning = block.setdefault("reasoningContent", {})
+            if "redactedContent" in part:
+                reasoning["redactedContent"] = part["redactedContent"]
+            else:
+                text = reasoning.setdefault("reasoningText", {"text": ""})
+                text["text"] += part.get("text", "")
+                if "signature" in part:
+                    text["signature"] = text.get("signature", "") + part["signature"]
+        elif "citation" in delta:
+            block = self._blocks.setdefault(index, {"citationsContent": {"citations": []}})
+            block.setdefault("citationsContent", {}).setdefault("citations", []).append(
+                delta["citation"]
+            )
+        return None
+
+    def stop(self, event: dict[str, Any]) -> None:
+        index = int(event.get("contentBlockIndex", 0))
+        pieces = self._tool_input.pop(index, None)
+        if pieces is not None and index in self._blocks:
+            raw = "".join(pieces)
+            try:
+                parsed: Any = json.loads(raw) if raw else {}
+            except ValueError:
+                parsed = raw  # a malformed tool input is kept as the text that arrived
+            self._blocks[index]["toolUse"]["input"] = parsed
+
+    def content(self) -> tuple[dict[str, Any], ...]:
+        for index in list(self._tool_input):
+            self.stop({"contentBlockIndex": index})
+        return tuple(self._blocks[i] for i in sorted(self._blocks))
