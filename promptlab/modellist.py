@@ -245,7 +245,7 @@ def _aws_call(fn: Any, region: str | None = None) -> Any:
     from botocore.exceptions import ClientError
 
     from promptlab.catalogue import ModelRef
-    from promptlab.providers.bedrock import map_error
+    from promptlab.providers.awserrors import map_error
 
     listing = ModelRef("bedrock", "bedrock", None)
 

@@ -31,7 +31,9 @@ fail / status / error / message (the first `fail` requests get that HTTP error, 
 `x-amzn-ErrorType` header),
 stream_error ((lower-camel exception type, message) sent after the first delta),
 stream_error_times (how many stream requests get it; default: all), hang, count_tokens
-(None: CountTokens answers ValidationException), embedding (vector for /invoke).
+(None: CountTokens answers ValidationException), embedding (vector for /invoke), content (the
+answer's Converse content blocks, e.g. reasoningContent, toolUse and text blocks; replaces
+`text`; streamed as the events Bedrock sends for each block).
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -78,6 +80,7 @@ class Script:
     stream_error_times: int | None = None
     hang: bool = False
     count_tokens: int | None = 17
+    content: list[dict[str, Any]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
 
 
@@ -299,10 +302,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _converse(self, script: Script, body: dict[str, Any]) -> None:
         text = _text(script, body)
+        content = script.content if script.content is not None else [{"text": text}]
         self._json(
             200,
             {
-                "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+                "output": {"message": {"role": "assistant", "content": content}},
                 "stopReason": script.stop_reason,
                 "usage": _usage(script, body, text),
                 "metrics": {"latencyMs": script.latency_ms},
@@ -330,6 +334,10 @@ class _Handler(BaseHTTPRequestHandler):
             events.append(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": delta}))
             events.append(event("contentBlockStop", {"contentBlockIndex": 0}))
             block = 1
+        if script.content is not None:
+            events.extend(_block_events(script.content))
+            block = len(script.content) - 1
+            chunks = []
         for i, chunk in enumerate(chunks):
             events.append(
                 event("contentBlockDelta", {"contentBlockIndex": block, "delta": {"text": chunk}})
@@ -365,6 +373,33 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away (timeout, Ctrl-C)
             self.close_connection = True
             return False
+
+
+def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
+    """The stream events of whole content blocks: text by word, tool input JSON in two pieces,
+    reasoning text then its signature. The last block's contentBlockStop is the caller's."""
+    out: list[bytes] = []
+    for index, block in enumerate(content):
+        deltas: list[dict[str, Any]] = []
+        if "text" in block:
+            deltas = [{"text": w} for w in _split_words(block["text"])]
+        elif "toolUse" in block:
+            tool = block["toolUse"]
+            start = {"toolUse": {"toolUseId": tool["toolUseId"], "name": tool["name"]}}
+            out.append(event("contentBlockStart", {"contentBlockIndex": index, "start": start}))
+            raw = json.dumps(tool.get("input", {}))
+            half = len(raw) // 2
+            deltas = [{"toolUse": {"input": raw[:half]}}, {"toolUse": {"input": raw[half:]}}]
+        elif "reasoningContent" in block:
+            reasoning = block["reasoningContent"]["reasoningText"]
+            deltas = [{"reasoningContent": {"text": w}} for w in _split_words(reasoning["text"])]
+            if "signature" in reasoning:
+                deltas.append({"reasoningContent": {"signature": reasoning["signature"]}})
+        for delta in deltas:
+            out.append(event("contentBlockDelta", {"contentBlockIndex": index, "delta": delta}))
+        if index < len(content) - 1:
+            out.append(event("contentBlockStop", {"contentBlockIndex": index}))
+    return out
 
 
 def _text(script: Script, body: dict[str, Any]) -> str:

@@ -308,6 +308,12 @@ def stored_content(result: Result) -> str | None:
     return canonical(result.content)
 
 
+def stored_blocks(row: sqlite3.Row) -> list[dict[str, Any]]:
+    """A row's answer content blocks (a file read-only at an older schema has no column)."""
+    raw = row["content"] if "content" in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
+    return json.loads(raw) if raw else plain_content(row["output"])
+
+
 def row_to_result(row: sqlite3.Row) -> Result:
     """Rebuild the Result of a history row."""
     error = None
@@ -332,7 +338,7 @@ def row_to_result(row: sqlite3.Row) -> Result:
         case=row["case_name"],
         repeat_index=row["repeat_index"],
         output=row["output"],
-        content=json.loads(row["content"]) if row["content"] else plain_content(row["output"]),
+        content=stored_blocks(row),
         stop_reason=row["stop_reason"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
