@@ -8,7 +8,7 @@ import pytest
 
 from promptlab.config import ConfigError, load_config
 from tests.conftest import Cli, write
-from tests.test_git_repo import GitRepo, make_repo, prompt_yaml
+from tests.git.test_git_repo import GitRepo, make_repo, prompt_yaml
 
 
 def test_runtime_error_in_a_partial_is_reported_not_raised(project: Path, cli: Cli) -> None:

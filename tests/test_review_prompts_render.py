@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, write
-from tests.test_render_bad_input import one_line
+from tests.prompt.test_render_bad_input import one_line
 
 
 def test_runtime_error_in_a_section_is_one_line_with_file_and_line(project: Path, cli: Cli) -> None:

@@ -14,7 +14,7 @@ from promptlab.errors import UsageError
 from promptlab.results import Result
 from promptlab.store.query import parse_duration, parse_since
 from tests.conftest import Cli
-from tests.test_store_api import config_in, make_result, seed
+from tests.store.test_store_api import config_in, make_result, seed
 
 NOW = time.time()
 

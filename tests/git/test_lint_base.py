@@ -10,7 +10,7 @@ from promptlab.config import load_config
 from promptlab.errors import Problem, UsageError
 from promptlab.versioncheck import check_base, compare, parse_semver
 from tests.conftest import Cli
-from tests.test_git_repo import GitRepo, make_repo, prompt_yaml
+from tests.git.test_git_repo import GitRepo, make_repo, prompt_yaml
 
 P = "prompts/greet.yaml"
 

@@ -13,7 +13,7 @@ import pytest
 from promptlab.errors import UsageError
 from promptlab.store import open_store
 from tests.conftest import REPO
-from tests.test_store_api import config_in, db_rows, make_job, run_jobs
+from tests.store.test_store_api import config_in, db_rows, make_job, run_jobs
 
 
 def test_resume_answers_only_the_calls_that_finished_in_that_run(project: Path) -> None:
@@ -78,7 +78,7 @@ import sys, time
 from pathlib import Path
 from promptlab.config import load_config
 from promptlab.store import open_store
-from tests.test_store_api import make_job, ScriptedPool
+from tests.store.test_store_api import make_job, ScriptedPool
 from promptlab.runner import Runner
 config = load_config(Path(sys.argv[1]), env={})
 store = open_store(config, "test", cache=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from tests.conftest import REPO, Cli, write
-from tests.test_git_repo import prompt_yaml
+from tests.git.test_git_repo import prompt_yaml
 
 
 def hook() -> dict[str, object]:

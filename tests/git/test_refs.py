@@ -11,7 +11,7 @@ from promptlab.config import load_config
 from promptlab.errors import PromptFileError, UsageError
 from promptlab.sources import open_prompt, prepare, split_ref
 from tests.conftest import Cli
-from tests.test_git_repo import GitRepo, make_repo, prompt_yaml
+from tests.git.test_git_repo import GitRepo, make_repo, prompt_yaml
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from promptlab.store import core, open_store
 from promptlab.store.core import cache_key, insert_call
 from promptlab.store.db import MIGRATIONS, connect, migrate
 from tests.conftest import REPO, Cli
-from tests.test_store_api import config_in, db_rows, make_job, make_result, run_jobs
+from tests.store.test_store_api import config_in, db_rows, make_job, make_result, run_jobs
 
 
 @pytest.fixture(autouse=True)
@@ -110,7 +110,7 @@ import sys, time
 from pathlib import Path
 from promptlab.config import load_config
 from promptlab.store import open_store
-from tests.test_store_api import make_job, make_result
+from tests.store.test_store_api import make_job, make_result
 config = load_config(Path(sys.argv[1]), env={})
 while time.time() < float(sys.argv[3]):  # both create the new store at the same moment
     pass

@@ -10,7 +10,7 @@ import pytest
 
 from promptlab.prompt import load_prompt
 from tests.conftest import Cli
-from tests.test_git_repo import GitRepo, make_repo, prompt_yaml
+from tests.git.test_git_repo import GitRepo, make_repo, prompt_yaml
 
 P = "prompts/greet.yaml"
 

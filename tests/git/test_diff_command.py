@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli, write
-from tests.test_git_repo import GitRepo, make_repo, prompt_yaml
+from tests.git.test_git_repo import GitRepo, make_repo, prompt_yaml
 
 P = "prompts/greet.yaml"
 

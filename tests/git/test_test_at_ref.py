@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Cli
-from tests.test_git_repo import GitRepo, make_repo, prompt_yaml
+from tests.git.test_git_repo import GitRepo, make_repo, prompt_yaml
 
 SUITE = """\
 tests:

@@ -11,7 +11,7 @@ import yaml
 from promptlab.prompt import load_prompt, render, resolve_vars
 from tests.conftest import write
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parent.parent / "golden"
 CASES = sorted(GOLDEN.glob("*.yaml"))
 
 

@@ -12,7 +12,7 @@ from promptlab.catalogue import ModelRef
 from promptlab.request import InferenceParams
 from promptlab.store import cache_key, open_store
 from tests.conftest import Cli
-from tests.test_store_api import config_in, db_rows, make_job, run_jobs
+from tests.store.test_store_api import config_in, db_rows, make_job, run_jobs
 
 
 def test_a_hit_is_marked_cached_free_and_keeps_the_original_latency(project: Path) -> None:

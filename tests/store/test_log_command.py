@@ -12,7 +12,7 @@ import pytest
 
 from promptlab.config import Config
 from tests.conftest import Cli
-from tests.test_store_api import config_in, make_result, seed
+from tests.store.test_store_api import config_in, make_result, seed
 
 NOW = time.time()
 HOUR = 3600.0
