@@ -193,3 +193,35 @@ def test_cli_uses_environment_over_config_file(
     assert "1 file(s) OK" in cli("lint").stderr
     monkeypatch.setenv("PROMPTLAB_PROMPTS_DIR", "from-env")
     assert "2 file(s) OK" in cli("lint").stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("prompts_dir:\n", "'prompts_dir': expected a path (a string), got None"),
+        ("prompts_dir: [a, b]\n", "'prompts_dir': expected a path (a string), got ['a', 'b']"),
+        ("store: {path: 3}\n", "'path': expected a path (a string), got 3"),
+    ],
+)
+def test_config_paths_must_be_strings(project: Path, text: str, message: str) -> None:
+    write(project / "promptlab.yaml", text)
+    with pytest.raises(ConfigError) as info:
+        load_config()
+    assert info.value.message == message
+    assert info.value.line == 1
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_timeouts_from_the_environment_must_be_positive(project: Path, value: str) -> None:
+    with pytest.raises(ConfigError, match="PROMPTLAB_READ_TIMEOUT"):
+        load_config(env={"PROMPTLAB_READ_TIMEOUT": value})
+
+
+def test_non_utf8_dotenv_is_one_line(project: Path, cli: Cli) -> None:
+    (project / ".env").write_bytes(b"PROMPTLAB_CONCURRENCY=\xff\n")
+    result = cli("lint")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().endswith(
+        ".env: not valid UTF-8 (byte 22) — save the file as UTF-8"
+    )

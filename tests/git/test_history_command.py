@@ -142,3 +142,21 @@ def test_shallow_clone_says_older_versions_are_missing(
     assert data["versions"][-1]["note"] == "history before this is missing (shallow clone)"
     assert "older versions are missing" in result.stderr
     assert "fetch-depth: 0" in result.stderr
+
+
+def test_history_piped_keeps_each_version_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    repo: GitRepo = make_repo(tmp_path, monkeypatch)
+    repo.commit("first greet", {"prompts/greet.yaml": prompt_yaml("1.0.0")})
+    repo.commit(
+        "tweak the wording of the greeting",
+        {"prompts/greet.yaml": prompt_yaml("1.0.0", "Hello {{ who }}")},
+    )
+    monkeypatch.delenv("COLUMNS")  # piped output: rich would default to 80 columns
+    result = cli("history", "prompts/greet.yaml")
+    assert result.exit_code == 0, result.output
+    rows = [ln for ln in result.stdout.splitlines() if "tweak" in ln]
+    assert len(rows) == 1
+    assert "tweak the wording of the greeting" in rows[0]
+    assert rows[0].rstrip().endswith("content changed without a version bump")

@@ -196,3 +196,17 @@ def test_lint_base_outside_git_is_exit_2(
     result = cli("lint", "--base", "main")
     assert result.exit_code == 2
     assert "not inside a git repository" in result.stderr
+
+
+def test_lint_base_uses_the_repository_of_the_linted_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Cli
+) -> None:
+    repo: GitRepo = make_repo(tmp_path, monkeypatch)
+    repo.commit("first", {"prompts/greet.yaml": prompt_yaml("1.0.0")})
+    repo.write("prompts/greet.yaml", prompt_yaml("1.0.0", "Hello {{ who }}"))
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    monkeypatch.chdir(outside)
+    result = cli("lint", "--base", "main", str(repo.root / "prompts"))
+    assert result.exit_code == 1, result.output
+    assert "content changed since main but 'version' is still 1.0.0" in result.stdout

@@ -49,7 +49,7 @@ def cfg(tmp_path: Path, **values: object) -> Config:
         ("titan-express", "amazon.titan-text-express-v1"),
     ],
 )
-def test_shipped_aliases_from_the_issue_resolve_to_on_demand_ids(alias: str, model_id: str) -> None:
+def test_shipped_aliases_resolve_to_on_demand_ids(alias: str, model_id: str) -> None:
     ref = resolve(alias)
     assert (ref.alias, ref.model_id, ref.base_id, ref.provider) == (
         alias,
@@ -235,3 +235,34 @@ def test_every_shipped_alias_has_a_dated_price_with_sources() -> None:
     assert missing == []
     for row in table["models"].values():
         assert row["input"] >= 0 and row["output"] >= 0
+
+
+def config_with(tmp_path: Path, **aliases: str) -> Config:
+    return Config(root=tmp_path, file=tmp_path / "promptlab.yaml", aliases=aliases)
+
+
+def test_a_user_alias_may_point_to_another_user_alias(tmp_path: Path) -> None:
+    config = config_with(tmp_path, fast="nova-micro", quick="fast")
+    ref = resolve("quick", config, "us-east-1")
+    assert (ref.alias, ref.model_id) == ("quick", "amazon.nova-micro-v1:0")
+
+
+def test_user_aliases_may_swap_shipped_names(tmp_path: Path) -> None:
+    config = config_with(tmp_path, **{"claude-haiku": "nova-micro", "nova-micro": "claude-haiku"})
+    assert resolve("claude-haiku", config).model_id == "amazon.nova-micro-v1:0"
+    assert resolve("nova-micro", config).model_id == "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def test_an_alias_to_an_unknown_model_names_the_alias_and_its_file(tmp_path: Path) -> None:
+    config = config_with(tmp_path, bad="nova-mikro", via="bad")
+    with pytest.raises(UsageError) as info:
+        resolve("via", config)
+    assert "alias 'via' (promptlab.yaml aliases) points to 'nova-mikro'" in info.value.message
+    assert "via → bad → nova-mikro" in info.value.message
+    assert "nova-micro" in (info.value.hint or "")
+
+
+def test_aliases_that_go_round_in_a_circle_are_an_error(tmp_path: Path) -> None:
+    config = config_with(tmp_path, a="b", b="a")
+    with pytest.raises(UsageError, match="circle: a → b → a"):
+        resolve("a", config)

@@ -253,3 +253,17 @@ def test_bad_options_are_usage_errors(
     result = cli("models", *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_models_offline_lists_an_alias_whose_target_is_unknown(project: Path, cli: Cli) -> None:
+    write(project / "promptlab.yaml", "aliases:\n  fast: nova-micro\n  bad: nonsense\n")
+    result = cli("models", "--offline", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert '"alias": "bad"' in result.stdout and '"access": "unknown model"' in result.stdout
+
+
+def test_models_offline_title_names_the_region_of_the_ids(project: Path, cli: Cli) -> None:
+    result = cli("models", "--offline", "--region", "eu-west-1")
+    assert result.exit_code == 0
+    assert "shipped catalogue for eu-west-1" in result.stdout
+    assert "eu.anthropic.claude-3-5-haiku-20241022-v1:0" in result.stdout

@@ -180,3 +180,71 @@ def test_lint_single_file_and_yml_extension(project: Path, cli: Cli) -> None:
     path = write(project / "elsewhere" / "one.yml", OK)
     result = cli("lint", str(path))
     assert result.exit_code == 0, result.output
+
+
+def test_runtime_error_in_a_partial_is_reported_not_raised(project: Path, cli: Cli) -> None:
+    write(project / "prompts" / "_partials" / "p.j2", "first\n{{ n + 'x' }}\n")
+    write(
+        project / "prompts" / "c.yaml",
+        'version: "1.0.0"\ninput: |\n  {% include "_partials/p.j2" %}\n'
+        "variables:\n  n: {type: integer, example: 3}\n",
+    )
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stdout.startswith(
+        "prompts/_partials/p.j2:2: error: partial included by 'input' failed: TypeError:"
+    )
+    assert "(rendering prompts/c.yaml with its defaults and examples)" in result.stdout
+
+
+def test_problems_in_a_shared_partial_are_reported_once_at_its_line(
+    project: Path, cli: Cli
+) -> None:
+    write(project / "prompts" / "_partials" / "bad.j2", "ok\n{{ who.__class__ }}\n")
+    for name in ("a", "b"):
+        write(
+            project / "prompts" / f"{name}.yaml",
+            'version: "1.0.0"\ninput: |\n  {% include "_partials/bad.j2" %}\n'
+            "variables:\n  who: string\n",
+        )
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "prompts/_partials/bad.j2:2: error: partial '_partials/bad.j2' reaches for Python"
+        " internals ('__class__'); the sandbox refuses it — templates may only use variables,"
+        " filters and tests"
+    ]
+
+
+def test_missing_include_inside_a_partial_points_at_the_partial(project: Path, cli: Cli) -> None:
+    write(project / "prompts" / "_partials" / "outer.j2", "a\nb\n{% include '_partials/gone.j2' %}")
+    write(
+        project / "prompts" / "x.yaml",
+        "version: \"1.0.0\"\ninput: |\n  {% include '_partials/outer.j2' %}\n",
+    )
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        "prompts/_partials/outer.j2:3: error: include '_partials/gone.j2' not found"
+    )
+
+
+def test_imports_are_checked_and_ignore_missing_is_allowed(project: Path, cli: Cli) -> None:
+    write(project / "prompts" / "_partials" / "m.j2", "{% macro hi(x) %}Hi {{ x }}{% endmacro %}")
+    write(
+        project / "prompts" / "ok.yaml",
+        'version: "1.0.0"\ninput: |\n  {% import "_partials/m.j2" as m %}{{ m.hi(who) }}\n'
+        '  {% include "_partials/optional.j2" ignore missing %}\n'
+        "variables:\n  who: {example: Ann}\n",
+    )
+    assert cli("lint").exit_code == 0
+    write(
+        project / "prompts" / "bad.yaml",
+        'version: "1.0.0"\ninput: |\n  {% from "_partials/nope.j2" import hi %}{{ hi(1) }}\n',
+    )
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        "prompts/bad.yaml:3: error: include '_partials/nope.j2' not found"
+    )

@@ -26,6 +26,13 @@ inference:
   temperature: 0.3
   max_tokens: 300
 """
+PROMPT = """\
+version: "1.0.0"
+input: "Hello {{ who }}, from {{ team }}."
+variables:
+  who: {type: string}
+  team: {type: string}
+"""
 
 
 @pytest.fixture
@@ -246,3 +253,38 @@ def test_dry_run_with_an_unknown_profile_is_exit_2(hello: Path, cli: Cli) -> Non
     )
     assert result.exit_code == 2
     assert "AWS profile 'nope' does not exist" in result.stderr
+
+
+@pytest.fixture
+def greet(project: Path) -> Path:
+    return write(project / "prompts" / "greet.yaml", PROMPT)
+
+
+def test_a_bad_item_in_a_vars_list_is_named_with_its_line(
+    greet: Path, project: Path, cli: Cli
+) -> None:
+    write(project / "people.yaml", "- {who: Ann, team: ops}\n- {who: Bob}\n- {who: Cy, team: x}\n")
+    result = cli("run", "greet", "-m", "echo", "--vars", "people.yaml")
+    assert result.exit_code == 2
+    assert "vars #2 (people.yaml:2)" in result.stderr
+    assert "missing required variable(s): team" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_wrong_type_in_a_vars_list_item_is_named(greet: Path, project: Path, cli: Cli) -> None:
+    write(project / "people.yaml", "- who: Ann\n  team: ops\n- who: [1, 2]\n  team: ops\n")
+    result = cli("run", "greet", "-m", "echo", "--vars", "people.yaml")
+    assert result.exit_code == 2
+    assert "vars #2 (people.yaml:3)" in result.stderr and "'who' must be a string" in result.stderr
+
+
+def test_an_empty_model_flag_is_an_error_not_the_default_models(greet: Path, cli: Cli) -> None:
+    for empty in ("", ","):
+        result = cli("run", "greet", "-m", empty, "-v", "who=A", "-v", "team=B")
+        assert result.exit_code == 2, result.stdout
+        assert "names no model" in result.stderr
+
+
+def test_negative_cache_ttl_is_a_usage_error(greet: Path, cli: Cli) -> None:
+    result = cli("run", "greet", "-m", "echo", "-v", "who=A", "-v", "team=B", "--cache-ttl", "-5")
+    assert result.exit_code == 2

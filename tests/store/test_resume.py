@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -12,8 +13,16 @@ import pytest
 
 from promptlab.errors import UsageError
 from promptlab.store import open_store
-from tests.conftest import REPO
+from tests.conftest import REPO, Cli, sigint_default, write
+from tests.fakebedrock import FakeBedrock
 from tests.store.test_store_api import config_in, db_rows, make_job, run_jobs
+
+PROMPT = (
+    'version: "1.0.0"\ninput: "{{ text }}"\nvariables:\n  text: {type: string}\n'
+    "inference: {temperature: 0.7}\n"
+)
+MICRO = "amazon.nova-micro-v1:0"
+LITE = "amazon.nova-lite-v1:0"
 
 
 def test_resume_answers_only_the_calls_that_finished_in_that_run(project: Path) -> None:
@@ -107,3 +116,57 @@ def test_killing_the_process_loses_no_recorded_result(project: Path) -> None:
     assert ok[0] == "ok"
     _, pool = run_jobs(config, [make_job(f"q{i}", case=str(i)) for i in range(4)], resume="last")
     assert pool.provider.calls == ["q3"]
+
+
+def suite(project: Path, text: str, prompt: str = PROMPT) -> None:
+    write(project / "prompts" / "echoer.yaml", prompt)
+    write(project / "prompts" / "echoer.tests.yaml", text)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_then_resume_pays_only_for_the_calls_that_did_not_finish(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    fake_bedrock.script(LITE, hang=True)  # this case is still running when Ctrl-C comes
+    suite(
+        project,
+        "tests:\n"
+        + "".join(
+            f"  - {{name: fast-{i}, models: [nova-micro], vars: {{text: q{i}}}, "
+            "assert: [{contains: Hello}]}\n"
+            for i in range(3)
+        )
+        + "  - {name: slow, models: [nova-lite], vars: {text: s}, assert: [{contains: s}]}\n",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "promptlab", "test", "--json", "first.json"],
+        cwd=project, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        preexec_fn=sigint_default,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        finished = 0
+        while finished < 3:  # one progress line per finished case, after it is recorded
+            line = proc.stderr.readline()
+            assert line, "the test process ended early"
+            finished += line.startswith("[")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    first = json.loads((project / "first.json").read_text("utf-8"))
+    assert first["interrupted"] is True
+    assert f"--resume {first['run_id']}" in err
+    assert fake_bedrock.count(model=MICRO) == 3
+
+    fake_bedrock.script(LITE, text="s answered")
+    result = cli("test", "--resume", "last", "--json", "second.json")
+    assert result.exit_code == 0, result.output
+    assert fake_bedrock.count(model=MICRO) == 3  # nothing paid twice
+    assert fake_bedrock.count(model=LITE) == 2  # the interrupted call, made again
+    second = json.loads((project / "second.json").read_text("utf-8"))
+    assert second["run_id"] == first["run_id"]
+    assert second["summary"]["passed"] == 4

@@ -13,10 +13,14 @@ from promptlab.config import Config
 from promptlab.errors import UsageError
 from promptlab.results import Result
 from promptlab.store.query import parse_duration, parse_since
-from tests.conftest import Cli
+from tests.conftest import Cli, write
 from tests.store.test_store_api import config_in, make_result, seed
 
 NOW = time.time()
+PROMPT = (
+    'version: "1.0.0"\ninput: "{{ text }}"\nvariables:\n  text: {type: string}\n'
+    "inference: {temperature: 0.7}\n"
+)
 
 
 @pytest.fixture
@@ -96,3 +100,18 @@ def test_since_accepts_durations_and_dates() -> None:
     assert parse_duration("1h", option="--older-than") == pytest.approx(3600, abs=5)
     with pytest.raises(UsageError, match="neither a duration nor a date"):
         parse_since("soon")
+
+
+def test_piped_stats_are_not_cut_at_80_columns(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS")
+    write(project / "prompts" / "a-rather-long-prompt-name.yaml", PROMPT)
+    write(project / "prompts" / "a-rather-long-prompt-name.tests.yaml",
+          "tests:\n  - {name: a, vars: {text: x}, assert: [{contains: x}]}\n")  # fmt: skip
+    assert cli("test", "-m", "echo").exit_code == 0
+    result = cli("stats", "--by", "version", "--chart", "none")
+    assert result.exit_code == 0, result.output
+    header, row = result.stdout.splitlines()[:2]
+    assert header.split()[-1] == "cost"
+    assert row.split()[0] == "a-rather-long-prompt-name@1.0.0" and row.split()[-1] == "$0"

@@ -12,6 +12,10 @@ from tests.conftest import Cli, write
 from tests.fakebedrock import FakeBedrock
 
 ECHOER = 'version: "1.0.0"\ninput: "{{ text }}"\nvariables:\n  text: {type: string}\n'
+PROMPT = (
+    'version: "1.0.0"\ninput: "{{ text }}"\nvariables:\n  text: {type: string}\n'
+    "inference: {temperature: 0.7}\n"
+)
 
 
 def setup(project: Path, suite: str) -> None:
@@ -136,3 +140,50 @@ def test_explicit_prompt_without_tests_is_reported(project: Path, cli: Cli) -> N
     assert result.exit_code == 2
     assert "no test cases" in result.stderr
     assert "echoer.tests.yaml" in result.stderr
+
+
+def suite(project: Path, text: str, prompt: str = PROMPT) -> None:
+    write(project / "prompts" / "echoer.yaml", prompt)
+    write(project / "prompts" / "echoer.tests.yaml", text)
+
+
+def test_suite_variable_problems_point_to_vars_not_to_the_command_line(
+    project: Path, cli: Cli
+) -> None:
+    suite(project, "tests:\n  - name: a\n    vars: {txt: x}\n")
+    result = cli("test", "-m", "echo", "--no-log")
+    assert result.exit_code == 2
+    assert "echoer.tests.yaml:3" in result.stderr
+    assert "missing required variable(s): text" in result.stderr
+    assert "under the case's 'vars:'" in result.stderr and "defaults: vars:" in result.stderr
+    assert "-v text=" not in result.stderr
+
+
+def test_every_unknown_model_in_the_suites_is_listed_at_once(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    suite(project, "tests:\n"
+          "  - {name: a, models: [nova-mikro], vars: {text: x}}\n"
+          "  - name: b\n    models: [nova-micro]\n    vars: {text: x}\n    assert:\n"
+          "      - {judge: is polite, model: gpt-4}\n"
+          "      - {similar: hello, model: titan-embd}\n")  # fmt: skip
+    result = cli("test", "--no-log")
+    assert result.exit_code == 2
+    for expected in (
+        "echoer.tests.yaml:2: error: unknown model 'nova-mikro'",
+        "echoer.tests.yaml:7: error: judge: unknown model 'gpt-4'",
+        "echoer.tests.yaml:8: error: similar: unknown model 'titan-embd'",
+    ):
+        assert sum(expected in ln for ln in result.stderr.splitlines()) == 1, result.stderr
+    assert fake_bedrock.requests == []
+
+
+def test_a_prompt_model_that_is_unknown_is_reported_at_the_prompt_line(
+    project: Path, cli: Cli
+) -> None:
+    suite(project, "tests:\n  - {name: a, vars: {text: x}}\n  - {name: b, vars: {text: y}}\n",
+          PROMPT + "models: [ech0]\n")  # fmt: skip
+    result = cli("test", "--no-log")
+    assert result.exit_code == 2
+    assert result.stderr.count("unknown model 'ech0'") == 1
+    assert "echoer.yaml:6: error: unknown model 'ech0'" in result.stderr

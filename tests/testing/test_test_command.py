@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import xml.etree.ElementTree as ET
 from itertools import cycle
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,11 @@ from tests.conftest import REPO, Cli, write
 from tests.fakebedrock import FakeBedrock
 
 ECHOER = 'version: "1.0.0"\ninput: "{{ text }}"\nvariables:\n  text: {type: string}\n'
+PROMPT = (
+    'version: "1.0.0"\ninput: "{{ text }}"\nvariables:\n  text: {type: string}\n'
+    "inference: {temperature: 0.7}\n"
+)
+MICRO = "amazon.nova-micro-v1:0"
 
 
 def project_with(project: Path, suite: str, prompt: str = ECHOER) -> Path:
@@ -270,3 +277,35 @@ def test_live_progress_bar_on_a_terminal_and_plain_lines_otherwise(project: Path
     lines = log.getvalue().splitlines()
     assert lines[0] == "running 2 case(s) × model(s): 2 call(s)"
     assert sorted(line.split("] ")[1].split(" ")[0] for line in lines[1:]) == ["FAIL", "PASS"]
+
+
+def suite(project: Path, text: str, prompt: str = PROMPT) -> None:
+    write(project / "prompts" / "echoer.yaml", prompt)
+    write(project / "prompts" / "echoer.tests.yaml", text)
+
+
+def history(project: Path) -> list[sqlite3.Row]:
+    con = sqlite3.connect(project / ".promptlab" / "promptlab.db")
+    con.row_factory = sqlite3.Row
+    try:
+        return con.execute("SELECT * FROM calls ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+def test_an_answer_with_a_lone_surrogate_is_recorded_and_reported(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    # JSON may carry a "\ud800" escape; UTF-8 (SQLite, report files) cannot encode it.
+    fake_bedrock.script(MICRO, text="half \ud800 a pair")
+    suite(project, "tests:\n  - {name: a, vars: {text: x}, assert: [{contains: whole}]}\n")
+    result = cli("test", "-m", "nova-micro", "--json", "r.json", "--markdown", "r.md",
+                 "--junit", "r.xml")  # fmt: skip
+    assert result.exit_code == 1, result.output  # a failing case: its output is in every report
+    data = json.loads((project / "r.json").read_text("utf-8"))
+    assert data["cases"][0]["output"] == "half \ufffd a pair"
+    assert "half \ufffd a pair" in (project / "r.md").read_text("utf-8")
+    system_out = ET.parse(project / "r.xml").getroot().find(".//system-out")
+    assert system_out is not None and system_out.text == "half \ufffd a pair"
+    (row,) = history(project)
+    assert row["output"] == "half \ufffd a pair"

@@ -19,6 +19,7 @@ from tests.fakebedrock import FakeBedrock, first_user_text
 
 NOVA = resolve("nova-micro")
 REQUEST = Request("Be brief.", "Say hi", InferenceParams(max_tokens=50, temperature=0.2))
+HAIKU = resolve("claude-haiku")
 
 
 def make(tmp_path: Path, **cfg: object) -> BedrockProvider:
@@ -394,3 +395,16 @@ def test_stream_that_stalls_mid_answer_times_out_without_resending(
     assert info.value.code == "ReadTimeout"
     assert not info.value.retryable
     assert fake_bedrock.count() == 1
+
+
+def test_a_stalled_stream_does_not_suggest_streaming(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    fake_bedrock.script(HAIKU.model_id, hang=True)
+    config = replace(Config(root=tmp_path, region="us-east-1"), read_timeout=0.5)
+    request = Request(None, "hi", InferenceParams())
+    with pytest.raises(ModelCallError) as info:
+        BedrockProvider(config).complete(HAIKU, request, stream=True)
+    assert info.value.code == "ReadTimeout"
+    assert "--stream" not in (info.value.hint or "")
+    assert fake_bedrock.count(op="converse-stream") == 1  # not re-sent

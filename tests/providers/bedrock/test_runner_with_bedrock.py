@@ -14,6 +14,7 @@ from tests.conftest import write
 from tests.fakebedrock import FakeBedrock, first_user_text
 
 PROMPT = 'version: "1.0.0"\ninstructions: Be brief.\ninput: "Hello {{ who }}"\n'
+NOVA = resolve("nova-micro")
 
 
 def run(tmp_path: Path, models: list[str], *, stream: bool, **cfg: object) -> RunOutcome:
@@ -73,3 +74,22 @@ def test_system_prompt_is_folded_for_models_without_one(
     assert "system" not in sent.body
     assert first_user_text(sent.body) == "Be brief.\n\nHello Ana"
     assert any("no system prompt" in n for n in outcome.results[0].notices)
+
+
+def test_runner_gives_every_worker_a_connection(aws_env: None, tmp_path: Path) -> None:
+    """`test -j 32` makes the pool from the config (8) first: the runner must resize it."""
+    config = Config(root=tmp_path, region="us-east-1", concurrency=8)
+    pool = ProviderPool(config)
+    pool.prepare([NOVA])
+    Runner(pool, config, concurrency=32)
+    client = pool.get(NOVA).client  # type: ignore[attr-defined]
+    assert client.meta.config.max_pool_connections >= 32
+
+
+def test_a_pool_big_enough_is_kept(aws_env: None, tmp_path: Path) -> None:
+    config = Config(root=tmp_path, region="us-east-1", concurrency=16)
+    pool = ProviderPool(config)
+    pool.prepare([NOVA])
+    first = pool.get(NOVA)
+    Runner(pool, config, concurrency=4)
+    assert pool.get(NOVA) is first
