@@ -17,7 +17,6 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 INFERENCE_KEYS = ("temperature", "top_p", "max_tokens", "stop")
-ROLES = ("user", "assistant")
 
 
 @dataclass(frozen=True)

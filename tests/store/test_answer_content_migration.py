@@ -9,7 +9,7 @@ from pathlib import Path
 from promptlab.store.core import cache_key, insert_call
 from promptlab.store.db import MIGRATIONS, migrate
 from tests.conftest import Cli
-from tests.test_store_api import config_in, make_result
+from tests.store.test_store_api import config_in, make_result
 
 
 def test_rows_written_before_the_content_column_show_as_before(project: Path, cli: Cli) -> None:
