@@ -14,8 +14,8 @@ from promptlab.cli.prompts import ExamplesOpt, VarsFileOpt, VarsOpt
 from promptlab.errors import UsageError
 
 if TYPE_CHECKING:
-    from promptlab.history import HistoryRow
     from promptlab.prompt import Prompt
+    from promptlab.versions import HistoryRow
 
 
 @command(
@@ -33,7 +33,7 @@ def history(
     changed the content without bumping `version`, and uncommitted changes as a first row.
     """
     from promptlab.config import load_config
-    from promptlab.history import history_rows
+    from promptlab.versions import history_rows
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, got {fmt!r}")
@@ -128,9 +128,9 @@ def diff(
     (with --exit-code: 1 when they differ).
     """
     from promptlab.config import load_config
-    from promptlab.history import metadata_changes, render_side, unified
     from promptlab.prompt import load_vars_file, parse_assignments
     from promptlab.sources import open_prompt, source_text
+    from promptlab.versions import metadata_changes, render_side, unified
 
     strings = parse_assignments(var)
     typed = load_vars_file(vars_file) if vars_file else None
