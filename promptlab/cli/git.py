@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,21 +31,14 @@ def history(
     """
     from promptlab.config import load_config
     from promptlab.versions import history_rows
+    from promptlab.views.versions import history_json, print_history
 
     if fmt not in ("table", "json"):
         raise UsageError(f"--format must be table or json, got {fmt!r}")
     rel, rows, shallow, truncated = history_rows(prompt, load_config())
     if fmt == "json":
-        out = {
-            "path": rel,
-            "shallow": shallow,
-            "truncated": truncated,
-            "versions": [{**asdict(r), "short": r.commit[:7] if r.commit else None} for r in rows],
-        }
-        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        typer.echo(history_json(rel, rows, shallow=shallow, truncated=truncated))
     else:
-        from promptlab.views.versions import print_history
-
         print_history(rel, rows)
     if truncated or shallow:
         from promptlab.gitrefs import FULL_HISTORY_HINT

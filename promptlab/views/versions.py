@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -10,6 +12,17 @@ from promptlab.views.sanitize import inert
 
 if TYPE_CHECKING:
     from promptlab.versions import HistoryRow, PromptDiff
+
+
+def history_json(rel: str, rows: list[HistoryRow], *, shallow: bool, truncated: bool) -> str:
+    """`history --format json`: the path, whether git history is incomplete, and the versions."""
+    out = {
+        "path": rel,
+        "shallow": shallow,
+        "truncated": truncated,
+        "versions": [{**asdict(r), "short": r.commit[:7] if r.commit else None} for r in rows],
+    }
+    return json.dumps(out, indent=2, ensure_ascii=False)
 
 
 def print_history(rel: str, rows: list[HistoryRow]) -> None:
