@@ -10,7 +10,7 @@ import typer
 
 from promptlab.cli.app import command
 from promptlab.cli.prompts import ExamplesOpt, VarsOpt
-from promptlab.errors import UsageError
+from promptlab.views.formats import RESULTS, check, names
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from promptlab.jobs import Job
     from promptlab.results import Result
 
-FORMATS = ("table", "json", "jsonl", "markdown")
+FORMATS = tuple(RESULTS)
 
 EPILOG = """Examples:
 
@@ -61,7 +61,7 @@ def run(
     stream: bool | None = typer.Option(
         None, "--stream/--no-stream", help="ConverseStream with a live view (default on a TTY)."
     ),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or markdown."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(RESULTS)}."),
     concurrency: int | None = typer.Option(
         None, "--concurrency", "-j", min=1, help="Parallel calls (default: config, 8)."
     ),
@@ -82,8 +82,7 @@ def run(
     from promptlab.prompt import parse_assignments
     from promptlab.sources import open_prompt
 
-    if fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    check(fmt, RESULTS)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
     config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency)
@@ -200,17 +199,4 @@ def _print_notices(err: Console, results: list[Result]) -> None:
 
 
 def _print_results(out: Console, results: list[Result], fmt: str) -> None:
-    from promptlab.views import export
-
-    if fmt == "json":
-        sys.stdout.write(export.to_json(results) + "\n")
-    elif fmt == "jsonl":
-        text = export.to_jsonl(results)
-        sys.stdout.write(text + ("\n" if text else ""))
-    elif fmt == "markdown":
-        sys.stdout.write(export.to_markdown(results))
-    else:
-        from promptlab.views.table import render_results
-
-        if results:
-            render_results(out, results)
+    RESULTS[fmt](out, results)

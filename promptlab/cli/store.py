@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from contextlib import closing
 from typing import TYPE_CHECKING, Any
 
@@ -11,11 +9,10 @@ import typer
 
 from promptlab.cli.app import app, command, handle_errors
 from promptlab.errors import UsageError
+from promptlab.views.formats import CALLS, names
 
 if TYPE_CHECKING:
     import sqlite3
-
-    from rich.console import Console
 
     from promptlab.store.query import Filters
 
@@ -68,16 +65,6 @@ def _open(what: str) -> tuple[sqlite3.Connection | None, str]:
     return con, str(config.store_path)
 
 
-def _console() -> Console:
-    """stdout console; piped output (no terminal, no COLUMNS) is not cut at 80 columns."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, width=200)
-    return console
-
-
 def _check(value: str, allowed: tuple[str, ...], option: str) -> str:
     if value not in allowed:
         raise UsageError(f"{option} must be one of {', '.join(allowed)}, got {value!r}")
@@ -128,39 +115,25 @@ def log(
     search: str | None = typer.Option(
         None, "--search", "-s", help="Calls whose prompt or output contain these words."
     ),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, json, jsonl or csv."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(CALLS)}."),
 ) -> None:
     """List recorded model calls, newest first (see also: log show ID, log runs)."""
     if ctx.invoked_subcommand is not None:
         return
-    from promptlab.store import views
     from promptlab.store.query import list_calls
 
-    _check(fmt, ("table", "json", "jsonl", "csv"), "--format")
+    _check(fmt, tuple(CALLS), "--format")
     con, _ = _open("calls")
-    if con is None:
-        if fmt == "json":
-            typer.echo("[]")
-        elif fmt == "csv":
-            typer.echo(",".join(views.CSV_COLUMNS))
+    rows: list[sqlite3.Row] = []
+    if con is not None:
+        with closing(con):
+            filters = _filters(con, prompt=prompt, version=version, model=model, run=run,
+                               errors=errors, since=since, search=search)  # fmt: skip
+            rows = list_calls(con, filters, limit)
+        _notices(filters)
+    elif fmt == "table":  # nothing recorded yet, and _open said so
         return
-    with closing(con):
-        filters = _filters(con, prompt=prompt, version=version, model=model, run=run,
-                           errors=errors, since=since, search=search)  # fmt: skip
-        rows = list_calls(con, filters, limit)
-    _notices(filters)
-    if fmt == "json":
-        typer.echo(views.dumps([views.row_dict(r) for r in rows], indent=2))
-    elif fmt == "jsonl":
-        for r in rows:
-            typer.echo(views.dumps(views.row_dict(r)))
-    elif fmt == "csv":
-        sys.stdout.write(views.to_csv(rows))
-    elif not rows:
-        typer.echo("no matching calls", err=True)
-    else:
-        console = _console()
-        console.print(views.calls_table(rows, console.width))
+    CALLS[fmt](rows)
 
 
 @log_app.command(
@@ -172,8 +145,10 @@ def log_show(
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
 ) -> None:
     """Show one recorded call in full: request, output, usage, timing, cost, error."""
-    from promptlab.store import views
     from promptlab.store.query import get_call
+    from promptlab.views.calls import call_detail, row_dict
+    from promptlab.views.console import stdout
+    from promptlab.views.sanitize import dumps
 
     _check(fmt, ("text", "json"), "--format")
     con, path = _open("calls")
@@ -184,10 +159,10 @@ def log_show(
     if row is None:
         raise UsageError(f"no call {call_id} in {path}", "list calls with `promptlab log`")
     if fmt == "json":
-        typer.echo(views.dumps(views.row_dict(row), indent=2))
+        typer.echo(dumps(row_dict(row), indent=2))
         return
-    console = _console()
-    for part in views.call_detail(row):
+    console = stdout(piped_width=200)
+    for part in call_detail(row):
         console.print(part)
 
 
@@ -201,8 +176,10 @@ def log_runs(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """List recent runs: id (for --run and --resume), command, git commit, calls, cost."""
-    from promptlab.store import views
     from promptlab.store.query import list_runs, parse_since
+    from promptlab.views.console import stdout
+    from promptlab.views.runs import run_dict, runs_table
+    from promptlab.views.sanitize import dumps
 
     _check(fmt, ("table", "json"), "--format")
     con, _ = _open("runs")
@@ -211,17 +188,9 @@ def log_runs(
         with closing(con):
             rows = list_runs(con, parse_since(since) if since else None, limit)
     if fmt == "json":
-        typer.echo(views.dumps([{
-            "run_id": r["id"], "command": r["command"],
-            "started": views.local_time(r["started_ts"], "%Y-%m-%dT%H:%M:%S"),
-            "resumed": views.local_time(r["resumed_ts"], "%Y-%m-%dT%H:%M:%S") or None,
-            "git_commit": r["git_commit"],
-            "git_dirty": None if r["git_dirty"] is None else bool(r["git_dirty"]),
-            "calls": r["calls"], "errors": r["errors"], "cached": r["cached"],
-            "cost_usd": r["cost_usd"],
-        } for r in rows], indent=2))  # fmt: skip
+        typer.echo(dumps([run_dict(r) for r in rows], indent=2))
     elif rows:
-        _console().print(views.runs_table(rows))
+        stdout(piped_width=200).print(runs_table(rows))
     elif con is not None:
         typer.echo("no matching runs", err=True)
 
@@ -248,9 +217,11 @@ def stats(
 
     Cache hits are counted but left out of latency percentiles, tokens and cost.
     """
-    from promptlab.store import views
     from promptlab.store.query import GROUPS
     from promptlab.store.query import stats as compute
+    from promptlab.views.console import stdout
+    from promptlab.views.sanitize import dumps
+    from promptlab.views.stats import stats_chart, stats_table
 
     _check(by, tuple(GROUPS), "--by")
     _check(chart, ("cost", "latency", "none"), "--chart")
@@ -262,19 +233,19 @@ def stats(
             filters = _filters(con, prompt=prompt, model=model, since=since)
             groups = compute(con, filters, by)
     if fmt == "json":
-        typer.echo(views.dumps({"by": by, "since": since, "groups": [g.to_dict() for g in groups]},
+        typer.echo(dumps({"by": by, "since": since, "groups": [g.to_dict() for g in groups]},
                                indent=2))  # fmt: skip
         return
     if not groups:
         if con is not None:
             typer.echo("no matching calls", err=True)
         return
-    console = _console()
-    console.print(views.stats_table(groups, by))
+    console = stdout(piped_width=200)
+    console.print(stats_table(groups, by))
     if chart != "none" and len(groups) > 0:
         title = "cost (USD)" if chart == "cost" else "p50 latency (uncached calls)"
         console.print(f"\n{title}")
-        console.print(views.stats_chart(groups, chart))
+        console.print(stats_chart(groups, chart))
 
 
 # ---------------------------------------------------------------- cache
@@ -288,9 +259,9 @@ def cache_stats(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
 ) -> None:
     """Cache entries, hits, money saved, age range and entries per model."""
-    from promptlab.store import views
     from promptlab.store.query import cache_stats as compute
-    from promptlab.views.sanitize import inert
+    from promptlab.views.cache import print_cache_stats
+    from promptlab.views.sanitize import dumps
 
     _check(fmt, ("table", "json"), "--format")
     con, path = _open("cache entries")
@@ -300,16 +271,9 @@ def cache_stats(
         with closing(con):
             info = compute(con)
     if fmt == "json":
-        typer.echo(views.dumps({"store": path, **info}, indent=2))
+        typer.echo(dumps({"store": path, **info}, indent=2))
         return
-    typer.echo(f"store:    {path}")
-    typer.echo(f"entries:  {info['entries']:,} ({info['answer_bytes']:,} bytes of answers)")
-    typer.echo(f"hits:     {info['hits']:,} (saved ${info['saved_usd']:.4f})")
-    if info["oldest"]:
-        typer.echo(f"oldest:   {info['oldest']}")
-        typer.echo(f"newest:   {info['newest']}")
-    for m in info["models"]:
-        typer.echo(f"  {inert(m['model_id'])}: {m['entries']:,} entries, {m['hits']:,} hits")
+    print_cache_stats(path, info)
 
 
 @cache_app.command(

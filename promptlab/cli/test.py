@@ -109,6 +109,8 @@ def test(
     from promptlab.config import load_config
     from promptlab.suite import load_cases
     from promptlab.testing import compare, load_run, parse_shard, prepare, select
+    from promptlab.views.console import stdout
+    from promptlab.views.reportfiles import publish
 
     config = load_config()
     if region:
@@ -121,10 +123,12 @@ def test(
                          "add 'tests:' to a prompt or a <name>.tests.yaml suite file")  # fmt: skip
     selected = select(cases, filter_, shard_spec)
     planned, graders = prepare(selected, config, models=model, repeat=repeat)
-    out = _stdout()
+    out = stdout(piped_width=140)
     err = Console(stderr=True, highlight=False)
     if dry_run:
-        _print_plan(out, planned, len(cases))
+        from promptlab.views.testplan import print_plan
+
+        print_plan(out, planned, len(cases))
         return
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
@@ -134,7 +138,7 @@ def test(
     run.shard = shard
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
-    _finish(run, out, err, junit, json_file, markdown, update_baseline)
+    publish(run, out, err, _report_files(json_file, junit, markdown, update_baseline))
     if run.interrupted and recorded:
         err.print(f"interrupted: finished calls are recorded; run the same command with "
                   f"--resume {run.run_id} to make only the missing ones",
@@ -144,28 +148,6 @@ def test(
         sys.stderr.flush()
         os._exit(130)
     raise typer.Exit(run.exit_code(fail_under))
-
-
-def _stdout() -> Console:
-    """stdout console; CI logs (no terminal, no COLUMNS) get room for the whole table."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
-        console = Console(highlight=False, width=140)
-    return console
-
-
-def _print_plan(out: Console, planned: list[Planned], total: int) -> None:
-    from rich.text import Text
-
-    calls = sum(p.repeat for p in planned)
-    for p in planned:
-        graded = ", ".join(a.full_type for a in p.case.asserts) or "no assertions"
-        line = f"{p.case.id} × {p.ref.label} ×{p.repeat}  [{graded}]  {p.case.where}"
-        out.print(Text(line), soft_wrap=True)
-    out.print(Text(f"{len(planned)} case × model pair(s), {calls} call(s) planned "
-                   f"({total} case(s) in the suites); nothing was called"))  # fmt: skip
 
 
 def _execute(
@@ -201,42 +183,15 @@ def _execute(
     return run, store is not None and store.history and not store.broken
 
 
-def _finish(
-    run: TestRun,
-    out: Console,
-    err: Console,
-    junit: Path | None,
+def _report_files(
     json_file: Path | None,
+    junit: Path | None,
     markdown: Path | None,
     update_baseline: Path | None = None,
-) -> None:
-    """Print the summary and write every requested report (+ the GitHub job summary)."""
-    from promptlab.views.junit import to_junit
-    from promptlab.views.testreport import render_summary, to_json, to_markdown
-
-    render_summary(out, run)
-    text_json = to_json(run) if json_file or update_baseline else ""
-    md = to_markdown(run)
-    for path, text in ((json_file, text_json), (update_baseline, text_json),
-                       (junit, to_junit(run) if junit else ""), (markdown, md)):  # fmt: skip
-        if path is not None:
-            _write(path, text)
-            err.print(f"wrote {path}", highlight=False)
-    summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary:
-        try:
-            with open(summary, "a", encoding="utf-8") as fh:
-                fh.write(md + "\n")
-        except OSError as exc:
-            err.print(f"warning: cannot append to GITHUB_STEP_SUMMARY: {exc}", highlight=False)
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+) -> list[tuple[str, Path | None]]:
+    """(report kind, path) for each report option, in the order they are written."""
+    return [("json", json_file), ("json", update_baseline), ("junit", junit),
+            ("markdown", markdown)]  # fmt: skip
 
 
 @report_app.command(
@@ -263,6 +218,8 @@ def merge(
 
     from promptlab.testing import compare, load_run
     from promptlab.testing import merge as merge_runs
+    from promptlab.views.console import stdout
+    from promptlab.views.reportfiles import publish
 
     runs = [load_run(f) for f in files]
     base = load_run(baseline, what="baseline") if baseline else None
@@ -273,5 +230,5 @@ def merge(
                   f"kept the last: {', '.join(duplicates[:5])}", highlight=False)  # fmt: skip
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
-    _finish(run, _stdout(), err, junit, json_file, markdown)
+    publish(run, stdout(piped_width=140), err, _report_files(json_file, junit, markdown))
     raise typer.Exit(run.exit_code(fail_under))

@@ -1,35 +1,65 @@
-"""Small formatting helpers shared by every view (numbers, labels, summaries)."""
+"""Small formatting helpers shared by every view (numbers, labels, summaries).
+
+Money, milliseconds and token counts are formatted here and nowhere else, so that one value
+looks the same in `run`, `test`, `log`, `stats` and `models`.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
-from promptlab.results import Result
+if TYPE_CHECKING:
+    from promptlab.results import Result
 
 NOT_REAL = "not a real model"
 
 
 def usd(value: float | None, *, real: bool = True) -> str:
+    """US dollars, never rounded to zero: `$0`, `$0.000014`, `$0.0123`, `$2.5000`.
+
+    Below a cent six decimals (more when that would still show only zeros); from a cent on,
+    four. `unknown` when the price is not known; `$0 (offline)` for a model that isn't real.
+    """
     if not real:
         return "$0 (offline)"
     if value is None:
         return "unknown"
     if value == 0:
         return "$0"
-    return f"${value:.6f}" if value < 0.01 else f"${value:.4f}"
+    if value >= 0.01:
+        return f"${value:.4f}"
+    text = f"{value:.6f}"
+    if not text.strip("-0."):  # a fraction of a millionth: two significant digits
+        text = f"{value:.{1 - math.floor(math.log10(abs(value)))}f}"
+    return f"${text}"
 
 
-def ms(value: int | None) -> str:
+def ms(value: float | None, *, unit: bool = True) -> str:
+    """Milliseconds: `850 ms`, from 10 s on `12.3 s`; `–` when unknown.
+
+    unit=False: the bare count (`12,345`, blank when unknown), for a column headed "ms".
+    """
+    if not unit:
+        return "" if value is None else f"{value:,.0f}"
     if value is None:
         return "–"
-    return f"{value} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
 
 
 def tokens(value: int | None, estimated: bool = False) -> str:
+    """A token count with thousands separators (`~` when estimated); `–` when unknown."""
     if value is None:
         return "–"
     return f"~{value:,}" if estimated else f"{value:,}"
+
+
+def local_time(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A Unix timestamp in local time; blank when there is none."""
+    return datetime.fromtimestamp(ts).strftime(fmt) if ts is not None else ""
 
 
 def model_label(r: Result, *, with_version: bool = False) -> str:
@@ -68,7 +98,7 @@ class Summary:
         parts = [
             f"{self.calls} call(s)",
             f"{self.errors} error(s)",
-            f"tokens {self.input_tokens:,} in / {self.output_tokens:,} out",
+            f"tokens {tokens(self.input_tokens)} in / {tokens(self.output_tokens)} out",
             f"cost {cost}",
         ]
         if self.fastest and self.slowest and self.fastest is not self.slowest:

@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from promptlab.runner import Event
+from promptlab.views.format import ms
 from promptlab.views.sanitize import inert
 from promptlab.views.table import MIN_COLUMN
 
@@ -46,7 +47,7 @@ class Cell:
             elapsed = (self.ended or now) - self.started
             t.append(f" · {elapsed:.1f}s", style="dim")
         if self.first_token is not None and self.started is not None:
-            t.append(f" · ttft {int((self.first_token - self.started) * 1000)} ms", style="dim")
+            t.append(f" · ttft {ms(int((self.first_token - self.started) * 1000))}", style="dim")
         if self.retries:
             t.append(f" · retry {self.retries}", style="yellow")
         return t

@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 from promptlab.testing import BaselineDiff, CaseOutcome, Progress, TestRun
 from promptlab.views.export import md_cell
-from promptlab.views.format import usd
+from promptlab.views.format import ms, tokens, usd
 from promptlab.views.sanitize import inert
 
 if TYPE_CHECKING:
@@ -41,12 +41,6 @@ def pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
-def latency(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
-
-
 def cost(c: CaseOutcome) -> str:
     text = usd(c.cost_usd)
     return text if c.cost_complete else f"≥ {text}"
@@ -67,11 +61,15 @@ def headline(run: TestRun) -> str:
 
 def totals_line(run: TestRun) -> str:
     t = run.totals
-    grader = f" (graders {t.eval_tokens:,} tokens, {usd(t.eval_cost_usd)})" if t.eval_tokens else ""
+    grader = (
+        f" (graders {tokens(t.eval_tokens)} tokens, {usd(t.eval_cost_usd)})"
+        if t.eval_tokens
+        else ""
+    )
     wall = f" · {run.wall_ms / 1000:.1f} s" if run.wall_ms else ""
     return (
-        f"{t.samples} call(s) · tokens {t.input_tokens:,} in / {t.output_tokens:,} out · "
-        f"cost {usd(t.cost_usd + t.eval_cost_usd)}{grader}{wall}"
+        f"{t.samples} call(s) · tokens {tokens(t.input_tokens)} in / "
+        f"{tokens(t.output_tokens)} out · cost {usd(t.cost_usd + t.eval_cost_usd)}{grader}{wall}"
     )
 
 
@@ -104,7 +102,7 @@ def render_summary(console: Console, run: TestRun) -> None:
         ]  # fmt: skip
         if repeated:
             row.append(pct(c.agreement))
-        row += [cost(c), latency(c.latency_ms)]
+        row += [cost(c), ms(c.latency_ms)]
         if reasons:
             row.append(Text(short(c.reason)))
         table.add_row(*row)
@@ -115,7 +113,7 @@ def render_summary(console: Console, run: TestRun) -> None:
     console.print(Text(totals_line(run)))
     slow = [c for c in run.slowest() if c.latency_ms]
     if len(run.cases) > 1 and slow:
-        shown = ", ".join(f"{c.key} {latency(c.latency_ms)}" for c in slow)
+        shown = ", ".join(f"{c.key} {ms(c.latency_ms)}" for c in slow)
         console.print(Text(f"slowest: {inert(shown)}"))
     if run.baseline is not None:
         for line in baseline_lines(run.baseline):
@@ -147,8 +145,8 @@ def delta_ms(diff: BaselineDiff) -> str:
     d = diff.latency_delta_ms
     if d is None:
         return "–"
-    return (f"{latency(diff.baseline_latency_ms)} → {latency(diff.latency_ms)} "
-            f"({'+' if d >= 0 else '-'}{latency(abs(d))})")  # fmt: skip
+    return (f"{ms(diff.baseline_latency_ms)} → {ms(diff.latency_ms)} "
+            f"({'+' if d >= 0 else '-'}{ms(abs(d))})")  # fmt: skip
 
 
 # ---------------------------------------------------------------- markdown
@@ -175,7 +173,7 @@ def to_markdown(run: TestRun, *, title: str = "promptlab test") -> str:
             rate = f"{c.passes}/{c.repeat}" if c.repeat > 1 else pct(c.pass_rate)
             lines.append(
                 f"| {EMOJI[c.status]} | {md(c.prompt['name'] + '/' + c.case)} | {md(c.model)} | "
-                f"{rate} | {pct(c.agreement)} | {md(cost(c))} | {latency(c.latency_ms)} | "
+                f"{rate} | {pct(c.agreement)} | {md(cost(c))} | {ms(c.latency_ms)} | "
                 f"{md(short(c.reason))} |"
             )
         lines.append("")
@@ -268,7 +266,7 @@ class LiveProgress(Progress):
 
     def _stats(self) -> str:
         return (f"[green]✓ {self.passed}[/] [red]✗ {self.failed}[/] [yellow]! {self.errors}[/] "
-                f"· {self.tokens:,} tok · {usd(self.cost)}")  # fmt: skip
+                f"· {tokens(self.tokens)} tok · {usd(self.cost)}")  # fmt: skip
 
     def start(self, cases: int, samples: int) -> None:
         from rich.progress import (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from promptlab.config import Config
 from promptlab.errors import UsageError
@@ -146,3 +146,68 @@ def unified(x: str, y: str, la: str, lb: str) -> list[str]:
     return list(
         difflib.unified_diff(x.splitlines(), y.splitlines(), fromfile=la, tofile=lb, lineterm="")
     )
+
+
+SECTION_TITLES = {
+    "instructions": "system (instructions)",
+    "context": "user: context",
+    "input": "user: input",
+    "format": "user: format",
+}
+
+
+class Section(NamedTuple):
+    """A unified diff of one part of the rendered messages."""
+
+    title: str
+    lines: list[str]
+    changed: bool
+
+
+@dataclass
+class PromptDiff:
+    """Two versions of a prompt compared: metadata, YAML source and rendered messages."""
+
+    label_a: str
+    label_b: str
+    metadata: list[str]
+    yaml: list[str]
+    sources_differ: bool
+    unrendered: list[tuple[str, str]] = field(default_factory=list)  # (side, why)
+    sections: list[Section] = field(default_factory=list)
+
+    @property
+    def differs(self) -> bool:
+        return self.sources_differ or bool(self.metadata) or any(s.changed for s in self.sections)
+
+
+def compare(
+    a: Prompt,
+    b: Prompt,
+    labels: tuple[str, str],
+    sources: tuple[str, str],
+    typed: dict[str, Any] | None,
+    strings: dict[str, str],
+    examples: bool,
+) -> PromptDiff:
+    """Metadata changes, a diff of the sources, and of the messages rendered from the same
+    variables, section by section (or why a side could not be rendered)."""
+    la, lb = labels
+    ya, yb = sources
+    diff = PromptDiff(la, lb, metadata_changes(a, b), unified(ya, yb, la, lb), ya != yb)
+    ra = render_side(a, typed, strings, examples)
+    rb = render_side(b, typed, strings, examples)
+    if isinstance(ra, str) or isinstance(rb, str):
+        diff.unrendered = [(side, r) for side, r in (("A", ra), ("B", rb)) if isinstance(r, str)]
+        return diff
+    for key, title in SECTION_TITLES.items():
+        sa, sb = ra.sections.get(key, ""), rb.sections.get(key, "")
+        if sa or sb:
+            lines = unified(sa, sb, f"A {title}", f"B {title}")
+            diff.sections.append(Section(title, lines, bool(lines)))
+    if ra.user != rb.user and not any(s.changed for s in diff.sections):
+        # only the layout (how the sections are joined) changed
+        diff.sections.append(
+            Section("user message", unified(ra.user, rb.user, "A user", "B user"), True)
+        )
+    return diff

@@ -1,4 +1,4 @@
-"""How history rows look: Rich tables for `log`/`stats`, and JSON/JSONL/CSV exports.
+"""Recorded calls (`promptlab log`, `log show`): a table, one call in full, JSON and CSV.
 
 Model output (and anything read back from the store) is untrusted: tables show it through
 views.sanitize; JSON keeps every control character escaped.
@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from promptlab.store.core import row_to_result
+from promptlab.views.format import local_time, ms, tokens, usd
 from promptlab.views.sanitize import dumps, inert
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
     from rich.table import Table
-
-    from promptlab.store.query import GroupStats
 
 CSV_COLUMNS = (
     "id", "timestamp", "run_id", "command", "prompt", "version", "prompt_hash", "git_commit",
@@ -28,10 +27,6 @@ CSV_COLUMNS = (
     "stop_reason", "input_tokens", "output_tokens", "latency_ms", "wall_ms", "ttft_ms",
     "cost_usd", "error_code", "error_message", "output",
 )  # fmt: skip
-
-
-def local_time(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return datetime.fromtimestamp(ts).strftime(fmt) if ts is not None else ""
 
 
 def row_dict(row: sqlite3.Row) -> dict[str, Any]:
@@ -74,16 +69,6 @@ def _snippet(text: str, width: int = 60) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def _cost(value: float | None) -> str:
-    if value is None:
-        return ""
-    return "$0" if value == 0 else f"${value:.4f}" if value < 1 else f"${value:,.2f}"
-
-
-def _ms(value: int | None) -> str:
-    return "" if value is None else f"{value:,}"
-
-
 def calls_table(rows: list[sqlite3.Row], width: int = 120) -> Table:
     """One line per call; the run column shows the run id's random suffix (`--run` takes it)."""
     from rich.table import Table
@@ -103,8 +88,9 @@ def calls_table(rows: list[sqlite3.Row], width: int = 120) -> Table:
         cells.append([
             str(r["id"]), when.strftime("%H:%M:%S" if when.date() == today else "%m-%d %H:%M"),
             Text(inert(r["run_id"][-6:])), Text(inert(f"{r['prompt_name']}@{r['prompt_version']}")),
-            Text(inert(r["model_alias"])), status, _ms(r["latency_ms"]),
-            f"{r['input_tokens'] or 0}/{r['output_tokens'] or 0}", _cost(r["cost_usd"]),
+            Text(inert(r["model_alias"])), status, ms(r["latency_ms"], unit=False),
+            f"{tokens(r['input_tokens'] or 0)}/{tokens(r['output_tokens'] or 0)}",
+            "" if r["cost_usd"] is None else usd(r["cost_usd"]),
             shown,
         ])  # fmt: skip
     names = ("id", "time", "run", "prompt", "model", "status", "ms", "tokens", "cost", "output")
@@ -159,12 +145,12 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
         status += f" (answer from run {row['cached_from']})"
     fact("status", status)
     fact("stop reason", result.stop_reason)
-    usage = f"{result.input_tokens or 0} in / {result.output_tokens or 0} out"
+    usage = f"{tokens(result.input_tokens or 0)} in / {tokens(result.output_tokens or 0)} out"
     fact("tokens", usage + (" (estimated)" if result.tokens_estimated else ""))
-    fact("latency", f"{result.latency_ms} ms" if result.latency_ms is not None else None)
-    fact("first token", f"{result.ttft_ms} ms" if result.ttft_ms is not None else None)
-    fact("wall", f"{result.wall_ms} ms" if result.wall_ms is not None else None)
-    fact("cost", f"${result.cost_usd:.6f}" if result.cost_usd is not None else None)
+    fact("latency", None if result.latency_ms is None else ms(result.latency_ms))
+    fact("first token", None if result.ttft_ms is None else ms(result.ttft_ms))
+    fact("wall", None if result.wall_ms is None else ms(result.wall_ms))
+    fact("cost", None if result.cost_usd is None else usd(result.cost_usd))
     for note in result.notices:
         fact("note", note)
     parts: list[RenderableType] = [facts]
@@ -182,69 +168,3 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     else:
         parts.append(Panel(Text(inert(result.output)), title="output", title_align="left"))
     return parts
-
-
-def runs_table(rows: list[sqlite3.Row]) -> Table:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    with_git = any(r["git_commit"] for r in rows)
-    for name in ("run", "command", "started", "git", "calls", "errors", "cached", "cost"):
-        if name != "git" or with_git:
-            right = name in ("calls", "errors", "cached", "cost")
-            table.add_column(name, justify="right" if right else "left", no_wrap=True)
-    for r in rows:
-        cells: list[Any] = [Text(inert(r["id"])), r["command"], local_time(r["started_ts"],
-                            "%m-%d %H:%M")]  # fmt: skip
-        if with_git:
-            cells.append((r["git_commit"] or "")[:7] + ("*" if r["git_dirty"] else ""))
-        cells += [str(r["calls"]), str(r["errors"]), str(r["cached"]), _cost(r["cost_usd"])]
-        table.add_row(*cells)
-    return table
-
-
-def stats_table(groups: list[GroupStats], by: str) -> Table:
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    cells: list[list[Any]] = [
-        [
-            Text(inert(g.group)), f"{g.calls:,}", f"{g.cached:,}",
-            f"{g.errors} ({g.error_rate:.0%})" if g.errors else "0",
-            _ms(g.latency_p50_ms), _ms(g.latency_p95_ms), _ms(g.ttft_p50_ms),
-            f"{g.input_tokens:,}", f"{g.output_tokens:,}", _cost(g.cost_usd),
-        ]
-        for g in groups
-    ]  # fmt: skip
-    names = (by, "calls", "cached", "errors", "p50 ms", "p95 ms", "ttft", "in tok", "out tok",
-             "cost")  # fmt: skip
-    for i, name in enumerate(names):
-        width = max([len(name), *(len(str(c[i])) for c in cells)])
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True,
-                         min_width=min(width, 24) if i == 0 else width)  # fmt: skip
-    for c in cells:
-        table.add_row(*c)
-    return table
-
-
-def stats_chart(groups: list[GroupStats], metric: str, width: int = 40) -> Table:
-    """A horizontal bar per group: total cost or p50 latency."""
-    from rich.table import Table
-    from rich.text import Text
-
-    def value(g: GroupStats) -> float:
-        return g.cost_usd if metric == "cost" else float(g.latency_p50_ms or 0)
-
-    top = max((value(g) for g in groups), default=0.0) or 1.0
-    chart = Table.grid(padding=(0, 1))
-    chart.add_column(no_wrap=True)
-    chart.add_column(no_wrap=True)
-    chart.add_column(justify="right", no_wrap=True)
-    for g in groups:
-        v = value(g)
-        bar = "█" * max(1 if v > 0 else 0, round(v / top * width))
-        label = _cost(v) if metric == "cost" else f"{v:,.0f} ms"
-        chart.add_row(Text(inert(g.group)), Text(bar, style="cyan"), label)
-    return chart

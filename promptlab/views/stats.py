@@ -1,0 +1,60 @@
+"""`promptlab stats`: per-group calls, errors, latency percentiles, tokens and cost; a bar chart."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from promptlab.views.format import ms, tokens, usd
+from promptlab.views.sanitize import inert
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from promptlab.store.query import GroupStats
+
+
+def stats_table(groups: list[GroupStats], by: str) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    cells: list[list[Any]] = [
+        [
+            Text(inert(g.group)), f"{g.calls:,}", f"{g.cached:,}",
+            f"{g.errors} ({g.error_rate:.0%})" if g.errors else "0",
+            ms(g.latency_p50_ms, unit=False), ms(g.latency_p95_ms, unit=False),
+            ms(g.ttft_p50_ms, unit=False), tokens(g.input_tokens), tokens(g.output_tokens),
+            usd(g.cost_usd),
+        ]
+        for g in groups
+    ]  # fmt: skip
+    names = (by, "calls", "cached", "errors", "p50 ms", "p95 ms", "ttft", "in tok", "out tok",
+             "cost")  # fmt: skip
+    for i, name in enumerate(names):
+        width = max([len(name), *(len(str(c[i])) for c in cells)])
+        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True,
+                         min_width=min(width, 24) if i == 0 else width)  # fmt: skip
+    for c in cells:
+        table.add_row(*c)
+    return table
+
+
+def stats_chart(groups: list[GroupStats], metric: str, width: int = 40) -> Table:
+    """A horizontal bar per group: total cost or p50 latency."""
+    from rich.table import Table
+    from rich.text import Text
+
+    def value(g: GroupStats) -> float:
+        return g.cost_usd if metric == "cost" else float(g.latency_p50_ms or 0)
+
+    top = max((value(g) for g in groups), default=0.0) or 1.0
+    chart = Table.grid(padding=(0, 1))
+    chart.add_column(no_wrap=True)
+    chart.add_column(no_wrap=True)
+    chart.add_column(justify="right", no_wrap=True)
+    for g in groups:
+        v = value(g)
+        bar = "█" * max(1 if v > 0 else 0, round(v / top * width))
+        label = usd(v) if metric == "cost" else ms(v)
+        chart.add_row(Text(inert(g.group)), Text(bar, style="cyan"), label)
+    return chart
