@@ -19,10 +19,11 @@ NOT_REAL = "not a real model"
 
 
 def usd(value: float | None, *, real: bool = True) -> str:
-    """US dollars, never rounded to zero: `$0`, `$0.000014`, `$0.0123`, `$2.5000`.
+    """US dollars, never rounded to zero: `$0`, `$0.000014`, `$0.0123`, `$1,234.57`.
 
     Below a cent six decimals (more when that would still show only zeros); from a cent on,
-    four. `unknown` when the price is not known; `$0 (offline)` for a model that isn't real.
+    four; from a dollar on, cents with thousands separators, as on the bill. `unknown` when the
+    price is not known; `$0 (offline)` for a model that isn't real.
     """
     if not real:
         return "$0 (offline)"
@@ -30,6 +31,8 @@ def usd(value: float | None, *, real: bool = True) -> str:
         return "unknown"
     if value == 0:
         return "$0"
+    if value >= 1:
+        return f"${value:,.2f}"
     if value >= 0.01:
         return f"${value:.4f}"
     text = f"{value:.6f}"

@@ -29,11 +29,13 @@ variables:
         (0.000014, "$0.000014"),
         (0.001, "$0.001000"),
         (0.0123, "$0.0123"),
-        (2.5, "$2.5000"),
+        (0.5, "$0.5000"),
+        (2.5, "$2.50"),
+        (1234.567, "$1,234.57"),
         (None, "unknown"),
     ],
 )
-def test_usd_shows_six_decimals_below_a_cent_and_four_from_a_cent(
+def test_usd_shows_six_decimals_below_a_cent_four_below_a_dollar_then_cents(
     cost: float | None, shown: str
 ) -> None:
     assert usd(cost) == shown
