@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from promptlab.jobs import Job
     from promptlab.request import Request
 
+HIT_BATCH = 64  # cache hits written to the history in one transaction
 # The answer part of a Result: what a cache entry keeps and a hit copies.
 ANSWER_FIELDS = (
     "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
@@ -92,6 +93,7 @@ class Store:
         self._broken = False  # a write failed: stop trying (warned once)
         self._closed = False
         self._runs = {run_id}  # run ids with a row in `runs`
+        self._hits: list[tuple[Result, str, str | None]] = []  # cache hits not yet written
         self.fulltext = has_fulltext(con)
 
     # ------------------------------------------------------------ ResultStore hooks
@@ -110,15 +112,11 @@ class Store:
                 self._pending.add(key)
             return None
         hit = self._hit(job, request, region, answer)
-
-        def write() -> None:
-            self._insert_call(hit, key, cached_from=answer.get("run_id"))
-            self.con.execute(
-                "UPDATE cache SET hits = hits + 1, last_hit_ts = ? WHERE key = ?",
-                (time.time(), key),
-            )
-
-        self._write(write)
+        with self._lock:
+            self._hits.append((hit, key, answer.get("run_id")))
+            full = len(self._hits) >= HIT_BATCH
+        if full:
+            self._write(lambda: None)  # writes the batch of hits
         return hit
 
     def record(self, result: Result, request: Request) -> None:
@@ -147,6 +145,8 @@ class Store:
 
     def close(self) -> None:
         """Close the file. Calls still finishing after Ctrl-C are then quietly not recorded."""
+        if self._hits:
+            self._write(lambda: None)
         with self._lock:
             if self._closed:
                 return
@@ -164,13 +164,16 @@ class Store:
     # ------------------------------------------------------------ internals
 
     def _write(self, body: Any) -> None:
-        """Run `body` in one immediate transaction; a failure disables the store (one warning)."""
+        """Run `body` in one immediate transaction, with the cache hits waiting to be written;
+        a failure disables the store (one warning)."""
         with self._lock:
             if self._broken or self._closed:
                 return
+            hits, self._hits = self._hits, []
             try:
                 self.con.execute("BEGIN IMMEDIATE")
                 try:
+                    self._write_hits(hits)
                     body()
                     self.con.execute("COMMIT")
                 except BaseException:
@@ -182,6 +185,17 @@ class Store:
                     f"write:{self.path}",
                     f"cannot write to {self.path} ({exc}); continuing without history and cache",
                 )
+
+    def _write_hits(self, hits: list[tuple[Result, str, str | None]]) -> None:
+        """History rows of cache hits, and each entry's hit count (written in batches: a hit
+        costs nothing to answer again if a crash loses its row)."""
+        for hit, key, cached_from in hits:
+            self._insert_call(hit, key, cached_from=cached_from)
+        now = time.time()
+        self.con.executemany(
+            "UPDATE cache SET hits = hits + 1, last_hit_ts = ? WHERE key = ?",
+            [(now, key) for _, key, _ in hits],
+        )
 
     def _cached_answer(self, key: str) -> dict[str, Any] | None:
         with self._lock:

@@ -9,13 +9,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptlab.errors import UsageError
-from promptlab.views.junit import to_junit
 from promptlab.views.testreport import render_summary, to_json, to_markdown
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from promptlab.testing import TestRun
+
+def to_junit(run: TestRun) -> str:
+    from promptlab.views import junit  # xml.etree: imported only when JUnit is asked for
+
+    return junit.to_junit(run)
+
 
 # report kind → its text
 REPORTS: dict[str, Callable[[TestRun], str]] = {
