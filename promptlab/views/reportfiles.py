@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from promptlab.testing import TestRun
 
+
 def to_junit(run: TestRun) -> str:
     from promptlab.views import junit  # xml.etree: imported only when JUnit is asked for
 
