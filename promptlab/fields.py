@@ -15,7 +15,7 @@ what to raise (PromptFileError with all of them, ConfigError with the first).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, Literal, TypeVar, overload
 
@@ -163,8 +163,8 @@ class Fields:
     def __contains__(self, key: Any) -> bool:
         return key in self.data
 
-    def keys(self) -> list[Any]:
-        return list(self.data)
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(self.data))
 
     def problem(self, path: PathKey, message: str, hint: str | None = None) -> None:
         """Record a problem at `path` inside this mapping (() is the mapping itself)."""

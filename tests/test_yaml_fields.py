@@ -156,7 +156,7 @@ def test_a_nested_mapping_reports_problems_at_its_own_lines() -> None:
 def test_a_value_that_is_not_a_mapping_reads_as_an_empty_one() -> None:
     f, problems = read("inference: 3\n")
     inference = f.mapping("inference", hint="keys: temperature")
-    assert inference.keys() == [] and inference.get("temperature", number(0, 1)) is None
+    assert list(inference) == [] and inference.get("temperature", number(0, 1)) is None
     assert problems == [Problem("f.yaml", "'inference' must be a mapping", 1, "keys: temperature")]
 
 

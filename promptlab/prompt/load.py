@@ -10,6 +10,19 @@ from typing import Any
 import jinja2
 
 from promptlab.errors import Problem, PromptFileError, UsageError
+from promptlab.fields import (
+    BOOL,
+    LIST,
+    MAPPING,
+    NON_BLANK,
+    STRING,
+    Fields,
+    Kind,
+    integer,
+    number,
+    one_of,
+    strings,
+)
 from promptlab.prompt.model import (
     LAYOUTS,
     SECTIONS,
@@ -77,81 +90,63 @@ def _build(
     ref: str | None,
     problems: list[Problem],
 ) -> Prompt | None:
-    data: dict[str, Any] = doc.data
-
-    def bad(keypath: tuple[Any, ...], msg: str, hint: str | None = None) -> None:
-        problems.append(doc.problem(keypath, msg, hint))
-
-    for key in data:
-        if key not in TOP_KEYS:
-            bad((key,), f"unknown key '{key}'", _suggest(str(key), TOP_KEYS))
-
-    name = data.get("name", path.name.removesuffix(".yaml").removesuffix(".yml"))
-    if not isinstance(name, str) or not name.strip():
-        bad(("name",), "'name' must be a non-empty string", "or leave it out to use the file name")
-        name = path.stem
-
-    version = data.get("version")
-    if version is None:
-        bad((), "missing 'version'", 'add a semantic version, e.g. version: "1.0.0"')
-    elif not isinstance(version, str):
-        bad(("version",), f"'version' must be a quoted string, got {version!r}",
-            f'write version: "{version}.0"' if isinstance(version, float) else
-            'e.g. version: "1.0.0"')  # fmt: skip
-    elif not SEMVER.match(version):
-        bad(("version",), f"'version' {version!r} is not a semantic version",
-            'use MAJOR.MINOR.PATCH, e.g. "1.2.0"')  # fmt: skip
-
-    for key in ("description",):
-        if key in data and not isinstance(data[key], str):
-            bad((key,), f"'{key}' must be a string", "quote it or use a block scalar 'key: |'")
-    metadata = data.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        bad(
-            ("metadata",), "'metadata' must be a mapping", "e.g. metadata: {owner: team, tags: [x]}"
-        )
-        metadata = {}
-
+    top = Fields(doc, problems)
+    top.unknown(TOP_KEYS)
+    name = top.get(
+        "name",
+        NON_BLANK,
+        path.name.removesuffix(".yaml").removesuffix(".yml"),
+        hint="or leave it out to use the file name",
+        unset="missing",
+    )
+    version = _version(top)
+    description = top.get(
+        "description", STRING, "", unset="missing", hint="quote it or use a block scalar 'key: |'"
+    )
+    metadata = top.get(
+        "metadata", MAPPING, {}, unset="empty", hint="e.g. metadata: {owner: team, tags: [x]}"
+    )
     sections: dict[str, str] = {}
     for key in SECTIONS:
-        if key in data and data[key] is not None:
-            if not isinstance(data[key], str):
-                bad((key,), f"section '{key}' must be a string (a Jinja2 template)",
-                    "use a YAML block scalar: 'key: |' followed by indented text")  # fmt: skip
-            else:
-                sections[key] = data[key]
-    if not any(data.get(k) is not None for k in ("instructions", "input")):
-        bad((), "a prompt needs at least 'instructions' or 'input'",
-            "add 'instructions: |' (system prompt) or 'input: |' (data to process)")  # fmt: skip
-
-    layout = data.get("layout", "xml")
-    if layout not in LAYOUTS:
-        bad(("layout",), f"'layout' must be one of {', '.join(LAYOUTS)}, got {layout!r}",
-            "xml: <context>...</context> blocks; markdown: '## Context' headings")  # fmt: skip
-        layout = "xml"
-
-    variables = _variables(data.get("variables"), bad)
-    models = _models(data.get("models"), bad)
-    inference, overrides = _inference(data.get("inference"), bad)
-
-    tests = data.get("tests") or []
-    if not isinstance(tests, list):
-        bad(("tests",), "'tests' must be a list of test cases", "start each case with '- '")
-        tests = []
-
-    env = make_env(root, loader)
-    templates: dict[str, jinja2.Template] = {}
-    for key, source in sections.items():
-        try:
-            templates[source] = env.from_string(source)  # syntax, unknown filters and tests
-        except jinja2.TemplateSyntaxError as exc:
-            hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
-            if isinstance(exc, jinja2.TemplateAssertionError):
-                hint = "check the filter or test name"
-            problems.append(
-                Problem(doc.file, f"Jinja syntax error in '{key}': {exc.message}",
-                        doc.text_line((key,), exc.lineno or 1), hint)
-            )  # fmt: skip
+        text = top.get(
+            key,
+            STRING,
+            message="section '{key}' must be a string (a Jinja2 template)",
+            hint="use a YAML block scalar: 'key: |' followed by indented text",
+        )
+        if text is not None:
+            sections[key] = text
+    if top.is_unset("instructions") and top.is_unset("input"):
+        top.problem(
+            (),
+            "a prompt needs at least 'instructions' or 'input'",
+            "add 'instructions: |' (system prompt) or 'input: |' (data to process)",
+        )
+    layout = top.get(
+        "layout",
+        one_of(LAYOUTS),
+        "xml",
+        unset="missing",
+        hint="xml: <context>...</context> blocks; markdown: '## Context' headings",
+    )
+    variables = _variables(top)
+    models = top.get(
+        "models",
+        strings(single=True, empty=False),
+        [],
+        message="'{key}' must be a list of model aliases or ids",
+        hint="e.g. models: [nova-micro, claude-haiku]",
+    )
+    inference, overrides = _inference(top)
+    tests = top.get(
+        "tests",
+        LIST,
+        [],
+        message="'{key}' must be a list of test cases",
+        hint="start each case with '- '",
+        unset="empty",
+    )
+    templates = _compile(doc, sections, make_env(root, loader), problems)
 
     if any(p.severity == "error" for p in problems):
         return None
@@ -160,13 +155,13 @@ def _build(
         version=str(version),
         path=str(path),
         root=root,
-        content_hash=content_hash(data),
-        description=data.get("description", "") or "",
+        content_hash=content_hash(doc.data),
+        description=description,
         metadata=metadata,
         sections=sections,
         layout=layout,
         variables=variables,
-        models=models,
+        models=tuple(models),
         inference=inference,
         overrides=overrides,
         tests=tuple(tests),
@@ -177,125 +172,177 @@ def _build(
     )
 
 
-def _suggest(key: str, options: tuple[str, ...]) -> str:
-    import difflib
+def _version(top: Fields) -> str | None:
+    """The `version`: a quoted semantic version (YAML reads an unquoted 1.0 as a number)."""
+    version = top.data.get("version")
+    if version is None:
+        top.problem((), "missing 'version'", 'add a semantic version, e.g. version: "1.0.0"')
+    elif not isinstance(version, str):
+        top.problem(
+            ("version",),
+            f"'version' must be a quoted string, got {version!r}",
+            f'write version: "{version}.0"'
+            if isinstance(version, float)
+            else 'e.g. version: "1.0.0"',
+        )
+    elif not SEMVER.match(version):
+        top.problem(
+            ("version",),
+            f"'version' {version!r} is not a semantic version",
+            'use MAJOR.MINOR.PATCH, e.g. "1.2.0"',
+        )
+    else:
+        return version
+    return None
 
-    close = difflib.get_close_matches(key, options, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "allowed keys: " + ", ".join(options)
+
+def _compile(
+    doc: YamlDoc, sections: dict[str, str], env: jinja2.Environment, problems: list[Problem]
+) -> dict[str, jinja2.Template]:
+    """Section source → compiled template; syntax errors, unknown filters and tests are problems."""
+    templates: dict[str, jinja2.Template] = {}
+    for key, source in sections.items():
+        try:
+            templates[source] = env.from_string(source)
+        except jinja2.TemplateSyntaxError as exc:
+            hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
+            if isinstance(exc, jinja2.TemplateAssertionError):
+                hint = "check the filter or test name"
+            problems.append(
+                Problem(
+                    doc.file,
+                    f"Jinja syntax error in '{key}': {exc.message}",
+                    doc.text_line((key,), exc.lineno or 1),
+                    hint,
+                )
+            )
+    return templates
 
 
-def _variables(raw: Any, bad: Any) -> dict[str, Variable]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        bad(("variables",), "'variables' must be a mapping of name → declaration",
-            "declare each variable as 'name: {type: string}'")  # fmt: skip
-        return {}
+def _variables(top: Fields) -> dict[str, Variable]:
+    decls = top.mapping(
+        "variables",
+        message="'{key}' must be a mapping of name → declaration",
+        hint="declare each variable as 'name: {type: string}'",
+    )
     out: dict[str, Variable] = {}
-    for name, spec in raw.items():
-        where = ("variables", name)
+    for name, spec in decls.data.items():
         if not isinstance(name, str) or not name.isidentifier():
-            bad(where, f"variable name {name!r} is not a valid identifier",
-                "use letters, digits and _, not starting with a digit")  # fmt: skip
+            decls.problem(
+                (name,),
+                f"variable name {name!r} is not a valid identifier",
+                "use letters, digits and _, not starting with a digit",
+            )
             continue
         if spec is None:
             spec = {}
         if isinstance(spec, str):  # shorthand: `name: integer`
             spec = {"type": spec}
         if not isinstance(spec, dict):
-            bad(where, f"variable '{name}' must be a mapping",
-                f"e.g. {name}: {{type: string, description: ...}}")  # fmt: skip
+            decls.problem(
+                (name,),
+                f"variable '{name}' must be a mapping",
+                f"e.g. {name}: {{type: string, description: ...}}",
+            )
             continue
-        for key in spec:
-            if key not in VARIABLE_KEYS:
-                bad((*where, key), f"unknown key '{key}' in variable '{name}'",
-                    _suggest(str(key), VARIABLE_KEYS))  # fmt: skip
-        vtype = spec.get("type", "string")
-        if vtype not in VAR_TYPES:
-            bad((*where, "type"), f"variable '{name}' has unknown type {vtype!r}",
-                "use one of " + ", ".join(VAR_TYPES))  # fmt: skip
-            continue
-        enum = spec.get("enum") or []
-        if not isinstance(enum, list):
-            bad((*where, "enum"), f"'enum' of variable '{name}' must be a list",
-                "e.g. enum: [low, high]")  # fmt: skip
-            enum = []
-        required = spec.get("required", "default" not in spec)
-        if not isinstance(required, bool):
-            bad((*where, "required"), f"'required' of variable '{name}' must be true or false",
-                "write required: false (or true)")  # fmt: skip
-            required = True
-        var = Variable(name, vtype, str(spec.get("description", "") or ""), spec.get("default"),
-                       required, tuple(enum), spec.get("example"))  # fmt: skip
-        for key in ("default", "example"):
-            if spec.get(key) is not None:
-                try:
-                    check_value(var, spec[key])
-                except UsageError as exc:
-                    bad((*where, key), f"{key} of variable '{name}': {exc.message}",
-                        f"make the {key} match the declared type and enum")  # fmt: skip
-        out[name] = var
+        var = _variable(name, decls.child(name, spec))
+        if var is not None:
+            out[name] = var
     return out
 
 
-def _models(raw: Any, bad: Any) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(m, str) and m for m in raw):
-        bad(("models",), "'models' must be a list of model aliases or ids",
-            "e.g. models: [nova-micro, claude-haiku]")  # fmt: skip
-        return ()
-    return tuple(raw)
+def _variable(name: str, spec: Fields) -> Variable | None:
+    """One declaration; its default and example must match its type and enum."""
+    spec.unknown(VARIABLE_KEYS, where=f"in variable '{name}'")
+    vtype = spec.data.get("type", "string")
+    if vtype not in VAR_TYPES:
+        spec.problem(
+            ("type",),
+            f"variable '{name}' has unknown type {vtype!r}",
+            "use one of " + ", ".join(VAR_TYPES),
+        )
+        return None
+    enum = spec.get(
+        "enum",
+        LIST,
+        [],
+        message=f"'enum' of variable '{name}' must be a list",
+        hint="e.g. enum: [low, high]",
+        unset="empty",
+    )
+    required = spec.get(
+        "required",
+        BOOL,
+        "default" not in spec,
+        unset="missing",
+        message=f"'required' of variable '{name}' must be true or false",
+        hint="write required: false (or true)",
+    )
+    var = Variable(
+        name,
+        vtype,
+        str(spec.data.get("description", "") or ""),
+        spec.data.get("default"),
+        required,
+        tuple(enum),
+        spec.data.get("example"),
+    )
+    for key in ("default", "example"):
+        if spec.data.get(key) is not None:
+            try:
+                check_value(var, spec.data[key])
+            except UsageError as exc:
+                spec.problem(
+                    (key,),
+                    f"{key} of variable '{name}': {exc.message}",
+                    f"make the {key} match the declared type and enum",
+                )
+    return var
 
 
-def _params(raw: dict[str, Any], where: tuple[Any, ...], bad: Any) -> InferenceParams:
-    for key in raw:
-        if key not in INFERENCE_KEYS:
-            bad((*where, key), f"unknown inference key '{key}'",
-                _suggest(str(key), INFERENCE_KEYS))  # fmt: skip
-    for key in ("temperature", "top_p"):
-        v = raw.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)
-                              or not 0 <= v <= 1):  # fmt: skip
-            bad((*where, key), f"'{key}' must be a number between 0 and 1, got {v!r}",
-                f"e.g. {key}: 0.2")  # fmt: skip
-    mt = raw.get("max_tokens")
-    if mt is not None and (isinstance(mt, bool) or not isinstance(mt, int) or mt < 1):
-        bad((*where, "max_tokens"), f"'max_tokens' must be a positive integer, got {mt!r}",
-            "e.g. max_tokens: 1000")  # fmt: skip
-    stop = raw.get("stop")
-    if stop is not None and not (
-        isinstance(stop, str) or (isinstance(stop, list) and all(isinstance(s, str) for s in stop))
-    ):
-        bad((*where, "stop"), "'stop' must be a string or a list of strings",
-            'e.g. stop: ["</answer>"]')  # fmt: skip
-        raw = {k: v for k, v in raw.items() if k != "stop"}
-    return InferenceParams.from_dict({k: raw[k] for k in INFERENCE_KEYS if k in raw})
+_STRINGS = strings()
+_STOP: Kind[Any] = Kind(
+    lambda v: isinstance(v, str) or _STRINGS.test(v),
+    "'{key}' must be a string or a list of strings",
+)
 
 
-def _inference(raw: Any, bad: Any) -> tuple[InferenceParams, dict[str, InferenceParams]]:
-    if raw is None:
-        return InferenceParams(), {}
-    if not isinstance(raw, dict):
-        bad(("inference",), "'inference' must be a mapping",
-            "keys: temperature, top_p, max_tokens, stop, overrides")  # fmt: skip
-        return InferenceParams(), {}
-    base = {k: v for k, v in raw.items() if k != "overrides"}
-    params = _params(base, ("inference",), bad)
-    overrides: dict[str, InferenceParams] = {}
-    raw_over = raw.get("overrides") or {}
-    if not isinstance(raw_over, dict):
-        bad(("inference", "overrides"), "'overrides' must map model → inference settings",
-            "e.g. overrides: {nova-lite: {temperature: 0.5}}")  # fmt: skip
-        raw_over = {}
-    for model, spec in raw_over.items():
-        if not isinstance(spec, dict):
-            bad(("inference", "overrides", model), f"override for '{model}' must be a mapping",
-                "e.g. {temperature: 0.5, max_tokens: 500}")  # fmt: skip
-            continue
-        overrides[str(model)] = _params(spec, ("inference", "overrides", model), bad)
-    return params, overrides
+def _params(fields: Fields, allowed: tuple[str, ...] = INFERENCE_KEYS) -> InferenceParams:
+    """Inference settings: temperature, top_p, max_tokens, stop."""
+    fields.unknown(allowed, what="inference key")
+    between = "'{key}' must be a number between 0 and 1, got {value}"
+    return InferenceParams.from_dict(
+        {
+            "temperature": fields.get(
+                "temperature", number(0, 1), message=between, hint="e.g. temperature: 0.2"
+            ),
+            "top_p": fields.get("top_p", number(0, 1), message=between, hint="e.g. top_p: 0.2"),
+            "max_tokens": fields.get("max_tokens", integer(1), hint="e.g. max_tokens: 1000"),
+            "stop": fields.get("stop", _STOP, hint='e.g. stop: ["</answer>"]'),
+        }
+    )
+
+
+def _inference(top: Fields) -> tuple[InferenceParams, dict[str, InferenceParams]]:
+    """The prompt's inference settings and its per-model overrides."""
+    inference = top.mapping(
+        "inference", hint="keys: temperature, top_p, max_tokens, stop, overrides"
+    )
+    params = _params(inference, (*INFERENCE_KEYS, "overrides"))
+    overrides = inference.mapping(
+        "overrides",
+        message="'{key}' must map model → inference settings",
+        hint="e.g. overrides: {nova-lite: {temperature: 0.5}}",
+        unset="empty",
+    )
+    return params, {
+        str(model): _params(
+            overrides.mapping(
+                model,
+                unset="missing",
+                message="override for '{key}' must be a mapping",
+                hint="e.g. {temperature: 0.5, max_tokens: 500}",
+            )
+        )
+        for model in overrides
+    }
