@@ -140,8 +140,8 @@ def _fill(template: str, key: Any, value: Any) -> str:
 class Fields:
     """One mapping of a YAML document, read key by key with types.
 
-    `at` is the mapping's path in the document (for line numbers); `data` is the mapping, by
-    default the one at `at` (pass it when the caller has already reshaped the value).
+    `at` is the mapping's path in the document (for line numbers); `data` is the mapping,
+    by default the document's top level.
     """
 
     def __init__(
@@ -154,11 +154,7 @@ class Fields:
         self.doc = doc
         self.problems = problems
         self.at = tuple(at)
-        if data is None:
-            data = doc.data
-            for step in self.at:
-                data = data[step]
-        self.data: Mapping[Any, Any] = data
+        self.data: Mapping[Any, Any] = doc.data if data is None else data
 
     def __contains__(self, key: Any) -> bool:
         return key in self.data

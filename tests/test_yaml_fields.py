@@ -172,3 +172,11 @@ def test_did_you_mean_honours_the_cutoff() -> None:
     assert did_you_mean("contians", ["contains", "regex"]) == "did you mean 'contains'?"
     assert did_you_mean("xyz", ["contains"]) is None
     assert suggest("xyz", ("a", "b")) == "allowed keys: a, b"
+
+
+def test_nan_is_not_a_number_in_any_range() -> None:
+    f, problems = read("w: .nan\nt: .nan\ns: .nan\n")
+    assert f.get("w", number(0)) is None
+    assert f.get("t", number(0, 1)) is None
+    assert f.get("s", number(positive=True)) is None
+    assert len(problems) == 3
