@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from promptlab.errors import ConfigError, PromptFileError
+from promptlab.errors import ConfigError, Problem, PromptFileError
+from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
 from promptlab.yamlfile import load_mapping
 
 CONFIG_FILE = "promptlab.yaml"
@@ -121,121 +122,108 @@ def _under(root: Path, p: Path) -> Path:
     return p if p.is_absolute() else root / p
 
 
+RETRY_MODES = ("standard", "adaptive", "legacy")
+RETRY_MODE = "retry mode must be standard, adaptive or legacy, got {value}"
+EXPECTED_PATH = "'{key}': expected a path (a string), got {value}"
+EXPECTED_COUNT = "'{key}': expected a positive integer, got {value}"
+ALIASES: Kind[dict[Any, str]] = Kind(
+    lambda v: isinstance(v, dict) and all(isinstance(m, str) for m in v.values()),
+    "'{key}' must map alias → model id, profile id or ARN",
+)
+
+
 def _from_file(path: Path) -> dict[str, Any]:
+    """The settings in promptlab.yaml. Raises ConfigError for the first problem in it."""
     try:
         doc = load_mapping(path, what="config file")
     except PromptFileError as exc:
         raise ConfigError(exc.message, exc.hint, file=exc.file, line=exc.line) from None
-    data: dict[str, Any] = doc.data
-    out: dict[str, Any] = {}
+    problems: list[Problem] = []
+    settings = _settings(Fields(doc, problems))
+    if problems:
+        first = problems[0]
+        raise ConfigError(first.message, first.hint, file=path, line=first.line)
+    return {key: value for key, value in settings.items() if value is not None}
 
-    def fail(key: tuple[Any, ...], msg: str, hint: str | None = None) -> ConfigError:
-        return ConfigError(msg, hint, file=path, line=doc.line(key))
 
-    for key in data:
-        if key not in CONFIG_KEYS:
-            raise fail((key,), f"unknown key '{key}'", _suggest(str(key), CONFIG_KEYS))
-    if "prompts_dir" in data:
-        out["prompts_dir"] = _path(
-            data["prompts_dir"], lambda m: fail(("prompts_dir",), f"'prompts_dir': {m}")
-        )
-    if "models" in data:
-        models = data["models"]
-        if isinstance(models, str):
-            models = [models]
-        if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
-            raise fail(("models",), "'models' must be a list of model aliases or ids")
-        out["models"] = tuple(models)
-    if "aliases" in data:
-        aliases = data["aliases"]
-        if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
-            raise fail(("aliases",), "'aliases' must map alias → model id, profile id or ARN")
-        out["aliases"] = {str(k): v for k, v in aliases.items()}
+def _settings(top: Fields) -> dict[str, Any]:
+    """Config field → value, None for what the file leaves out (or gets wrong)."""
+    top.unknown(CONFIG_KEYS)
+    out: dict[str, Any] = {"prompts_dir": _path(top, "prompts_dir")}
+    models = top.get(
+        "models",
+        strings(single=True),
+        unset="missing",
+        message="'{key}' must be a list of model aliases or ids",
+    )
+    out["models"] = tuple(models) if models is not None else None
+    aliases = top.get("aliases", ALIASES, unset="missing")
+    out["aliases"] = {str(k): v for k, v in aliases.items()} if aliases is not None else None
     for key in ("region", "profile", "judge_model", "embedding_model"):
-        if key in data:
-            if not isinstance(data[key], str):
-                raise fail((key,), f"'{key}' must be a string")
-            out[key] = data[key]
-    if "concurrency" in data:
-        out["concurrency"] = _positive_int(
-            data["concurrency"], lambda m: fail(("concurrency",), f"'concurrency': {m}")
+        out[key] = top.get(key, STRING, unset="missing")
+    out["concurrency"] = top.get("concurrency", integer(1), message=EXPECTED_COUNT, unset="missing")
+    if "prices" in top:
+        out["prices"] = _prices(
+            top.mapping(
+                "prices",
+                unset="missing",
+                message="'prices' must map model id → {input, output} USD per 1K tokens",
+            )
         )
-    if "prices" in data:
-        out["prices"] = _prices(data["prices"], lambda k, m: fail(("prices", *k), m))
-    retries = data.get("retries") or {}
-    if not isinstance(retries, dict):
-        raise fail(("retries",), "'retries' must be a mapping: mode, max_attempts")
-    for key in retries:
-        if key not in ("mode", "max_attempts"):
-            raise fail(("retries", key), f"unknown key '{key}' in retries")
-    if "mode" in retries:
-        out["retry_mode"] = _retry_mode(retries["mode"], lambda m: fail(("retries", "mode"), m))
-    if "max_attempts" in retries:
-        out["max_attempts"] = _positive_int(
-            retries["max_attempts"],
-            lambda m: fail(("retries", "max_attempts"), f"'max_attempts': {m}"),
-        )
-    timeouts = data.get("timeouts") or {}
-    if not isinstance(timeouts, dict):
-        raise fail(("timeouts",), "'timeouts' must be a mapping: connect, read (seconds)")
-    for key, value in timeouts.items():
-        if key not in ("connect", "read"):
-            raise fail(("timeouts", key), f"unknown key '{key}' in timeouts")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise fail(("timeouts", key), f"timeout '{key}' must be a positive number of seconds")
-        out[f"{key}_timeout"] = float(value)
-    store = data.get("store") or {}
-    if not isinstance(store, dict):
-        raise fail(("store",), "'store' must be a mapping: path, history")
-    for key, value in store.items():
-        if key == "path":
-            out["store_path"] = _path(value, lambda m: fail(("store", "path"), f"'path': {m}"))
-        elif key == "history":
-            if not isinstance(value, bool):
-                raise fail(("store", "history"), "'history' must be true or false")
-            out["history"] = value
-        else:
-            raise fail(("store", key), f"unknown key '{key}' in store")
+
+    retries = top.mapping(
+        "retries", message="'retries' must be a mapping: mode, max_attempts", unset="empty"
+    )
+    retries.unknown(("mode", "max_attempts"), where="in retries")
+    out["retry_mode"] = retries.get(
+        "mode", one_of(RETRY_MODES), message=RETRY_MODE, unset="missing"
+    )
+    out["max_attempts"] = retries.get(
+        "max_attempts", integer(1), message=EXPECTED_COUNT, unset="missing"
+    )
+
+    timeouts = top.mapping(
+        "timeouts", unset="empty", message="'timeouts' must be a mapping: connect, read (seconds)"
+    )
+    for key in timeouts:  # each key checked before its value, in the file's order
+        if timeouts.known(key, ("connect", "read"), where="in timeouts"):
+            seconds = timeouts.get(
+                key,
+                number(positive=True),
+                unset="missing",
+                message="timeout '{key}' must be a positive number of seconds",
+            )
+            out[f"{key}_timeout"] = float(seconds) if seconds is not None else None
+
+    store = top.mapping("store", message="'store' must be a mapping: path, history", unset="empty")
+    for key in store:
+        if store.known(key, ("path", "history"), where="in store"):
+            if key == "path":
+                out["store_path"] = _path(store, "path")
+            else:
+                out["history"] = store.get("history", BOOL, unset="missing")
     return out
 
 
-def _suggest(key: str, options: tuple[str, ...]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(key, options, n=1)
-    return f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(options)
+def _path(fields: Fields, key: str) -> Path | None:
+    value = fields.get(key, NON_BLANK, message=EXPECTED_PATH, unset="missing")
+    return Path(value) if value is not None else None
 
 
-def _positive_int(value: Any, fail: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise fail(f"expected a positive integer, got {value!r}")
-    return value
-
-
-def _path(value: Any, fail: Any) -> Path:
-    if not isinstance(value, str) or not value.strip():
-        raise fail(f"expected a path (a string), got {value!r}")
-    return Path(value)
-
-
-def _retry_mode(value: Any, fail: Any) -> str:
-    if value not in ("standard", "adaptive", "legacy"):
-        raise fail(f"retry mode must be standard, adaptive or legacy, got {value!r}")
-    return str(value)
-
-
-def _prices(raw: Any, fail: Any) -> dict[str, Price]:
-    if not isinstance(raw, dict):
-        raise fail((), "'prices' must map model id → {input, output} USD per 1K tokens")
+def _prices(prices: Fields) -> dict[str, Price]:
     out: dict[str, Price] = {}
-    for model, spec in raw.items():
+    for model, spec in prices.data.items():
         if not isinstance(spec, dict) or "input" not in spec or "output" not in spec:
-            raise fail((model,), f"price for '{model}' needs 'input' and 'output' (USD per 1K)")
+            prices.problem((model,), f"price for '{model}' needs 'input' and 'output' (USD per 1K)")
+            continue
         try:
             out[str(model)] = Price(**{k: float(v) for k, v in spec.items()})
         except (TypeError, ValueError):
-            raise fail((model,), f"price for '{model}': numbers for input, output, "
-                       "batch_input, batch_output, cache_read") from None  # fmt: skip
+            prices.problem(
+                (model,),
+                f"price for '{model}': numbers for input, output, "
+                "batch_input, batch_output, cache_read",
+            )
     return out
 
 
@@ -262,7 +250,9 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                 if not 0 < out[key] < float("inf"):
                     raise ValueError
             elif key == "retry_mode":
-                out[key] = _retry_mode(raw, lambda m, v=var: ConfigError(f"{v}: {m}"))
+                if raw not in RETRY_MODES:
+                    raise ConfigError(f"{var}: " + RETRY_MODE.format(value=repr(raw)))
+                out[key] = raw
             elif key in ("prompts_dir", "store_path"):
                 out[key] = Path(raw)
             elif key == "history":

@@ -16,7 +16,6 @@ Suite file format (`prompts/<name>.tests.yaml`):
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,16 @@ from typing import Any
 from promptlab.assertions import Assertion, parse_assertion
 from promptlab.config import Config
 from promptlab.errors import Problem, PromptFileError, PromptlabError, UsageError
+from promptlab.fields import (
+    LIST,
+    MAPPING,
+    NON_EMPTY,
+    Fields,
+    Kind,
+    integer,
+    number,
+    strings,
+)
 from promptlab.prompt import Prompt, Rendered, load_prompt, locate, render, resolve_vars
 from promptlab.sources import prompt_files
 from promptlab.yamlfile import YamlDoc, load_mapping
@@ -35,6 +44,10 @@ DEFAULT_KEYS = (
     "embedding_model",
 )  # fmt: skip
 CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score")
+NON_EMPTY_LIST: Kind[list[Any]] = Kind(
+    lambda v: isinstance(v, list) and bool(v), "'{key}' must be a non-empty list"
+)
+MODELS = strings(single=True, empty=False)
 
 
 @dataclass(frozen=True)
@@ -210,56 +223,51 @@ def _resolve_refs(args: list[str], config: Config) -> tuple[list[str], dict[Path
 
 def _suite(path: Path, loader: _Loader) -> list[Case]:
     doc = load_mapping(path, what="suite file")
-    data: dict[str, Any] = doc.data
-    problems = loader.problems
-    for key in data:
-        if key not in SUITE_KEYS:
-            problems.append(doc.problem((key,), f"unknown key '{key}' in suite file",
-                                        _suggest(str(key), SUITE_KEYS)))  # fmt: skip
-    raw_prompt = data.get("prompt")
-    if raw_prompt is None:
+    top = Fields(doc, loader.problems)
+    top.unknown(SUITE_KEYS, where="in suite file")
+    if top.is_unset("prompt"):
         stem = path.name
         for suffix in SUITE_SUFFIXES:
             stem = stem.removesuffix(suffix)
         candidates = [path.with_name(stem + ext) for ext in (".yaml", ".yml")]
         target = next((c for c in candidates if c.is_file()), candidates[0])
         if not target.is_file():
-            problems.append(doc.problem((), f"no prompt file {target.name} next to the suite",
-                                        "add 'prompt: path/to/prompt.yaml' (relative to "
-                                        "this file)"))  # fmt: skip
+            top.problem(
+                (),
+                f"no prompt file {target.name} next to the suite",
+                "add 'prompt: path/to/prompt.yaml' (relative to this file)",
+            )
             return []
-    elif not isinstance(raw_prompt, str) or not raw_prompt:
-        problems.append(doc.problem(("prompt",), "'prompt' must be a path to a prompt file"))
-        return []
     else:
+        raw_prompt = top.get(
+            "prompt", NON_EMPTY, message="'prompt' must be a path to a prompt file"
+        )
+        if raw_prompt is None:
+            return []
         target = path.parent / raw_prompt
         if not target.is_file():
-            problems.append(doc.problem(("prompt",), f"prompt file {raw_prompt!r} not found",
-                                        "paths are relative to the suite file"))  # fmt: skip
+            top.problem(
+                ("prompt",),
+                f"prompt file {raw_prompt!r} not found",
+                "paths are relative to the suite file",
+            )
             return []
     prompt = loader.prompt(target)
     if prompt is None:
         return []
-    defaults = data.get("defaults") or {}
-    if not isinstance(defaults, dict):
-        problems.append(doc.problem(("defaults",), "'defaults' must be a mapping"))
-        defaults = {}
-    for key in defaults:
-        if key not in DEFAULT_KEYS:
-            problems.append(doc.problem(("defaults", key), f"unknown key '{key}' in defaults",
-                                        _suggest(str(key), DEFAULT_KEYS)))  # fmt: skip
-    tests = data.get("tests")
-    if not isinstance(tests, list) or not tests:
-        problems.append(doc.problem(("tests",) if "tests" in data else (),
-                                    "a suite file needs a non-empty 'tests:' list",
-                                    "add - name: ... / vars: ... / assert: ..."))  # fmt: skip
+    defaults = top.mapping("defaults", unset="empty")
+    defaults.unknown(DEFAULT_KEYS, where="in defaults")
+    tests = top.get(
+        "tests",
+        NON_EMPTY_LIST,
+        message="a suite file needs a non-empty 'tests:' list",
+        hint="add - name: ... / vars: ... / assert: ...",
+        unset="missing",
+        required=True,
+    )
+    if tests is None:
         return []
-    return _cases(tests, doc, ("tests",), prompt, defaults, loader)
-
-
-def _suggest(key: str, options: tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(key, options, n=1)
-    return f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(options)
+    return _cases(tests, doc, ("tests",), prompt, dict(defaults.data), loader)
 
 
 def _cases(
@@ -272,19 +280,17 @@ def _cases(
 ) -> list[Case]:
     problems = loader.problems
     root = Path(doc.file).resolve().parent  # python: checks are relative to the file they're in
-    base_vars = _mapping(defaults.get("vars"), doc, ("defaults", "vars"), problems)
-    base_asserts = _asserts(defaults.get("assert"), doc, ("defaults", "assert"), root, problems)
-    base_models = _models(defaults.get("models"), doc, ("defaults", "models"), problems)
-    base_repeat = _int(defaults.get("repeat"), doc, ("defaults", "repeat"), problems) or 1
-    base_thr = _ratio(defaults.get("threshold"), doc, ("defaults", "threshold"), problems)
-    base_min = _ratio(defaults.get("min_score"), doc, ("defaults", "min_score"), problems)
-    grader: dict[str, str | None] = {}
-    for key in ("judge_model", "embedding_model"):
-        v = defaults.get(key)
-        if v is not None and (not isinstance(v, str) or not v):
-            problems.append(doc.problem(("defaults", key), f"'{key}' must be a model alias or id"))
-            v = None
-        grader[key] = v
+    base = Fields(doc, problems, ("defaults",), defaults)
+    base_vars = _vars(base)
+    base_asserts = _asserts(base, root)
+    base_models = _models(base)
+    base_repeat = base.get("repeat", integer(1)) or 1
+    base_thr = _ratio(base, "threshold")
+    base_min = _ratio(base, "min_score")
+    grader = {
+        key: base.get(key, NON_EMPTY, message="'{key}' must be a model alias or id")
+        for key in ("judge_model", "embedding_model")
+    }
     vars_hint = "set the prompt's variables under the case's 'vars:'" + (
         " (or under 'defaults: vars:' for every case)" if is_suite_file(Path(doc.file)) else ""
     )
@@ -295,24 +301,20 @@ def _cases(
             problems.append(doc.problem(at, "a test case must be a mapping (name, vars, assert)"))
             continue
         before = len(problems)
-        for key in raw:
-            if key not in CASE_KEYS:
-                problems.append(doc.problem((*at, key), f"unknown key '{key}' in test case",
-                                            _suggest(str(key), CASE_KEYS)))  # fmt: skip
+        case = Fields(doc, problems, at, raw)
+        case.unknown(CASE_KEYS, where="in test case")
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
-            problems.append(
-                doc.problem(
-                    at, "test case needs a 'name'", "names identify cases in reports and baselines"
-                )
+            case.problem(
+                (), "test case needs a 'name'", "names identify cases in reports and baselines"
             )
             name = f"#{i + 1}"
-        case_vars = {**base_vars, **_mapping(raw.get("vars"), doc, (*at, "vars"), problems)}
-        asserts = base_asserts + _asserts(raw.get("assert"), doc, (*at, "assert"), root, problems)
-        models = _models(raw.get("models"), doc, (*at, "models"), problems) or base_models
-        repeat = _int(raw.get("repeat"), doc, (*at, "repeat"), problems) or base_repeat
-        thr = _ratio(raw.get("threshold"), doc, (*at, "threshold"), problems)
-        min_score = _ratio(raw.get("min_score"), doc, (*at, "min_score"), problems)
+        case_vars = {**base_vars, **_vars(case)}
+        asserts = base_asserts + _asserts(case, root)
+        models = _models(case) or base_models
+        repeat = case.get("repeat", integer(1)) or base_repeat
+        thr = _ratio(case, "threshold")
+        min_score = _ratio(case, "min_score")
         desc = raw.get("description") or ""
         if len(problems) > before:
             continue
@@ -345,62 +347,35 @@ def _cases(
     return out
 
 
-def _mapping(
-    raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]
-) -> dict[str, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        problems.append(doc.problem(at, f"'{at[-1]}' must be a mapping of name: value"))
-        return {}
-    return dict(raw)
+def _vars(fields: Fields) -> dict[str, Any]:
+    return fields.get("vars", MAPPING, {}, message="'{key}' must be a mapping of name: value")
 
 
-def _asserts(
-    raw: Any, doc: YamlDoc, at: tuple[Any, ...], root: Path, problems: list[Problem]
-) -> list[Assertion]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        problems.append(doc.problem(at, "'assert' must be a list of assertions",
-                                    "e.g. assert: [{contains: refund}]"))  # fmt: skip
-        return []
+def _models(fields: Fields) -> list[str]:
+    return fields.get(
+        "models", MODELS, [], message="'{key}' must be a list of model aliases or ids"
+    )
+
+
+def _ratio(fields: Fields, key: str) -> float | None:
+    value = fields.get(key, number(0, 1), hint="e.g. 0.8 = 80%")
+    return None if value is None else float(value)
+
+
+def _asserts(fields: Fields, root: Path) -> list[Assertion]:
+    items = fields.get(
+        "assert",
+        LIST,
+        [],
+        message="'{key}' must be a list of assertions",
+        hint="e.g. assert: [{contains: refund}]",
+    )
     out = []
-    for i, item in enumerate(raw):
-        a = parse_assertion(item, doc, (*at, i), root, problems)
+    for i, item in enumerate(items):
+        a = parse_assertion(item, fields.doc, (*fields.at, "assert", i), root, fields.problems)
         if a is not None:
             out.append(a)
     return out
-
-
-def _models(raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]) -> list[str]:
-    if raw is None:
-        return []
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(m, str) and m for m in raw):
-        problems.append(doc.problem(at, "'models' must be a list of model aliases or ids"))
-        return []
-    return list(raw)
-
-
-def _int(raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]) -> int | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
-        problems.append(doc.problem(at, f"'{at[-1]}' must be a positive integer, got {raw!r}"))
-        return None
-    return raw
-
-
-def _ratio(raw: Any, doc: YamlDoc, at: tuple[Any, ...], problems: list[Problem]) -> float | None:
-    if raw is None:
-        return None
-    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= 1:
-        problems.append(doc.problem(at, f"'{at[-1]}' must be a number from 0 to 1, got {raw!r}",
-                                    "e.g. 0.8 = 80%"))  # fmt: skip
-        return None
-    return float(raw)
 
 
 def _check_unique(cases: list[Case], problems: list[Problem]) -> None:

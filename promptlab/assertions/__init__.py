@@ -5,7 +5,6 @@ Each check returns a Verdict (pass, score 0..1, reason). `not-<type>` negates an
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from promptlab.assertions.base import (
     Verdict,
 )
 from promptlab.errors import Problem
+from promptlab.fields import STRING, Fields, did_you_mean, number
 from promptlab.yamlfile import YamlDoc
 
 __all__ = [
@@ -76,10 +76,7 @@ def _all_type_names() -> list[str]:
 
 
 def suggest_type(name: str) -> str:
-    close = difflib.get_close_matches(name, _all_type_names(), n=1, cutoff=0.5)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return "known types: " + ", ".join(TYPES)
+    return did_you_mean(name, _all_type_names(), cutoff=0.5) or "known types: " + ", ".join(TYPES)
 
 
 def parse_assertion(
@@ -128,37 +125,22 @@ def parse_assertion(
     if check is None:
         bad(type_key, f"unknown assertion type '{full}'", suggest_type(full))
         return None
-    ok = True
-    allowed = (*COMMON_KEYS, *check.keys)
-    for k in data:
-        if k not in allowed and k != type_key:
-            close = difflib.get_close_matches(str(k), allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
-            bad(str(k), f"unknown key '{k}' in '{full}' assertion", hint)
-            ok = False
+    before = len(problems)
+    if "name" not in data and "metric" in data:
+        data["name"] = data["metric"]  # `metric` is another word for `name`
+    fields = Fields(doc, problems, where, data)
+    fields.unknown((*COMMON_KEYS, *check.keys), where=f"in '{full}' assertion")
     value_key = type_key if type_key != "type" else "value"
-    weight = data.get("weight", 1)
-    if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-        bad("weight", f"'weight' must be a number ≥ 0, got {weight!r}")
-        ok = False
-    name = data.get("name", data.get("metric"))
-    if name is not None and not isinstance(name, str):
-        bad("name", f"'name' must be a string, got {name!r}")
-        ok = False
-    threshold = data.get("threshold")
-    if threshold is not None:
-        if not check.scored:
-            bad("threshold", f"'threshold' does not apply to '{full}'",
-                "only similar, judge and python assertions have a score threshold")  # fmt: skip
-            ok = False
-        elif (
-            isinstance(threshold, bool)
-            or not isinstance(threshold, int | float)
-            or not (0 <= threshold <= 1)
-        ):
-            bad("threshold", f"'threshold' must be a number from 0 to 1, got {threshold!r}")
-            ok = False
-    if not ok:
+    weight = fields.get("weight", number(0), 1, unset="missing")
+    name = fields.get("name", STRING, message="'{key}' must be a string, got {value}")
+    if not check.scored and not fields.is_unset("threshold"):
+        fields.problem(
+            ("threshold",),
+            f"'threshold' does not apply to '{full}'",
+            "only similar, judge and python assertions have a score threshold",
+        )
+    threshold = fields.get("threshold", number(0, 1)) if check.scored else None
+    if len(problems) > before:
         return None
     assertion = Assertion(
         type=base,

@@ -1,0 +1,125 @@
+"""Rendering: the sandboxed Jinja environment, the user message, render errors at file:line."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+
+from promptlab.errors import UsageError
+from promptlab.prompt.model import MARKDOWN_TITLES, USER_SECTIONS, Prompt, Rendered
+from promptlab.prompt.paths import display_path
+
+
+class _RootLoader(jinja2.FileSystemLoader):
+    """Includes confined to the prompts root: no absolute paths, no '..', no symlink escapes."""
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        root = Path(self.searchpath[0]).resolve()
+        target = (root / template).resolve()
+        if template.startswith(("/", "\\")) or (root != target and root not in target.parents):
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+
+def make_env(root: Path, loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
+    return jinja2.sandbox.SandboxedEnvironment(
+        loader=loader or _RootLoader(str(root)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
+    """Render every section with `values` (already resolved by `resolve_vars`).
+
+    Variable values are data: they are inserted as text and never rendered as templates.
+    Errors name the file and the line of the section (or of the partial) that failed.
+    """
+    env: jinja2.Environment | None = None
+    out: dict[str, str] = {}
+    for key, source in prompt.sections.items():
+        try:
+            template = prompt.templates.get(source)
+            if template is None:
+                env = env or make_env(prompt.root, prompt.loader)
+                template = env.from_string(source)
+            text = template.render(**values)
+        except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
+            raise _render_error(prompt, key, exc) from None
+        text = text.strip()
+        if text:
+            out[key] = text
+    return Rendered(out, out.get("instructions"), join_user(out, prompt.layout))
+
+
+def _render_error(prompt: Prompt, key: str, exc: Exception) -> UsageError:
+    """A rendering failure as one line: file:line, section, what went wrong, the fix."""
+    file, line = _failing_line(prompt, key, exc)
+    where = f"section '{key}'" if file == prompt.path else f"partial included by '{key}'"
+    if isinstance(exc, jinja2.UndefinedError):
+        msg = f"{where}: {exc.message}"
+        hint = "declare the variable under 'variables' and pass it with -v name=value"
+    elif isinstance(exc, jinja2.exceptions.SecurityError):
+        msg = f"{where} was refused by the template sandbox: {exc}"
+        hint = "templates may only use variables, filters and tests, not Python internals"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        msg = f"{where}: include {exc.name!r} not found inside the prompts root {prompt.root}"
+        hint = ("includes are paths relative to the prompts root, e.g. _partials/tone.j2; "
+                "'..', absolute paths and symlinks leading outside are refused")  # fmt: skip
+    elif isinstance(exc, jinja2.TemplateSyntaxError):
+        msg = f"Jinja syntax error in {where}: {exc.message}"
+        hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
+    elif isinstance(exc, jinja2.TemplateError):
+        msg, hint = f"{where}: {exc}", "fix the template"
+    elif isinstance(exc, RecursionError):
+        msg = f"{where}: templates include each other without end"
+        hint = "remove the include cycle"
+    else:
+        msg = f"{where} failed: {type(exc).__name__}: {exc}"
+        hint = "check the variable values and the expression on that line"
+    return UsageError(msg, hint, file=file, line=line)
+
+
+def _failing_line(prompt: Prompt, key: str, exc: BaseException) -> tuple[str, int | None]:
+    """The file and line a Jinja error points at (Jinja rewrites tracebacks to template lines)."""
+    doc = prompt.doc
+    section_line = doc.line((key,)) if doc else None
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
+        if exc.name is None or exc.filename in (None, "<template>"):
+            return prompt.path, doc.text_line((key,), exc.lineno) if doc else None
+        return display_path(Path(exc.filename or exc.name)).as_posix(), exc.lineno
+    frames: list[tuple[str, int]] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name == "<template>" or "__jinja_exception__" in tb.tb_frame.f_globals:
+            frames.append((name, tb.tb_lineno))
+        tb = tb.tb_next
+    if not frames:
+        return prompt.path, section_line
+    name, lineno = frames[-1]
+    if name == "<template>":
+        return prompt.path, (doc.text_line((key,), lineno) if doc else None) or section_line
+    return display_path(Path(name)).as_posix(), lineno
+
+
+def join_user(sections: Mapping[str, str], layout: str) -> str:
+    """The user message: context, input and format in that order.
+
+    xml:      <context>\\n...\\n</context> blocks separated by a blank line.
+    markdown: '## Context' / '## Input' / '## Output format' headings.
+    A prompt with only `input` sends it as is, without a wrapper.
+    """
+    present = [k for k in USER_SECTIONS if sections.get(k)]
+    if present == ["input"]:
+        return sections["input"]
+    if layout == "markdown":
+        return "\n\n".join(f"## {MARKDOWN_TITLES[k]}\n\n{sections[k]}" for k in present)
+    return "\n\n".join(f"<{k}>\n{sections[k]}\n</{k}>" for k in present)

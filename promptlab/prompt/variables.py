@@ -1,0 +1,156 @@
+"""Variable values from the command line and vars files, coerced and checked against their types."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from promptlab.errors import UsageError
+from promptlab.prompt.model import Prompt, Variable
+from promptlab.yamlfile import load_mapping
+
+
+def check_value(var: Variable, value: Any) -> Any:
+    """Check a typed value (from YAML/JSON) against its declaration; returns it."""
+    ok = {
+        "string": lambda v: isinstance(v, str),
+        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+        "number": _is_number,
+        "boolean": lambda v: isinstance(v, bool),
+        "list": lambda v: isinstance(v, list),
+        "object": lambda v: isinstance(v, dict),
+    }[var.type]
+    if not ok(value):
+        raise UsageError(f"'{var.name}' must be {_article(var.type)}, got {value!r}")
+    if var.enum and value not in var.enum:
+        raise UsageError(
+            f"'{var.name}' must be one of {', '.join(map(str, var.enum))}, got {value!r}"
+        )
+    return value
+
+
+def _is_number(v: Any) -> bool:
+    """An int or a finite float (nan and inf are not numbers a prompt can use)."""
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _article(t: str) -> str:
+    return f"an {t}" if t[0] in "aeiou" else f"a {t}"
+
+
+_CLI_EXAMPLES = {
+    "string": "text",
+    "integer": "3",
+    "number": "0.5",
+    "boolean": "true",
+    "list": "a,b (or a JSON list)",
+    "object": """'{"key": "value"}'""",
+}
+
+
+def coerce(var: Variable, text: str) -> Any:
+    """Turn a command-line string into the declared type."""
+    t = var.type
+    try:
+        if t == "string":
+            value: Any = text
+        elif t == "integer":
+            value = int(text)
+        elif t == "number":  # "1" stays 1, as it does in a vars file
+            value = int(text) if re.fullmatch(r"\s*[-+]?\d+\s*", text) else float(text)
+        elif t == "boolean":
+            low = text.strip().lower()
+            if low not in ("true", "false", "yes", "no", "1", "0", "on", "off"):
+                raise ValueError(text)
+            value = low in ("true", "yes", "1", "on")
+        elif t == "list":
+            value = (
+                json.loads(text)
+                if text.strip().startswith("[")
+                else [s.strip() for s in text.split(",") if s.strip()]
+            )
+        else:
+            value = json.loads(text)
+    except ValueError:
+        raise UsageError(
+            f"variable '{var.name}' must be {_article(t)}, got {text!r}",
+            f"e.g. -v {var.name}={_CLI_EXAMPLES[t]}",
+        ) from None
+    return check_value(var, value)
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """`-v key=value` options → dict. Raises UsageError for a pair without '='."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-v {pair!r} is not key=value", f"write -v {pair or 'name'}=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def load_vars_file(path: str | Path) -> dict[str, Any]:
+    """A YAML or JSON mapping of variable values."""
+    doc = load_mapping(Path(path), what="vars file")
+    return dict(doc.data)
+
+
+def resolve_vars(
+    prompt: Prompt,
+    typed: Mapping[str, Any] | None = None,
+    strings: Mapping[str, str] | None = None,
+    *,
+    use_examples: bool = False,
+) -> dict[str, Any]:
+    """Merge defaults, typed values (vars file) and CLI strings; check every variable.
+
+    Raises UsageError listing every unknown and every missing variable at once.
+    """
+    typed = dict(typed or {})
+    strings = dict(strings or {})
+    declared = prompt.variables
+    unknown = sorted(k for k in {*typed, *strings} if k not in declared)
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    hints: list[str] = []
+    invalid: set[str] = set()
+    for name, var in declared.items():
+        if name in strings:
+            try:
+                values[name] = coerce(var, strings[name])
+            except UsageError as exc:
+                errors.append(exc.message)
+                hints.extend([exc.hint] if exc.hint else [])
+                invalid.add(name)
+        elif name in typed:
+            try:
+                values[name] = check_value(var, typed[name])
+            except UsageError as exc:
+                errors.append(exc.message)
+                invalid.add(name)
+        elif var.has_default:
+            values[name] = var.default
+        elif use_examples and var.example is not None:
+            values[name] = var.example
+        elif not var.required:
+            values[name] = None
+    missing = [n for n, v in declared.items() if n not in values and v.required and
+               n not in invalid]  # fmt: skip
+    parts = []
+    if unknown:
+        known = ", ".join(declared) or "none"
+        parts.append(f"unknown variable(s): {', '.join(unknown)} (declared: {known})")
+    if missing:
+        parts.append(f"missing required variable(s): {', '.join(missing)}")
+    parts.extend(errors)
+    if parts:
+        hint = hints[0] if hints and not unknown else "pass -v name=value or --vars FILE"
+        if missing:
+            hint = "pass " + " ".join(f"-v {m}=..." for m in missing)
+        raise UsageError(f"{prompt.path}: " + "; ".join(parts), hint)
+    return values
