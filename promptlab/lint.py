@@ -94,11 +94,6 @@ def lint_file(path: Path, config: Config) -> list[Problem]:
     return sorted(problems, key=lambda p: (order.get(p.file, 1), p.file, p.line or 0))
 
 
-def check_variables(prompt: Prompt) -> list[Problem]:
-    """Variables used but not declared, and declared but never used."""
-    return [p for p in check_templates(prompt) if "variable" in p.message]
-
-
 def check_templates(prompt: Prompt) -> list[Problem]:
     """Static checks of every section (at its key's line) and of the partials it includes."""
     doc = prompt.doc

@@ -13,11 +13,8 @@ from promptlab.cli.prompts import ExamplesOpt, VarsOpt
 from promptlab.views.formats import RESULTS, check, names
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from promptlab.config import Config
     from promptlab.jobs import Job
-    from promptlab.results import Result
 
 FORMATS = tuple(RESULTS)
 
@@ -117,6 +114,7 @@ def execute(
     from promptlab.providers.base import ProviderPool
     from promptlab.results import SETUP_ERROR_CODES
     from promptlab.runner import Runner
+    from promptlab.views.notices import print_notices, print_unreachable
 
     out = Console(highlight=False, soft_wrap=False)
     err = Console(stderr=True, highlight=False)
@@ -130,10 +128,9 @@ def execute(
     )
     try:
         if interactive and stream:
-            from promptlab.views.live import LiveView
+            from promptlab.views.live import LiveView, job_labels
 
-            labels = [(_row_label(j), _column_label(j, jobs)) for j in jobs]
-            with LiveView.for_jobs(out, labels) as view:
+            with LiveView.for_jobs(out, job_labels(jobs)) as view:
                 runner.on_event = view.on_event
                 outcome = runner.run(jobs)
         elif interactive:
@@ -144,18 +141,14 @@ def execute(
     finally:
         if store is not None:
             store.close()
-    _print_notices(err, outcome.results)
-    _print_results(out, outcome.results, fmt)
+    print_notices(err, outcome.results)
+    RESULTS[fmt](out, outcome.results)
     if outcome.interrupted:
         err.print(f"interrupted: {len(outcome.results)} of {len(jobs)} call(s) finished")
         _exit_now(130)
     setup = [r.error for r in outcome.results if r.error and r.error.code in SETUP_ERROR_CODES]
     if setup:
-        from rich.text import Text
-
-        first = setup[0]
-        err.print(Text(f"error: cannot reach Bedrock: {first.code}: {first.message}"
-                       + (f" — {first.hint}" if first.hint else "")), soft_wrap=True)  # fmt: skip
+        print_unreachable(err, setup[0])
         return 2
     return 0 if all(r.ok for r in outcome.results) else 1
 
@@ -173,30 +166,3 @@ def _open_store(config: Config, *, cache: bool, cache_ttl: float | None, log: bo
     from promptlab.store import open_store
 
     return open_store(config, "run", cache=cache, cache_ttl=cache_ttl, log=log)
-
-
-def _row_label(job: Job) -> str:
-    from promptlab.views.format import vars_label
-
-    return f"{job.case}\n{vars_label(job.vars, 40)}" if job.case else ""
-
-
-def _column_label(job: Job, jobs: list[Job]) -> str:
-    if len({j.prompt.content_hash for j in jobs}) > 1:
-        return f"{job.prompt.name} v{job.prompt.version} · {job.ref.alias}"
-    return job.ref.alias
-
-
-def _print_notices(err: Console, results: list[Result]) -> None:
-    from rich.text import Text
-
-    seen: set[str] = set()
-    for r in results:
-        for note in r.notices:
-            if note not in seen:
-                seen.add(note)
-                err.print(Text(f"note: {note}", style="yellow"))
-
-
-def _print_results(out: Console, results: list[Result], fmt: str) -> None:
-    RESULTS[fmt](out, results)

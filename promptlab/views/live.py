@@ -15,8 +15,9 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from promptlab.jobs import Job
 from promptlab.runner import Event
-from promptlab.views.format import ms
+from promptlab.views.format import ms, vars_label
 from promptlab.views.sanitize import inert
 from promptlab.views.table import MIN_COLUMN
 
@@ -217,3 +218,17 @@ def wrap(text: str, width: int) -> list[str]:
 def tail(text: str, lines: int, width: int) -> str:
     """The last `lines` screen lines of text wrapped at `width` (the part being written)."""
     return "\n".join(wrap(text, width)[-lines:])
+
+
+def job_labels(jobs: Sequence[Job]) -> list[tuple[str, str]]:
+    """(row label, column label) of each job: rows are vars sets, columns models (and prompt
+    versions when several are compared)."""
+    versions = len({j.prompt.content_hash for j in jobs}) > 1
+    labels = []
+    for job in jobs:
+        row = f"{job.case}\n{vars_label(job.vars, 40)}" if job.case else ""
+        column = job.ref.alias
+        if versions:
+            column = f"{job.prompt.name} v{job.prompt.version} · {column}"
+        labels.append((row, column))
+    return labels

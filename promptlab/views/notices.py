@@ -1,0 +1,27 @@
+"""What a run tells on stderr besides its results: notices, and a set-up failure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.text import Text
+
+from promptlab.results import ErrorInfo, Result
+
+
+def print_notices(err: Console, results: Sequence[Result]) -> None:
+    """Each distinct notice of the results once, in order."""
+    seen: set[str] = set()
+    for r in results:
+        for note in r.notices:
+            if note not in seen:
+                seen.add(note)
+                err.print(Text(f"note: {note}", style="yellow"))
+
+
+def print_unreachable(err: Console, error: ErrorInfo) -> None:
+    """Bedrock could not be used at all (endpoint, credentials): one line with the fix."""
+    hint = f" — {error.hint}" if error.hint else ""
+    err.print(Text(f"error: cannot reach Bedrock: {error.code}: {error.message}{hint}"),
+              soft_wrap=True)  # fmt: skip
