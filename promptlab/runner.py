@@ -5,10 +5,10 @@ Concurrency, retries of mid-stream failures, caching and history hooks live here
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -37,7 +37,9 @@ class Event:
 class ResultStore(Protocol):
     """Cache and history (see promptlab.store). Both are optional for a run."""
 
-    def lookup(self, job: Job, request: Request, region: str | None) -> Result | None: ...
+    def lookup(
+        self, job: Job, request: Request, region: str | None, notices: list[str] | None = None
+    ) -> Result | None: ...
 
     def record(self, result: Result, request: Request) -> None: ...
 
@@ -51,7 +53,7 @@ class RunOutcome:
 
 
 def new_run_id() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + os.urandom(3).hex()
 
 
 class Runner:
@@ -79,8 +81,11 @@ class Runner:
     def run(self, jobs: Sequence[Job]) -> RunOutcome:
         """Run every job; results keep job order. Ctrl-C returns what had finished.
 
-        Providers are created on their first real call. If that fails (a bad AWS set-up), no
-        call is made through it, the run stops, and that PromptlabError is raised here.
+        The store answers what it can (cache hits, a resumed run's finished calls) here, in the
+        calling thread: that is quicker than handing work that takes microseconds to threads.
+        The rest go to worker threads. Providers are created on their first real call; if that
+        fails (a bad AWS set-up), no call is made through it, the run stops, and that
+        PromptlabError is raised here.
         """
         results: list[Result | None] = [None] * len(jobs)
         start = time.perf_counter()
@@ -89,7 +94,14 @@ class Runner:
         futures: dict[Future[Result], int] = {}
         try:
             for i, job in enumerate(jobs):
-                futures[executor.submit(self._run_one, i, job)] = i
+                request, notices = job.request()
+                region = self.pool.region_for(job.ref)
+                answered = self._answered(i, job, request, notices, region)
+                if answered is not None:
+                    results[i] = answered
+                    continue
+                call = executor.submit(self._call, i, job, request, notices, region)
+                futures[call] = i
             pending = set(futures)
             while pending:
                 done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -114,14 +126,21 @@ class Runner:
 
     # ------------------------------------------------------------ one job
 
-    def _run_one(self, index: int, job: Job) -> Result:
-        request, notices = job.request()
-        region = self.pool.region_for(job.ref)
-        if self.store is not None:  # the store decides: cache (job.cacheable) or resume
-            hit = self.store.lookup(job, request, region)
-            if hit is not None:
-                self.on_event(Event("done", index, result=hit))
-                return hit
+    def _answered(
+        self, index: int, job: Job, request: Request, notices: list[str], region: str | None
+    ) -> Result | None:
+        """The store's answer, if it has one: the store decides (cache for cacheable jobs, or
+        the finished calls of a resumed run)."""
+        if self.store is None:
+            return None
+        hit = self.store.lookup(job, request, region, notices)
+        if hit is not None:
+            self.on_event(Event("done", index, result=hit))
+        return hit
+
+    def _call(
+        self, index: int, job: Job, request: Request, notices: list[str], region: str | None
+    ) -> Result:
         provider = self.pool.get(job.ref)  # its first use creates it: set-up errors end the run
         self.on_event(Event("start", index))
         result = job.new_result(request, notices, region, self.run_id)

@@ -57,10 +57,10 @@ TYPES: dict[str, Check] = {
     "max-cost-usd": Check(metrics.max_cost_usd, metrics.need_number, summary="call cost ≤"),
     "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, summary="stop reason is"),
     "similar": Check(graders.similar, graders.prepare_model, ("model",), scored=True, remote=True,
-                     summary="embedding cosine similarity ≥ threshold (0.8)"),
+                     quick=False, summary="embedding cosine similarity ≥ threshold (0.8)"),
     "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
-                   summary="a grader model passes the output against a rubric"),
-    "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True,
+                   quick=False, summary="a grader model passes the output against a rubric"),
+    "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
 }  # fmt: skip
 
@@ -164,6 +164,11 @@ def parse_assertion(
 
 def is_remote(a: Assertion) -> bool:
     return TYPES[a.type].remote
+
+
+def is_quick(a: Assertion) -> bool:
+    """Takes microseconds (no model call, no user code)."""
+    return TYPES[a.type].quick
 
 
 def evaluate(a: Assertion, ctx: Context) -> Verdict:

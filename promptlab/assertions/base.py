@@ -103,6 +103,7 @@ class Check:
     value: str = "required"  # "required" | "optional" | "none"
     scored: bool = False  # accepts `threshold`
     remote: bool = False  # calls a model (judge, similar)
+    quick: bool = True  # takes microseconds: evaluated where the result arrives, not on a pool
     summary: str = ""
 
 

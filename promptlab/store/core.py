@@ -98,8 +98,13 @@ class Store:
 
     # ------------------------------------------------------------ ResultStore hooks
 
-    def lookup(self, job: Job, request: Request, region: str | None) -> Result | None:
-        """A finished result of the resumed run, or a cache hit (cacheable jobs only)."""
+    def lookup(
+        self, job: Job, request: Request, region: str | None, notices: list[str] | None = None
+    ) -> Result | None:
+        """A finished result of the resumed run, or a cache hit (cacheable jobs only).
+
+        `notices`: what adapting the request to the model noted (computed again if not given).
+        """
         key = cache_key(job.ref.model_id, region, request.to_record())
         done = self._resume.get((key, job.case, job.repeat_index))
         if done is not None:
@@ -111,7 +116,9 @@ class Store:
             with self._lock:
                 self._pending.add(key)
             return None
-        hit = self._hit(job, request, region, answer)
+        if notices is None:
+            notices = job.request()[1]
+        hit = self._hit(job, request, region, answer, notices)
         with self._lock:
             self._hits.append((hit, key, answer.get("run_id")))
             full = len(self._hits) >= HIT_BATCH
@@ -215,10 +222,14 @@ class Store:
         return answer
 
     def _hit(
-        self, job: Job, request: Request, region: str | None, answer: dict[str, Any]
+        self,
+        job: Job,
+        request: Request,
+        region: str | None,
+        answer: dict[str, Any],
+        notices: list[str],
     ) -> Result:
         """The current job's identity with the stored answer: free, instant, original latency."""
-        _, notices = job.request()
         result = job.new_result(request, notices, region, self.run_id)
         result.output = answer["output"]
         result.content = answer.get("content") or plain_content(result.output)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from promptlab.assertions import Context, evaluate
+from promptlab.assertions import Context, evaluate, is_quick
 from promptlab.catalogue import ModelRef, adapt, cost_usd, resolve
 from promptlab.config import Config
 from promptlab.providers.base import ModelCallError, ProviderPool
@@ -252,7 +252,10 @@ class TestEngine:
                 return
             self.progress.sample(event.result)
             pi, _ = index[event.index]
-            futures.append(evaluator.submit(finish_sample, pi, event.result))
+            if all(is_quick(a) for a in planned[pi].case.asserts):
+                finish_sample(pi, event.result)  # where the result arrives
+            else:  # model calls (graders) or user code: on the evaluation pool
+                futures.append(evaluator.submit(finish_sample, pi, event.result))
 
         self.progress.start(len(planned), len(jobs))
         runner = Runner(self.pool, self.config, concurrency=self.concurrency, on_event=on_event,

@@ -107,7 +107,9 @@ def render_summary(console: Console, run: TestRun) -> None:
             row.append(Text(short(c.reason)))
         table.add_row(*row)
     if run.cases:
-        console.print(table)
+        from promptlab.views.grid import print_table
+
+        print_table(console, table)
     style = "green" if run.totals.failed == run.totals.errors == 0 else "red"
     console.print(Text(headline(run), style=f"bold {style}"))
     console.print(Text(totals_line(run)))
