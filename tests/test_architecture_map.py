@@ -21,9 +21,9 @@ def named_paths(text: str) -> set[str]:
 
 
 def exists(name: str) -> bool:
-    roots = [REPO, REPO / "tests", REPO / "promptlab", REPO / "promptlab" / "views", REPO / "promptlab" / "providers",
-             REPO / "promptlab" / "prompt", REPO / "promptlab" / "store", REPO / "promptlab" / "cli",
-             REPO / "promptlab" / "testing", REPO / "promptlab" / "assertions"]  # fmt: skip
+    package = REPO / "promptlab"
+    folders = ("views", "providers", "prompt", "store", "cli", "testing", "assertions")
+    roots = [REPO, REPO / "tests", package, *(package / f for f in folders)]
     return any((root / name).exists() for root in roots)
 
 
