@@ -183,7 +183,9 @@ class Request:
 
     def to_converse(self) -> dict[str, Any]:
         """The Converse request body (without modelId), exactly as sent."""
-        body: dict[str, Any] = {"messages": [m.to_converse() for m in self.messages]}
+        body: dict[str, Any] = {}
+        if self.messages:  # none for a managed prompt, which brings its own
+            body["messages"] = [m.to_converse() for m in self.messages]
         if self.system_content:
             body["system"] = [b.to_converse() for b in self.system_content]
         cfg = self.params.to_converse()

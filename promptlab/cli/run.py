@@ -72,6 +72,9 @@ def run(
         None, "--cache-ttl", min=0, help="Max cache age, seconds."
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Don't record this run in history."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Also write the results as a self-contained HTML page here."
+    ),
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -94,7 +97,7 @@ def run(
         dryrun.show(*estimate(jobs, config), config, fmt)
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
-                   log=not no_log)  # fmt: skip
+                   log=not no_log, html=html)  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -107,6 +110,7 @@ def execute(
     cache: bool,
     cache_ttl: float | None,
     log: bool,
+    html: Path | None = None,
 ) -> int:
     """Run the jobs with the right view; print results; return the exit code."""
     from rich.console import Console
@@ -143,6 +147,12 @@ def execute(
             store.close()
     print_notices(err, outcome.results)
     RESULTS[fmt](out, outcome.results)
+    if html is not None:
+        from promptlab.views.html import run_page
+        from promptlab.views.reportfiles import write
+
+        write(html, run_page(outcome.results, source=f"run {outcome.run_id}"))
+        err.print(f"wrote {html}", highlight=False)
     if outcome.interrupted:
         err.print(f"interrupted: {len(outcome.results)} of {len(jobs)} call(s) finished")
         _exit_now(130)

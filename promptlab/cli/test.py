@@ -1,4 +1,4 @@
-"""`promptlab test` (suites → assertions → reports) and `promptlab report merge`."""
+"""`promptlab test`: suites → assertions → reports."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from promptlab.cli.app import app, command, handle_errors
+from promptlab.cli.app import command
 from promptlab.errors import UsageError
 
 if TYPE_CHECKING:
@@ -38,14 +38,6 @@ usage (nothing was called), 3 infrastructure errors (throttled, access denied) k
 running, 130 interrupted.
 """
 
-report_app = typer.Typer(
-    help="Work with saved test reports (promptlab test --json).",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-)
-app.add_typer(report_app, name="report")
-
 
 @command(epilog=EPILOG)
 def test(
@@ -69,6 +61,9 @@ def test(
     junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the full results here."),
     markdown: Path | None = typer.Option(None, "--markdown", help="Write a Markdown report."),
+    html: Path | None = typer.Option(
+        None, "--html", help="Write a self-contained HTML report (filters, charts) here."
+    ),
     baseline: Path | None = typer.Option(
         None, "--baseline", help="Compare with an earlier --json report."
     ),
@@ -138,7 +133,7 @@ def test(
     run.shard = shard
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
-    publish(run, out, err, _report_files(json_file, junit, markdown, update_baseline))
+    publish(run, out, err, report_files(json_file, junit, markdown, update_baseline, html))
     if run.interrupted and recorded:
         err.print(f"interrupted: finished calls are recorded; run the same command with "
                   f"--resume {run.run_id} to make only the missing ones",
@@ -183,52 +178,13 @@ def _execute(
     return run, store is not None and store.history and not store.broken
 
 
-def _report_files(
+def report_files(
     json_file: Path | None,
     junit: Path | None,
     markdown: Path | None,
     update_baseline: Path | None = None,
+    html: Path | None = None,
 ) -> list[tuple[str, Path | None]]:
     """(report kind, path) for each report option, in the order they are written."""
     return [("json", json_file), ("json", update_baseline), ("junit", junit),
-            ("markdown", markdown)]  # fmt: skip
-
-
-@report_app.command(
-    "merge",
-    epilog="Examples:\n\n"
-    "  promptlab report merge shard-*.json --junit junit.xml --markdown report.md\n\n"
-    "  promptlab report merge a.json b.json --json all.json --fail-under 0.9",
-)
-@handle_errors
-def merge(
-    files: list[Path] = typer.Argument(..., help="--json reports of `promptlab test` (shards)."),
-    junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
-    json_file: Path | None = typer.Option(None, "--json", help="Write the merged JSON here."),
-    markdown: Path | None = typer.Option(None, "--markdown", help="Write a Markdown report."),
-    baseline: Path | None = typer.Option(
-        None, "--baseline", help="Compare with an earlier --json report."
-    ),
-    fail_under: float | None = typer.Option(
-        None, "--fail-under", min=0.0, max=1.0, help="Exit 0 when the pass rate is at least this."
-    ),
-) -> None:
-    """Merge shard reports into one; print it and exit like `promptlab test` would."""
-    from rich.console import Console
-
-    from promptlab.testing import compare, load_run
-    from promptlab.testing import merge as merge_runs
-    from promptlab.views.console import stdout
-    from promptlab.views.reportfiles import publish
-
-    runs = [load_run(f) for f in files]
-    base = load_run(baseline, what="baseline") if baseline else None
-    run, duplicates = merge_runs(runs)
-    err = Console(stderr=True, highlight=False)
-    if duplicates:
-        err.print(f"warning: {len(duplicates)} case(s) appear in more than one report; "
-                  f"kept the last: {', '.join(duplicates[:5])}", highlight=False)  # fmt: skip
-    if base is not None and baseline is not None:
-        run.baseline = compare(run, base, str(baseline))
-    publish(run, stdout(piped_width=140), err, _report_files(json_file, junit, markdown))
-    raise typer.Exit(run.exit_code(fail_under))
+            ("markdown", markdown), ("html", html)]  # fmt: skip

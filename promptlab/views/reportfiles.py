@@ -23,11 +23,18 @@ def to_junit(run: TestRun) -> str:
     return junit.to_junit(run)
 
 
+def to_html(run: TestRun) -> str:
+    from promptlab.views.html import test_page
+
+    return test_page(run, source=f"test run {run.run_id}")
+
+
 # report kind → its text
 REPORTS: dict[str, Callable[[TestRun], str]] = {
     "json": to_json,
     "junit": to_junit,
     "markdown": to_markdown,
+    "html": to_html,
 }
 
 

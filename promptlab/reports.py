@@ -1,0 +1,97 @@
+"""What a report page is made from: a run in the history, or a saved JSON file.
+
+`promptlab report html SOURCE` takes a run id (or a unique part of one), `last`, a
+`promptlab test --json` report, or the output of `promptlab run --format json|jsonl`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from promptlab.errors import UsageError
+from promptlab.results import Result
+
+if TYPE_CHECKING:
+    from promptlab.config import Config
+    from promptlab.testing import TestRun
+
+GRADER_NOTE = "grading a test output"  # the notice grader calls carry in the history
+
+
+@dataclass
+class ReportSource:
+    """Either a test run (with its assertions) or the results of a run."""
+
+    label: str  # what the page says it was made from
+    name: str  # a file-name-safe identifier (run id or file stem)
+    test: TestRun | None = None
+    results: list[Result] | None = None
+
+
+def load_source(arg: str, config: Config) -> ReportSource:
+    """The report source named on the command line. Errors are UsageErrors (exit 2)."""
+    path = Path(arg)
+    if path.suffix in (".json", ".jsonl") or path.exists():
+        return _from_file(path)
+    return _from_history(arg, config)
+
+
+def _from_file(path: Path) -> ReportSource:
+    from promptlab.testing import load_run
+    from promptlab.testing.outcomes import REPORT_SCHEMA
+
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file",
+                         "pass a `promptlab test --json` report, a `promptlab run --format json` "
+                         "file, a run id or 'last'")  # fmt: skip
+    text = path.read_text("utf-8", errors="replace")
+    try:
+        if path.suffix == ".jsonl":
+            data: object = [json.loads(line) for line in text.splitlines() if line.strip()]
+        else:
+            data = json.loads(text)
+    except ValueError as exc:
+        raise UsageError(f"{path}: not valid JSON ({exc})") from None
+    if isinstance(data, dict) and data.get("schema") == REPORT_SCHEMA:
+        return ReportSource(str(path), path.stem, test=load_run(path))
+    if isinstance(data, list) and all(isinstance(d, dict) and "model" in d for d in data):
+        try:
+            results = [Result.from_dict(d) for d in data]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UsageError(f"{path}: malformed result: {exc!r}") from None
+        return ReportSource(str(path), path.stem, results=results)
+    raise UsageError(
+        f"{path}: neither a `promptlab test --json` report nor `promptlab run --format json` "
+        "output",
+        "write one with: promptlab test --json report.json",
+    )
+
+
+def _from_history(wanted: str, config: Config) -> ReportSource:
+    from promptlab.store.core import find_run, row_to_result
+    from promptlab.store.query import open_reader
+
+    con = open_reader(config.store_path)
+    if con is None:
+        raise UsageError(f"no runs recorded yet ({config.store_path})",
+                         "run `promptlab run` or `promptlab test` first, or pass a JSON "
+                         "report file")  # fmt: skip
+    try:
+        run_id = find_run(con, wanted)
+        command = con.execute("SELECT command FROM runs WHERE id = ?", (run_id,)).fetchone()
+        rows = con.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY id", (run_id,))
+        results = [r for r in map(row_to_result, rows) if not _is_grader(r)]
+    finally:
+        con.close()
+    what = command["command"] if command else "run"
+    label = f"{what} run {run_id}"
+    if what == "test":
+        label += " (the calls; assertion details come with `promptlab test --html`)"
+    return ReportSource(label, run_id, results=results)
+
+
+def _is_grader(result: Result) -> bool:
+    return any(GRADER_NOTE in note for note in result.notices)
