@@ -94,6 +94,7 @@ class Store:
         self._closed = False
         self._runs = {run_id}  # run ids with a row in `runs`
         self._hits: list[tuple[Result, str, str | None]] = []  # cache hits not yet written
+        self._recorded = 0  # history rows this store wrote
         self.fulltext = has_fulltext(con)
 
     # ------------------------------------------------------------ ResultStore hooks
@@ -151,9 +152,15 @@ class Store:
         return self._broken
 
     def close(self) -> None:
-        """Close the file. Calls still finishing after Ctrl-C are then quietly not recorded."""
+        """Close the file. Calls still finishing after Ctrl-C are then quietly not recorded.
+
+        A new run that recorded nothing (a bad AWS set-up ended it before any call) leaves no
+        empty entry in `log runs`.
+        """
         if self._hits:
             self._write(lambda: None)
+        if self.history and not self.resumed and not self._recorded:
+            self._write(self._forget_if_empty)
         with self._lock:
             if self._closed:
                 return
@@ -192,6 +199,12 @@ class Store:
                     f"write:{self.path}",
                     f"cannot write to {self.path} ({exc}); continuing without history and cache",
                 )
+
+    def _forget_if_empty(self) -> None:
+        self.con.execute(
+            "DELETE FROM runs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM calls WHERE run_id = ?)",
+            (self.run_id, self.run_id),
+        )
 
     def _write_hits(self, hits: list[tuple[Result, str, str | None]]) -> None:
         """History rows of cache hits, and each entry's hit count (written in batches: a hit
@@ -256,6 +269,7 @@ class Store:
     def _insert_call(self, result: Result, key: str, cached_from: str | None = None) -> None:
         if not self.history:
             return
+        self._recorded += 1
         run_id = result.run_id or self.run_id
         if run_id not in self._runs:  # a Runner given another run id: still list its run
             self.con.execute(

@@ -3,6 +3,7 @@ boto3, and a bad AWS set-up is still one exit-2 error before any call."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -93,3 +94,14 @@ def test_bad_credentials_after_cache_hits_still_end_the_run_with_exit_2(
     assert result.exit_code == 2
     assert result.stderr.lower().count("no aws credentials") == 1
     assert fake_bedrock.count() == made
+
+
+def test_a_run_ended_by_a_bad_setup_leaves_no_empty_run_in_the_history(
+    suite: Path, project: Path, cli: Cli, fake_bedrock: FakeBedrock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    assert cli("run", "q", "-m", "nova-micro", "-v", "q=x").exit_code == 2
+    assert cli("run", "q", "-m", "echo", "-v", "q=x").exit_code == 0
+    runs = json.loads(cli("log", "runs", "--format", "json").stdout)
+    assert [r["calls"] for r in runs] == [1]  # the echo run only
