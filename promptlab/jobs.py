@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from promptlab.catalogue import ModelRef, adapt, resolve, split_models
 from promptlab.config import Config
 from promptlab.errors import PromptFileError, PromptlabError, UsageError
 from promptlab.prompt import Prompt, Rendered
+from promptlab.providers.registry import get_kind
 from promptlab.request import InferenceParams, Request
 from promptlab.results import PromptId, Result, new_result
 from promptlab.sources import prepare
@@ -31,8 +33,11 @@ class Job:
     cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
 
     def request(self) -> tuple[Request, list[str]]:
-        """The request this model is sent (its quirks applied), with a notice per change."""
-        return adapt(self.rendered.request(self.params), self.ref)
+        """The request this model is sent (its quirks applied), with a notice per change.
+
+        Its shape is the provider kind's `sends` (see REQUEST_SHAPES).
+        """
+        return REQUEST_SHAPES[get_kind(self.ref.provider).sends](self)
 
     @property
     def prompt_id(self) -> PromptId:
@@ -46,6 +51,30 @@ class Job:
         return new_result(self.prompt_id, self.ref, request, region=region, run_id=run_id,
                           notices=notices, vars=self.vars, case=self.case,
                           repeat_index=self.repeat_index)  # fmt: skip
+
+
+def _messages_request(job: Job) -> tuple[Request, list[str]]:
+    """The rendered prompt as system and messages, with the model's quirks applied."""
+    return adapt(job.rendered.request(job.params), job.ref)
+
+
+def _variables_request(job: Job) -> tuple[Request, list[str]]:
+    """Only the values, as Converse promptVariables: the target holds the template and settings."""
+    return Request(prompt_variables={k: {"text": as_text(v)} for k, v in job.vars.items()}), []
+
+
+def as_text(value: Any) -> str:
+    """A variable's value as prompt text: strings as they are, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+# ProviderKind.sends → how a Job becomes that kind's request.
+REQUEST_SHAPES: dict[str, Callable[[Job], tuple[Request, list[str]]]] = {
+    "messages": _messages_request,
+    "variables": _variables_request,
+}
 
 
 def load_var_file(path: Path) -> tuple[list[dict[str, Any]], list[str]]:

@@ -58,10 +58,16 @@ def _label(arg: str, prompt: Prompt) -> str:
     epilog="Examples:\n\n"
     "  promptlab diff prompts/support-reply.yaml@v1.0.0 prompts/support-reply.yaml\n\n"
     "  promptlab diff support-reply@main support-reply -v customer_name=Ana\n\n"
-    "  promptlab diff prompts/x.yaml@HEAD~3 prompts/x.yaml@HEAD --examples --exit-code"
+    "  promptlab diff prompts/x.yaml@HEAD~3 prompts/x.yaml@HEAD --examples --exit-code\n\n"
+    "  promptlab diff prompts/x.yaml bedrock-prompt:arn:aws:bedrock:us-east-1:123456789012"
+    ":prompt/PROMPT1234:3"
 )
 def diff(
-    a: str = typer.Argument(..., help="Old side: a prompt file, name, or PATH@REF / PATH@vX.Y.Z."),
+    a: str = typer.Argument(
+        ...,
+        help="Old side: a prompt file, name, PATH@REF / PATH@vX.Y.Z, or a deployed "
+        "version [bedrock-prompt:]ARN:VERSION.",
+    ),
     b: str = typer.Argument(..., help="New side: same forms."),
     var: list[str] = VarsOpt,
     vars_file: Path | None = VarsFileOpt,
@@ -69,14 +75,26 @@ def diff(
     exit_code: bool = typer.Option(
         False, "--exit-code", help="Exit 1 when the two sides differ (like git diff --exit-code)."
     ),
+    region: str | None = typer.Option(None, "--region", help="AWS region of a deployed side."),
+    profile: str | None = typer.Option(None, "--profile", help="AWS profile for a deployed side."),
 ) -> None:
     """Show what changed between two versions of a prompt.
 
     Metadata (version, hash, models, inference, variables), a unified diff of the YAML, and a
     diff of the rendered messages for the same variables, section by section. Exit code 0
-    (with --exit-code: 1 when they differ).
+    (with --exit-code: 1 when they differ). A side may be a Prompt Management version: then
+    the template text per message, variables, model and inference settings are compared.
     """
     from promptlab.config import load_config
+    from promptlab.deploy.shape import is_target
+
+    if is_target(a) or is_target(b):
+        from promptlab.cli.deploy import diff_deployed
+
+        config = load_config().with_overrides(region=region, profile=profile)
+        if diff_deployed(a, b, config) and exit_code:
+            raise typer.Exit(1)
+        return
     from promptlab.prompt import load_vars_file, parse_assignments
     from promptlab.sources import open_prompt, source_text
     from promptlab.versions import compare

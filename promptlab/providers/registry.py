@@ -37,6 +37,9 @@ class ProviderKind:
     real: bool = True  # a real model: calls AWS (region, credentials), is billed
     names: tuple[str, ...] = ()  # model names this kind serves outright (e.g. "echo")
     scheme: str | None = None  # model names "scheme:..." belong to this kind
+    # What its requests carry: "messages" (the rendered prompt) or "variables" (the prompt's
+    # values as Converse promptVariables, for a target that holds its own template).
+    sends: str = "messages"
 
     def create(self, settings: ProviderSettings) -> Provider:
         module, _, path = self.factory.partition(":")
@@ -85,3 +88,5 @@ def served_names() -> list[str]:
 register(ProviderKind("bedrock", "promptlab.providers.bedrock:BedrockProvider.from_settings"))
 register(ProviderKind("echo", "promptlab.providers.echo:EchoProvider.from_settings", real=False,
                       names=("echo",)))  # fmt: skip
+register(ProviderKind("bedrock-prompt", "promptlab.providers.managed_prompt:ManagedPromptProvider"
+                      ".from_settings", scheme="bedrock-prompt", sends="variables"))  # fmt: skip

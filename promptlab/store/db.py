@@ -209,8 +209,26 @@ def _m4_answer_content(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN content TEXT")
 
 
+def _m5_deployments(con: sqlite3.Connection) -> None:
+    """Prompt Management versions published by `promptlab publish`, and where they came from."""
+    con.execute("""
+        CREATE TABLE deployments (
+            id INTEGER PRIMARY KEY,
+            ts REAL NOT NULL,
+            prompt_name TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            prompt_hash TEXT NOT NULL,
+            prompt_path TEXT,
+            git_commit TEXT,
+            arn TEXT NOT NULL,
+            managed_version TEXT NOT NULL,
+            region TEXT
+        )""")
+    con.execute("CREATE INDEX deployments_arn ON deployments(arn, managed_version)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
-    _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content,
+    _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
 ]  # fmt: skip
 
 
