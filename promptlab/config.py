@@ -2,7 +2,7 @@
 
 Precedence for every setting: command-line flag > environment variable > promptlab.yaml > default.
 The project root is the nearest directory (from the working directory up) holding promptlab.yaml;
-without one, the working directory.
+without one, the working directory. `.env` is read from the working directory and the root.
 """
 
 from __future__ import annotations
@@ -84,9 +84,15 @@ def find_root(start: Path | None = None) -> tuple[Path, Path | None]:
     return here, None
 
 
-def load_dotenv_file(cwd: Path | None = None) -> None:
-    """Load `.env` from the working directory; real environment variables win."""
-    env_file = (cwd or Path.cwd()) / ".env"
+def load_dotenv_file(cwd: Path | None = None, root: Path | None = None) -> None:
+    """Load `.env` from the working directory, then from the project root (where promptlab.yaml
+    is); real environment variables win, then the working directory's file."""
+    here = (cwd or Path.cwd()).resolve()
+    for env_file in dict.fromkeys(d / ".env" for d in (here, root or here)):
+        _load_env_file(env_file)
+
+
+def _load_env_file(env_file: Path) -> None:
     if env_file.is_file():
         from dotenv import load_dotenv
 
@@ -103,9 +109,9 @@ def load_dotenv_file(cwd: Path | None = None) -> None:
 
 
 def load_config(start: Path | None = None, env: dict[str, str] | None = None) -> Config:
-    load_dotenv_file(start)
-    env = dict(os.environ if env is None else env)
     root, file = find_root(start)
+    load_dotenv_file(start, root)
+    env = dict(os.environ if env is None else env)
     values: dict[str, Any] = {}
     if file is not None:
         values.update(_from_file(file))

@@ -1,7 +1,8 @@
 """What a run would send and what its input would cost, without calling any model (`--dry-run`).
 
 Input tokens come from the provider's token counter (Bedrock CountTokens) where it can count,
-else from the ~4 characters a token estimate, marked as such.
+else from the ~4 characters a token estimate, marked as such. The worst-case output cost is
+max_tokens at the model's output price (unknown without a max_tokens).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class Estimate:
     input_tokens: int
     counted: bool  # True: the provider counted (CountTokens); False: the estimate
     input_cost: float | None
+    max_output_tokens: int | None = None  # the request's max_tokens
+    max_output_cost: float | None = None  # max_output_tokens at the output price: worst case
 
 
 # CountTokens only refines an estimate: a dry run never waits minutes for it.
@@ -86,5 +89,7 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
     for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
         tokens = n if n is not None else estimate_tokens(request.text)
         cost = cost_usd(job.ref, tokens, 0, config)
-        out.append(Estimate(job, request, notices, tokens, n is not None, cost))
+        most = request.params.max_tokens
+        worst = cost_usd(job.ref, 0, most, config) if most is not None else None
+        out.append(Estimate(job, request, notices, tokens, n is not None, cost, most, worst))
     return out, warnings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,6 +38,45 @@ def lint_paths(paths: list[Path], config: Config) -> tuple[list[Problem], int]:
     return problems + suites, len(files) + len(_suite_targets(paths))
 
 
+def github_actions() -> bool:
+    """Running as a GitHub Actions step: findings also go out as `::error` annotations."""
+    import os
+
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def annotation(file: str, line: int | None, message: str, *, level: str = "error",
+               title: str = "promptlab") -> str:  # fmt: skip
+    """A GitHub Actions workflow command that marks file:line in the pull request's diff.
+
+    The file is made relative to the checkout ($GITHUB_WORKSPACE, else the working directory).
+    """
+    import os
+
+    where = Path(file)
+    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
+    with contextlib.suppress(ValueError, OSError):
+        where = (base / where if not where.is_absolute() else where).resolve().relative_to(
+            base.resolve())  # fmt: skip
+    props = [f"file={_escape(where.as_posix(), prop=True)}"]
+    if line:
+        props.append(f"line={line}")
+    props.append(f"title={_escape(title, prop=True)}")
+    return f"::{level} {','.join(props)}::{_escape(message)}"
+
+
+def _escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def lint_annotations(problems: list[Problem]) -> list[str]:
+    """`lint` findings as annotations: errors as ::error, warnings as ::warning."""
+    return [annotation(p.file, p.line, p.message + (f" — {p.hint}" if p.hint else ""),
+                       level="error" if p.severity == "error" else "warning",
+                       title="promptlab lint") for p in problems]  # fmt: skip
+
+
 def _suite_targets(paths: list[Path]) -> list[Path]:
     """Suite files under the paths, plus the suites (or inline tests) of explicit prompt files."""
     from promptlab.suite import is_suite_file, sibling_suite, suite_files
@@ -53,21 +93,28 @@ def _suite_targets(paths: list[Path]) -> list[Path]:
 
 
 def lint_suites(paths: list[Path], config: Config, seen: set[Problem]) -> list[Problem]:
-    """Test cases: suite files and inline `tests:` (unknown keys, assertions, regexes, vars)."""
-    from promptlab.suite import load_cases
+    """Test cases: suite files and inline `tests:` (unknown keys, assertions, regexes, vars,
+    duplicate names) and the models they name (case, suite, prompt, judge and embedding models):
+    everything `test` would reject, at once. A case with no model at all is fine (`test -m`)."""
+    from promptlab.suite import check_cases
+    from promptlab.testing.plan import prepare
 
     args = [str(p) for p in paths if p.is_dir()] + [str(p) for p in _suite_targets(paths)]
     args += [str(p) for p in paths if p.is_file() and _has_inline_tests(p, config)]
     if not args:
         return []
     try:
-        load_cases(args, config)
+        cases, problems = check_cases(args, config)
+        try:
+            prepare(cases, config, need_models=False)
+        except PromptFileError as exc:
+            problems = problems + exc.problems
     except PromptFileError as exc:
-        found = [replace(p, file=str(display_path(Path(p.file)))) for p in exc.problems]
-        return [p for p in found if p not in seen]
+        problems = exc.problems
     except PromptlabError as exc:
         return [Problem(exc.file or "suite", exc.message, exc.line, exc.hint)]
-    return []
+    found = [replace(p, file=str(display_path(Path(p.file)))) for p in problems]
+    return [p for p in dict.fromkeys(found) if p not in seen]
 
 
 def _has_inline_tests(path: Path, config: Config) -> bool:

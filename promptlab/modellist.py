@@ -146,6 +146,14 @@ def alias_index(config: Config, region: str | None) -> dict[str, str]:
     return index
 
 
+def alias_of(model_id: str) -> str | None:
+    """The shipped alias of a model id, an inference-profile id or an ARN of a catalogue model
+    (its base model's alias), for labelling full ids in the history views."""
+    from promptlab.catalogue import alias_for, base_id_of
+
+    return alias_for(base_id_of(model_id))
+
+
 def custom_rows(
     client: Any, config: Config, warn: Callable[[str], None] | None = None
 ) -> list[ModelRow]:
@@ -276,6 +284,10 @@ def filter_rows(rows: list[ModelRow], provider: str | None, modality: str | None
             for r in out
             if p in r.provider.lower() or (r.base_model or r.id).lower().startswith(p + ".")
         ]
+        known = sorted({r.provider.lower() for r in rows if r.provider}, key=str.lower)
+        if rows and not out and known:
+            raise UsageError(f"--provider {provider!r} matches no model",
+                             f"providers: {', '.join(known)}")  # fmt: skip
     if modality:
         m = modality.upper()
         out = [r for r in out if m in r.output_modalities]

@@ -50,6 +50,7 @@ class Completion:
     tokens_estimated: bool = False
     notices: tuple[str, ...] = ()
     content: tuple[dict[str, Any], ...] = ()
+    attempts: int = 1  # requests sent: botocore's retries (throttling, 5xx) included
 
 
 def plain_content(output: str) -> list[dict[str, Any]]:
@@ -101,6 +102,7 @@ class Result:
     prompt_ref: str | None = None
     started_at: str | None = None
     run_id: str | None = None
+    attempts: int = 1  # requests sent for this call: retries after throttling etc. included
 
     @property
     def ok(self) -> bool:
@@ -164,6 +166,7 @@ class Result:
             "ttft_ms": self.ttft_ms,
             "cost_usd": self.cost_usd,
             "cached": self.cached,
+            "attempts": self.attempts,
             "notices": list(self.notices),
             "started_at": self.started_at,
             "error": self.error.to_dict() if self.error else None,
@@ -197,6 +200,7 @@ class Result:
             cost_usd=d.get("cost_usd"),
             error=ErrorInfo(**err) if err else None,
             cached=d.get("cached", False),
+            attempts=d.get("attempts") or 1,
             notices=list(d.get("notices") or []),
             vars=d.get("vars") or {},
             case=d.get("case"),

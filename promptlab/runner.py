@@ -11,17 +11,20 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import Protocol
 
 from promptlab.catalogue import cost_usd
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
+from promptlab.estimate import estimate_tokens
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Request
-from promptlab.results import ErrorInfo, Result
+from promptlab.results import Completion, ErrorInfo, Result, plain_content
+
+INTERRUPTED = "Interrupted"  # the error code of a call cut short by Ctrl-C (its text is kept)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,18 @@ class ResultStore(Protocol):
     ) -> Result | None: ...
 
     def record(self, result: Result, request: Request) -> None: ...
+
+
+@dataclass
+class _InFlight:
+    """A call being made: what has streamed so far (kept on Ctrl-C) and what retries discarded."""
+
+    result: Result
+    request: Request
+    started: float
+    text: list[str] = field(default_factory=list)  # the current attempt's streamed text
+    attempts: int = 0  # requests sent so far (botocore's own retries included, where known)
+    discarded: list[int] = field(default_factory=list)  # ~tokens of each partial answer lost
 
 
 @dataclass
@@ -77,9 +92,14 @@ class Runner:
         self.store = store
         self.run_id = run_id or new_run_id()
         self.cancelled = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight: dict[int, _InFlight] = {}
+        self._settled: dict[int, Result] = {}  # index → its result, whoever made it first
 
     def run(self, jobs: Sequence[Job]) -> RunOutcome:
-        """Run every job; results keep job order. Ctrl-C returns what had finished.
+        """Run every job; results keep job order. Ctrl-C returns what had finished, and the
+        calls that had streamed part of their answer, cut short (error `Interrupted`, the text
+        so far kept, tokens estimated), recorded in the store too.
 
         The store answers what it can (cache hits, a resumed run's finished calls) here, in the
         calling thread: that is quicker than handing work that takes microseconds to threads.
@@ -121,6 +141,9 @@ class Runner:
         for fut, i in futures.items():  # collect what finished while we were stopping
             if results[i] is None and fut.done() and not fut.cancelled():
                 results[i] = fut.result()
+        if interrupted:  # keep what the calls still streaming had received
+            for i, job in enumerate(jobs):
+                results[i] = results[i] or self._stop(i, job)
         wall = int((time.perf_counter() - start) * 1000)
         return RunOutcome([r for r in results if r is not None], interrupted, self.run_id, wall)
 
@@ -144,11 +167,16 @@ class Runner:
         provider = self.pool.get(job.ref)  # its first use creates it: set-up errors end the run
         self.on_event(Event("start", index))
         result = job.new_result(request, notices, region, self.run_id)
-        started = time.perf_counter()
+        call = _InFlight(result, request, time.perf_counter())
+        with self._lock:
+            self._in_flight[index] = call
         try:
-            completion = self._call_with_retry(index, provider, job, request)
+            completion = self._call_with_retry(index, provider, job, call)
         except ModelCallError as exc:
-            result.error = exc.info()
+            if self.cancelled.is_set() and call.text:
+                result = self._cut_short(job, call)
+            else:
+                result.error = exc.info()
         except Exception as exc:  # a bug or an unexpected SDK error: still only this cell
             result.error = ErrorInfo(type(exc).__name__, str(exc) or repr(exc))
         else:
@@ -156,31 +184,127 @@ class Runner:
             result.cost_usd = cost_usd(
                 job.ref, completion.input_tokens, completion.output_tokens, self.config
             )
-        result.wall_ms = int((time.perf_counter() - started) * 1000)
+        if not (result.error and result.error.code == INTERRUPTED):
+            result.attempts = max(1, call.attempts)
+        _note_discarded(result, call)
+        result.wall_ms = int((time.perf_counter() - call.started) * 1000)
+        with self._lock:
+            settled = self._settled.setdefault(index, result)
+        if settled is not result:  # Ctrl-C: the main thread has recorded it already
+            return settled
         if self.store is not None:
             self.store.record(result, request)
         self.on_event(Event("done", index, result=result))
         return result
 
-    def _call_with_retry(self, index: int, provider: Provider, job: Job, request: Request) -> Any:
+    def _stop(self, index: int, job: Job) -> Result | None:
+        """After Ctrl-C: the call's result if it has one, else the call cut short if part of
+        its answer had arrived (recorded), else None (nothing to keep)."""
+        with self._lock:
+            if index in self._settled:
+                return self._settled[index]
+            call = self._in_flight.get(index)
+            if call is None or not call.text:
+                return None
+            result = self._settled[index] = self._cut_short(job, call)
+        if self.store is not None:
+            self.store.record(result, call.request)
+        return result
+
+    def _cut_short(self, job: Job, call: _InFlight) -> Result:
+        """A copy of the call's result holding what streamed before Ctrl-C, marked Interrupted.
+
+        Usage arrives only at the end of a stream: tokens are estimated (~4 characters each),
+        and so is the cost of what was generated."""
+        text = "".join(call.text)
+        result = replace(call.result, notices=list(call.result.notices))
+        result.output, result.content = text, plain_content(text)
+        result.input_tokens = estimate_tokens(call.request.text)
+        result.output_tokens = estimate_tokens(text)
+        result.tokens_estimated = True
+        result.cost_usd = cost_usd(job.ref, result.input_tokens, result.output_tokens, self.config)
+        result.error = ErrorInfo(
+            INTERRUPTED,
+            f"stopped by Ctrl-C after ~{result.output_tokens:,} output tokens; "
+            "the answer so far is kept",
+            infrastructure=True,
+        )
+        result.attempts = max(1, call.attempts + 1)
+        _note_discarded(result, call)
+        result.wall_ms = int((time.perf_counter() - call.started) * 1000)
+        return result
+
+    def _call_with_retry(
+        self, index: int, provider: Provider, job: Job, call: _InFlight
+    ) -> Completion:
         """botocore retries plain calls; this retries failures it cannot see (mid-stream)."""
         attempts = max(1, self.config.max_attempts)
+        mid_stream = 0  # attempts that failed after text had arrived
         for attempt in range(1, attempts + 1):
-            sent_text = False
-
-            def on_text(text: str) -> None:
-                nonlocal sent_text
-                if self.cancelled.is_set():
-                    raise ModelCallError("Cancelled", "stopped by Ctrl-C")
-                sent_text = True
-                self.on_event(Event("text", index, text=text))
-
+            parts: list[str] = []
+            with self._lock:
+                call.text = parts
             try:
-                return provider.complete(job.ref, request, stream=self.stream, on_text=on_text)
+                completion = provider.complete(
+                    job.ref, call.request, stream=self.stream, on_text=self._on_text(index, parts)
+                )
             except ModelCallError as exc:
-                if not exc.retryable or attempt == attempts or self.cancelled.is_set():
+                if self.cancelled.is_set():
                     raise
-                if sent_text:  # the partial answer on screen is discarded
+                call.attempts += 1
+                if parts:  # the partial answer on screen is discarded
+                    mid_stream += 1
+                    call.discarded.append(estimate_tokens("".join(parts)))
+                if not exc.retryable or attempt == attempts:
+                    raise _gave_up(exc, attempt, mid_stream) from None
+                if parts:
                     self.on_event(Event("retry", index, text=exc.code))
                 time.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
+            else:
+                call.attempts += completion.attempts
+                return completion
         raise AssertionError("unreachable")
+
+    def _on_text(self, index: int, parts: list[str]) -> Callable[[str], None]:
+        """What a stream calls with each piece of text: kept in `parts`, shown live."""
+
+        def on_text(text: str) -> None:
+            if self.cancelled.is_set():
+                raise ModelCallError("Cancelled", "stopped by Ctrl-C")
+            parts.append(text)
+            self.on_event(Event("text", index, text=text))
+
+        return on_text
+
+
+def _gave_up(exc: ModelCallError, attempts: int, mid_stream: int) -> ModelCallError:
+    """The last error, saying how many attempts failed mid-stream and what to try instead."""
+    if not mid_stream:
+        return exc
+    tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
+    which = "each" if mid_stream == attempts else f"{mid_stream} of them"
+    first = exc.hint if exc.code == "ThrottlingException" else ""
+    hint = "; ".join(filter(None, [
+        first or "try again later",
+        "or use --no-stream: botocore retries a plain call before any text is generated",
+    ]))  # fmt: skip
+    return ModelCallError(
+        exc.code,
+        f"{exc.message} ({tries}, {which} failed mid-stream)",
+        hint,
+        retryable=exc.retryable,
+        infrastructure=exc.infrastructure,
+    )
+
+
+def _note_discarded(result: Result, call: _InFlight) -> None:
+    """A notice counting what was generated and thrown away by mid-stream retries."""
+    if not call.discarded:
+        return
+    n, tokens = len(call.discarded), sum(call.discarded)
+    note = (
+        f"{n} partial answer(s) discarded after mid-stream failures: ~{tokens:,} output tokens "
+        "generated (estimated; Bedrock may bill them)"
+    )
+    if note not in result.notices:
+        result.notices.append(note)

@@ -63,10 +63,39 @@ def open_prompt(arg: str, config: Config) -> Prompt:
             raise PromptFileError(
                 [Problem(arg, "prompt file not found", None,
                          f"no file '{arg}' and no prompt named '{arg}' under {where}/; "
-                         "pass a prompt file's path or a prompt name")]
+                         "pass a prompt file's path or a prompt name"
+                         + _closest_names(arg, config.prompts_dir))]
             )  # fmt: skip
         return load_prompt(path, prompts_dir=config.prompts_dir)
     return _open_at_ref(arg, path_arg, ref, config)
+
+
+def prompt_names(prompts_dir: Path) -> list[str]:
+    """The names a prompt can be called by under the prompts dir: file stems, without test
+    suites and files in `_`/`.` directories (partials, data)."""
+    if not prompts_dir.is_dir():
+        return []
+    names = set()
+    for path in prompts_dir.rglob("*.y*ml"):
+        parts = path.relative_to(prompts_dir).parts
+        if path.suffix in (".yaml", ".yml") and ".tests" not in path.name and \
+                not any(p.startswith(("_", ".")) for p in parts[:-1]):  # fmt: skip
+            names.add(path.stem)
+    return sorted(names)
+
+
+def _closest_names(arg: str, prompts_dir: Path, shown: int = 8) -> str:
+    """`; did you mean 'a' or 'b'?` from the prompts found, else the names that exist."""
+    import difflib
+
+    names = prompt_names(prompts_dir)
+    close = difflib.get_close_matches(arg, names, n=3, cutoff=0.5)
+    if close:
+        return "; did you mean " + " or ".join(f"'{n}'" for n in close) + "?"
+    if names:
+        more = f" (and {len(names) - shown} more)" if len(names) > shown else ""
+        return f"; prompts there: {', '.join(names[:shown])}{more}"
+    return ""
 
 
 def _open_at_ref(arg: str, path_arg: str, ref: str, config: Config) -> Prompt:

@@ -69,6 +69,7 @@ class Case:
     judge_model: str | None = None
     embedding_model: str | None = None
     model_lines: tuple[str, int | None] = field(default=("", None), compare=False)
+    pinned: bool = False  # the case names its own `models:`: `-m` leaves it alone
 
     @property
     def id(self) -> str:
@@ -77,6 +78,17 @@ class Case:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Named:
+    """A case's name and where it is written (collected even when the case has problems)."""
+
+    prompt_path: Path
+    prompt: str
+    name: str
+    file: str
+    line: int | None
 
 
 def is_suite_file(path: Path) -> bool:
@@ -148,6 +160,7 @@ class _Loader:
         self.config = config
         self.problems: list[Problem] = []
         self.prompts: dict[Path, Prompt | None] = dict(at_ref or {})
+        self.named: list[Named] = []  # every case name, valid or not
 
     def prompt(self, path: Path) -> Prompt | None:
         key = path.resolve()
@@ -167,6 +180,14 @@ def load_cases(args: list[str], config: Config) -> list[Case]:
     test cases of the working tree (its sibling suite) — so CI can test the base branch's
     prompt and the pull request's with the same cases and compare the reports.
     """
+    cases, problems = check_cases(args, config)
+    if problems:
+        raise PromptFileError(problems)
+    return cases
+
+
+def check_cases(args: list[str], config: Config) -> tuple[list[Case], list[Problem]]:
+    """The valid cases and every problem (for `lint`, which checks the valid cases further)."""
     args, at_ref = _resolve_refs(args, config)
     prompt_paths, suite_paths = discover(args, config)
     loader = _Loader(config, at_ref)
@@ -192,10 +213,8 @@ def load_cases(args: list[str], config: Config) -> list[Case]:
             cases.extend(_suite(path, loader))
         except PromptFileError as exc:
             loader.problems.extend(exc.problems)
-    _check_unique(cases, loader.problems)
-    if loader.problems:
-        raise PromptFileError(loader.problems)
-    return cases
+    _check_unique(loader.named, loader.problems)
+    return cases, loader.problems
 
 
 def _resolve_refs(args: list[str], config: Config) -> tuple[list[str], dict[Path, Prompt]]:
@@ -309,6 +328,9 @@ def _cases(
                 (), "test case needs a 'name'", "names identify cases in reports and baselines"
             )
             name = f"#{i + 1}"
+        else:
+            loader.named.append(Named(Path(prompt.path).resolve(), prompt.name, name.strip(),
+                                      doc.file, doc.line(at)))  # fmt: skip
         case_vars = {**base_vars, **_vars(case)}
         asserts = base_asserts + _asserts(case, root)
         models = _models(case) or base_models
@@ -341,7 +363,7 @@ def _cases(
                 min_score=min_score if min_score is not None else base_min,
                 description=str(desc), file=doc.file, line=doc.line(at),
                 judge_model=grader["judge_model"], embedding_model=grader["embedding_model"],
-                model_lines=(doc.file, doc.line(model_key)),
+                model_lines=(doc.file, doc.line(model_key)), pinned="models" in raw,
             )
         )  # fmt: skip
     return out
@@ -378,19 +400,20 @@ def _asserts(fields: Fields, root: Path) -> list[Assertion]:
     return out
 
 
-def _check_unique(cases: list[Case], problems: list[Problem]) -> None:
-    seen: dict[tuple[Path, str], Case] = {}
-    for c in cases:
-        key = (Path(c.prompt.path).resolve(), c.name)
+def _check_unique(named: list[Named], problems: list[Problem]) -> None:
+    """Duplicate names among every named case, valid or not (so lint lists them at once)."""
+    seen: dict[tuple[Path, str], str] = {}
+    for n in named:
+        key = (n.prompt_path, n.name)
+        file, line = n.file, n.line
         if key in seen:
-            first = seen[key]
             problems.append(
                 Problem(
-                    c.file,
-                    f"duplicate test case name '{c.name}' for prompt '{c.prompt.name}'",
-                    c.line,
-                    f"first defined at {first.where}; names must be unique",
+                    file,
+                    f"duplicate test case name '{n.name}' for prompt '{n.prompt}'",
+                    line,
+                    f"first defined at {seen[key]}; names must be unique",
                 )
             )
         else:
-            seen[key] = c
+            seen[key] = f"{file}:{line}" if line else file

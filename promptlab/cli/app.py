@@ -20,10 +20,10 @@ Examples:
   promptlab render support-reply --examples   # the exact messages to be sent
   promptlab lint                              # check prompts and test suites
   promptlab run support-reply --examples -m echo
-  promptlab run support-reply -m claude-haiku,nova-lite --format json
+  promptlab run support-reply --examples -m claude-haiku,nova-lite --format json
   promptlab test --junit junit.xml --markdown report.md
   promptlab log --errors --since 1d
-  promptlab diff prompts/x.yaml@v1.0.0 prompts/x.yaml
+  promptlab diff support-reply@v1.0.0 support-reply --examples
 
 Each command has its own --help with examples.
 """
@@ -31,11 +31,35 @@ Each command has its own --help with examples.
 app = typer.Typer(
     help=HELP,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion: free at start-up
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _print_version(value: bool) -> None:
+    """`--version`: the installed package's version (importlib.metadata is loaded only here)."""
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("promptlab")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        from promptlab import __version__ as number
+    typer.echo(f"promptlab {number}")
+    raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    pass
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

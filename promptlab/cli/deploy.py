@@ -28,8 +28,8 @@ def _agent(config: Config) -> Agent:
 
 @command(
     epilog="Examples:\n\n"
-    "  promptlab publish prompts/greet.yaml\n\n"
-    "  promptlab publish greet@v1.2.0 -m nova-lite --region us-east-1"
+    "  promptlab publish prompts/examples/extract-invoice.yaml      # needs AWS\n\n"
+    "  promptlab publish extract-invoice@v1.0.0 -m nova-lite --region us-east-1  # needs AWS"
 )
 def publish(
     prompt: str = typer.Argument(..., help="Prompt file or name, optionally PATH@REF / @vX.Y.Z."),
@@ -72,9 +72,9 @@ def publish(
 
 @command(
     epilog="Examples:\n\n"
-    "  promptlab pull arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT1234:3\n\n"
+    "  promptlab pull arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT1234:3  # needs AWS\n\n"
     "  promptlab pull arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT1234 "
-    "-o prompts/greet.yaml --force"
+    "-o prompts/greet.yaml --force  # needs AWS"
 )
 def pull(
     target: str = typer.Argument(..., help="Managed prompt ARN[:VERSION] (no version: DRAFT)."),
@@ -108,7 +108,8 @@ def pull(
 
 
 @command(
-    epilog="Examples:\n\n  promptlab deployed\n\n  promptlab deployed --format json --exit-code"
+    epilog="Examples:\n\n  promptlab deployed  # needs AWS\n\n"
+    "  promptlab deployed --format json --exit-code  # needs AWS"
 )
 def deployed(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),

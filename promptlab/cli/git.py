@@ -10,6 +10,7 @@ import typer
 from promptlab.cli.app import command
 from promptlab.cli.prompts import ExamplesOpt, VarsFileOpt, VarsOpt
 from promptlab.errors import UsageError
+from promptlab.views.formats import VERSIONS, check, names
 
 if TYPE_CHECKING:
     from promptlab.prompt import Prompt
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 )
 def history(
     prompt: str = typer.Argument(..., help="Prompt file, or a prompt name under prompts/."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(VERSIONS)}."),
 ) -> None:
     """List a prompt's versions from git (renames followed), newest first.
 
@@ -31,15 +32,10 @@ def history(
     """
     from promptlab.config import load_config
     from promptlab.versions import history_rows
-    from promptlab.views.versions import history_json, print_history
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"--format must be table or json, got {fmt!r}")
+    check(fmt, VERSIONS)
     rel, rows, shallow, truncated = history_rows(prompt, load_config())
-    if fmt == "json":
-        typer.echo(history_json(rel, rows, shallow=shallow, truncated=truncated))
-    else:
-        print_history(rel, rows)
+    VERSIONS[fmt](rel, rows, shallow, truncated)
     if truncated or shallow:
         from promptlab.gitrefs import FULL_HISTORY_HINT
 
@@ -56,11 +52,12 @@ def _label(arg: str, prompt: Prompt) -> str:
 
 @command(
     epilog="Examples:\n\n"
-    "  promptlab diff prompts/support-reply.yaml@v1.0.0 prompts/support-reply.yaml\n\n"
-    "  promptlab diff support-reply@main support-reply -v customer_name=Ana\n\n"
-    "  promptlab diff prompts/x.yaml@HEAD~3 prompts/x.yaml@HEAD --examples --exit-code\n\n"
-    "  promptlab diff prompts/x.yaml bedrock-prompt:arn:aws:bedrock:us-east-1:123456789012"
-    ":prompt/PROMPT1234:3"
+    "  promptlab diff prompts/examples/support-reply.yaml@v1.0.0"
+    " prompts/examples/support-reply.yaml --examples\n\n"
+    "  promptlab diff support-reply@main support-reply --examples -v customer_name=Ana\n\n"
+    "  promptlab diff support-reply@HEAD~3 support-reply@HEAD --examples --exit-code\n\n"
+    "  promptlab diff extract-invoice bedrock-prompt:arn:aws:bedrock:us-east-1:123456789012"
+    ":prompt/PROMPT1234:3  # needs AWS"
 )
 def diff(
     a: str = typer.Argument(

@@ -3,25 +3,23 @@ shipped catalogue (offline)."""
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from promptlab.cli.app import command
 from promptlab.errors import UsageError
+from promptlab.views.formats import MODELS, check, names
 
 MODALITIES = ("text", "image", "embedding")
-FORMATS = ("table", "json")
 
 EPILOG = """Examples:
 
   promptlab models --offline            # shipped aliases, no AWS
 
-  promptlab models --region us-west-2 --provider anthropic
+  promptlab models --region us-west-2 --provider anthropic          # needs AWS
 
-  promptlab models --modality embedding --format json | jq '.[].id'
+  promptlab models --modality embedding --format json | jq '.[].id'  # needs AWS
 
-  promptlab models --custom             # fine-tuned, provisioned
+  promptlab models --custom             # fine-tuned, provisioned; needs AWS
 """
 
 
@@ -33,7 +31,7 @@ def models(
     modality: str | None = typer.Option(
         None, "--modality", help="Only models producing text, image or embedding."
     ),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(MODELS)}."),
     custom: bool = typer.Option(
         False, "--custom", help="Your fine-tuned models and provisioned throughputs (ARNs)."
     ),
@@ -45,8 +43,7 @@ def models(
     from promptlab.config import load_config
     from promptlab.modellist import catalogue_rows, custom_rows, filter_rows, region_rows
 
-    if fmt not in FORMATS:
-        raise UsageError(f"--format must be table or json, got {fmt!r}")
+    check(fmt, MODELS)
     if modality is not None and modality.lower() not in MODALITIES:
         raise UsageError(f"--modality must be text, image or embedding, got {modality!r}")
     if offline and custom:
@@ -69,9 +66,4 @@ def models(
         else:
             rows = region_rows(control, config)
     rows = filter_rows(rows, provider, modality)
-    if fmt == "json":
-        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2, ensure_ascii=False))
-        return
-    from promptlab.views.models import print_table
-
-    print_table(rows, custom=custom, region=shown_region, catalogue_region=catalogue_region)
+    MODELS[fmt](rows, custom, shown_region, catalogue_region)

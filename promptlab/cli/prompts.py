@@ -43,7 +43,7 @@ def load_inputs(
 @command(
     epilog="Examples:\n\n"
     "  promptlab render support-reply --examples -v customer_name=Ana\n\n"
-    "  promptlab render support-reply --vars vars.yaml --format json\n\n"
+    "  promptlab render support-reply --vars prompts/examples/_vars/customer.json --format json\n\n"
     "  promptlab render migration-plan --examples -m titan-express"
 )
 def render(
@@ -81,7 +81,7 @@ def render(
             body = {"modelId": ref.model_id, **body}
         typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
         return
-    typer.echo(f"# {p.name} v{p.version} ({p.short_hash})")
+    typer.echo(f"# {p.name} v{p.version} ({p.short_hash}){_at_ref(prompt, p.ref)}")
     for note in notices:
         typer.echo(f"# note: {note}")
     if request.system:
@@ -95,8 +95,19 @@ def render(
         typer.echo(json.dumps(params, ensure_ascii=False))
 
 
+def _at_ref(arg: str, commit: str | None) -> str:
+    """` @REF (commit)` for a prompt read at a git ref (the commit alone when REF is one)."""
+    if commit is None:
+        return ""
+    from promptlab.sources import split_ref
+
+    ref = split_ref(arg)[1] or commit[:7]
+    return f" @{ref}" + ("" if commit.startswith(ref) else f" ({commit[:7]})")
+
+
 @command(
-    epilog="Examples:\n\n  promptlab lint\n\n  promptlab lint prompts/examples prompts/other.yaml"
+    epilog="Examples:\n\n  promptlab lint\n\n"
+    "  promptlab lint prompts/examples prompts/examples/support-reply.yaml"
     "\n\n  promptlab lint --base origin/main      # in pull-request CI"
 )
 def lint(

@@ -22,7 +22,7 @@ app.add_typer(report_app, name="report")
     "merge",
     epilog="Examples:\n\n"
     "  promptlab report merge shard-*.json --junit junit.xml --markdown report.md\n\n"
-    "  promptlab report merge a.json b.json --json all.json --fail-under 0.9",
+    "  promptlab report merge shard-*.json --json all.json --fail-under 0.9",
 )
 @handle_errors
 def merge(
@@ -37,19 +37,34 @@ def merge(
     fail_under: float | None = typer.Option(
         None, "--fail-under", min=0.0, max=1.0, help="Exit 0 when the pass rate is at least this."
     ),
+    allow_partial: bool = typer.Option(
+        False, "--allow-partial", help="Merge an incomplete set of shards (warn, don't fail)."
+    ),
 ) -> None:
-    """Merge shard reports into one; print it and exit like `promptlab test` would."""
+    """Merge shard reports into one; print it and exit like `promptlab test` would.
+
+    Every shard of the split must be there (exit 2 naming the missing ones) unless
+    --allow-partial."""
     from rich.console import Console
 
-    from promptlab.testing import compare, load_run
+    from promptlab.errors import UsageError
+    from promptlab.testing import compare, load_run, missing_shards
     from promptlab.testing import merge as merge_runs
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
 
     runs = [load_run(f) for f in files]
     base = load_run(baseline, what="baseline") if baseline else None
+    missing = missing_shards(runs)
+    if missing and not allow_partial:
+        raise UsageError(f"incomplete shards: missing {', '.join(missing)} "
+                         f"(the merged report would leave their cases out)",
+                         "pass every shard's --json report, or --allow-partial")  # fmt: skip
     run, duplicates = merge_runs(runs)
     err = Console(stderr=True, highlight=False)
+    if missing:
+        err.print(f"warning: partial merge: shard(s) {', '.join(missing)} missing; "
+                  f"their cases are not in this report", highlight=False)  # fmt: skip
     if duplicates:
         err.print(f"warning: {len(duplicates)} case(s) appear in more than one report; "
                   f"kept the last: {', '.join(duplicates[:5])}", highlight=False)  # fmt: skip

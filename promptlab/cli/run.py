@@ -22,15 +22,15 @@ EPILOG = """Examples:
 
   promptlab run prompts/examples/support-reply.yaml -m echo --examples
 
-  promptlab run support-reply -m claude-haiku,nova-lite -m llama-70b -v customer_name=Ana
+  promptlab run support-reply -m claude-haiku,nova-lite -m llama-70b --examples -v customer_name=Ana
 
-  promptlab run support-reply -m nova-pro --temperature 0 --format json | jq '.[].output'
+  promptlab run support-reply --examples -m nova-pro --temperature 0 --format json | jq '.[].output'
 
-  promptlab run support-reply -m us.anthropic.claude-3-5-haiku-20241022-v1:0 --dry-run
+  promptlab run support-reply --examples -m us.anthropic.claude-3-5-haiku-20241022-v1:0 --dry-run
 
-  promptlab run prompts/x.yaml@v1.0.0 prompts/x.yaml -m claude-haiku -m nova-lite
+  promptlab run support-reply@v1.0.0 support-reply --examples -m claude-haiku -m nova-lite
 
-  promptlab run support-reply -m nova-micro --vars many-customers.yaml --concurrency 16
+  promptlab run support-reply -m nova-micro --vars prompts/examples/_vars/customers.json -j 16
 """
 
 
@@ -154,7 +154,11 @@ def execute(
         write(html, run_page(outcome.results, source=f"run {outcome.run_id}"))
         err.print(f"wrote {html}", highlight=False)
     if outcome.interrupted:
-        err.print(f"interrupted: {len(outcome.results)} of {len(jobs)} call(s) finished")
+        from promptlab.runner import INTERRUPTED
+
+        cut = sum(1 for r in outcome.results if r.error and r.error.code == INTERRUPTED)
+        line = f"interrupted: {len(outcome.results) - cut} of {len(jobs)} call(s) finished"
+        err.print(line + (f"; {cut} cut short (the text so far is kept)" if cut else ""))
         _exit_now(130)
     setup = [r.error for r in outcome.results if r.error and r.error.code in SETUP_ERROR_CODES]
     if setup:

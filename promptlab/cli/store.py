@@ -9,7 +9,7 @@ import typer
 
 from promptlab.cli.app import app, command, handle_errors
 from promptlab.errors import UsageError
-from promptlab.views.formats import CALLS, names
+from promptlab.views.formats import CACHE, CALLS, RUNS, STATS, check, names
 
 if TYPE_CHECKING:
     import sqlite3
@@ -85,10 +85,25 @@ def _filters(
     from promptlab.store.query import Filters, parse_since, resolve_run
 
     return Filters(
-        prompt=prompt, version=version, model=model,
+        prompt=prompt, version=version, model=model, model_id=_model_id(model),
         run=resolve_run(con, run) if run else None, errors=errors,
         since=parse_since(since) if since else None, search=search,
     )  # fmt: skip
+
+
+def _model_id(model: str | None) -> str | None:
+    """The id an alias given to --model resolves to (None when it names no known model)."""
+    if not model:
+        return None
+    from promptlab.catalogue import resolve
+    from promptlab.config import load_config
+    from promptlab.errors import PromptlabError
+
+    config = load_config()
+    try:
+        return resolve(model, config, config.region).model_id
+    except PromptlabError:  # an old alias, or a name only the history knows: matched as typed
+        return None
 
 
 def _notices(filters: Filters) -> None:
@@ -137,7 +152,7 @@ def log(
 
 
 @log_app.command(
-    "show", epilog="Examples:\n\n  promptlab log show 412\n\n  promptlab log show 412 -f json"
+    "show", epilog="Examples:\n\n  promptlab log show 1\n\n  promptlab log show 1 -f json"
 )
 @handle_errors
 def log_show(
@@ -147,7 +162,7 @@ def log_show(
     """Show one recorded call in full: request, output, usage, timing, cost, error."""
     from promptlab.store.query import get_call
     from promptlab.views.calls import call_detail, row_dict
-    from promptlab.views.console import stdout
+    from promptlab.views.console import show, stdout
     from promptlab.views.sanitize import dumps
 
     _check(fmt, ("text", "json"), "--format")
@@ -161,9 +176,7 @@ def log_show(
     if fmt == "json":
         typer.echo(dumps(row_dict(row), indent=2))
         return
-    console = stdout(piped_width=200)
-    for part in call_detail(row):
-        console.print(part)
+    show(stdout(), *call_detail(row))
 
 
 @log_app.command(
@@ -173,26 +186,20 @@ def log_show(
 def log_runs(
     since: str | None = SinceOpt,
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many runs."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(RUNS)}."),
 ) -> None:
     """List recent runs: id (for --run and --resume), command, git commit, calls, cost."""
     from promptlab.store.query import list_runs, parse_since
-    from promptlab.views.console import stdout
-    from promptlab.views.runs import run_dict, runs_table
-    from promptlab.views.sanitize import dumps
 
-    _check(fmt, ("table", "json"), "--format")
+    check(fmt, RUNS)
     con, _ = _open("runs")
     rows = []
     if con is not None:
         with closing(con):
             rows = list_runs(con, parse_since(since) if since else None, limit)
-    if fmt == "json":
-        typer.echo(dumps([run_dict(r) for r in rows], indent=2))
-    elif rows:
-        stdout(piped_width=200).print(runs_table(rows))
-    elif con is not None:
-        typer.echo("no matching runs", err=True)
+    elif fmt == "table":  # nothing recorded yet, and _open said so
+        return
+    RUNS[fmt](rows)
 
 
 # ---------------------------------------------------------------- stats
@@ -211,41 +218,29 @@ def stats(
     model: str | None = ModelOpt,
     by: str = typer.Option("model", "--by", help="Group by model, prompt or version."),
     chart: str = typer.Option("cost", "--chart", help="Bar chart of cost, latency, or none."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(STATS)}."),
 ) -> None:
     """Summarise recorded calls: calls, error rate, p50/p95 latency, TTFT, tokens, cost.
 
-    Cache hits are counted but left out of latency percentiles, tokens and cost.
+    Calls are grouped by the model id they resolved to (`nova-lite` and `amazon.nova-lite-v1:0`
+    are one row), with its alias beside it. Cache hits are counted but left out of latency
+    percentiles, tokens and cost.
     """
     from promptlab.store.query import GROUPS
     from promptlab.store.query import stats as compute
-    from promptlab.views.console import stdout
-    from promptlab.views.sanitize import dumps
-    from promptlab.views.stats import stats_chart, stats_table
 
     _check(by, tuple(GROUPS), "--by")
     _check(chart, ("cost", "latency", "none"), "--chart")
-    _check(fmt, ("table", "json"), "--format")
+    check(fmt, STATS)
     con, _ = _open("calls")
     groups = []
     if con is not None:
         with closing(con):
             filters = _filters(con, prompt=prompt, model=model, since=since)
             groups = compute(con, filters, by)
-    if fmt == "json":
-        typer.echo(dumps({"by": by, "since": since, "groups": [g.to_dict() for g in groups]},
-                               indent=2))  # fmt: skip
+    elif fmt == "table":  # nothing recorded yet, and _open said so
         return
-    if not groups:
-        if con is not None:
-            typer.echo("no matching calls", err=True)
-        return
-    console = stdout(piped_width=200)
-    console.print(stats_table(groups, by))
-    if chart != "none" and len(groups) > 0:
-        title = "cost (USD)" if chart == "cost" else "p50 latency (uncached calls)"
-        console.print(f"\n{title}")
-        console.print(stats_chart(groups, chart))
+    STATS[fmt](groups, by, since, chart)
 
 
 # ---------------------------------------------------------------- cache
@@ -256,24 +251,19 @@ def stats(
 )
 @handle_errors
 def cache_stats(
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help=f"{names(CACHE)}."),
 ) -> None:
     """Cache entries, hits, money saved, age range and entries per model."""
     from promptlab.store.query import cache_stats as compute
-    from promptlab.views.cache import print_cache_stats
-    from promptlab.views.sanitize import dumps
 
-    _check(fmt, ("table", "json"), "--format")
+    check(fmt, CACHE)
     con, path = _open("cache entries")
     info: dict[str, Any] = {"entries": 0, "hits": 0, "saved_usd": 0.0, "answer_bytes": 0,
                             "oldest": None, "newest": None, "models": []}  # fmt: skip
     if con is not None:
         with closing(con):
             info = compute(con)
-    if fmt == "json":
-        typer.echo(dumps({"store": path, **info}, indent=2))
-        return
-    print_cache_stats(path, info)
+    CACHE[fmt](path, info)
 
 
 @cache_app.command(

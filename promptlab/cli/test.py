@@ -23,15 +23,17 @@ EPILOG = """Examples:
 
   promptlab test                                   # every suite under prompts/
 
-  promptlab test prompts/examples -m echo          # offline, against the echo model
+  promptlab test prompts/examples --filter 'render-*'   # the offline cases (echo model)
 
   promptlab test support-reply -m claude-haiku,nova-lite --repeat 5
 
-  promptlab test --filter 'refund*' --junit junit.xml --markdown report.md --json results.json
+  promptlab test -k 'support-reply/*' --junit junit.xml --markdown report.md --json results.json
 
-  promptlab test --baseline main.json --fail-under 0.95
+  promptlab test --baseline results.json --fail-under 0.95
 
-  promptlab test --shard 2/4 --json shard-2.json
+  promptlab test --shard 1/2 --json shard-1.json   # one CI job of two
+
+  promptlab test --shard 2/2 --json shard-2.json   # the other; then: promptlab report merge
 
 Exit codes: 0 all passed (or pass rate ≥ --fail-under), 1 assertion failures, 2 bad suite or
 usage (nothing was called), 3 infrastructure errors (throttled, access denied) kept cases from
@@ -47,7 +49,16 @@ def test(
         "(default: prompts/).",
     ),
     model: list[str] = typer.Option(
-        [], "--model", "-m", help="Run every case on these models instead (repeatable, a,b)."
+        [],
+        "--model",
+        "-m",
+        help="Run the cases on these models instead (repeatable, a,b); "
+        "cases with their own 'models:' keep them unless --override-pinned.",
+    ),
+    override_pinned: bool = typer.Option(
+        False,
+        "--override-pinned",
+        help="-m also replaces the models a case pins with its own 'models:' (e.g. echo checks).",
     ),
     filter_: str | None = typer.Option(
         None, "--filter", "-k", help="Only cases whose name matches (glob or substring)."
@@ -95,6 +106,13 @@ def test(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Validate and list the planned cases × models; call nothing."
     ),
+    verbose: bool = typer.Option(
+        False,
+        "--verbose",
+        "-v",
+        help="After the table: every assertion (score, reason) and the judged output of each "
+        "case that did not pass.",
+    ),
 ) -> None:
     """Run prompt test suites: assertions on every case × model, reports for CI."""
     from dataclasses import replace
@@ -102,8 +120,9 @@ def test(
     from rich.console import Console
 
     from promptlab.config import load_config
+    from promptlab.lint import github_actions
     from promptlab.suite import load_cases
-    from promptlab.testing import compare, load_run, parse_shard, prepare, select
+    from promptlab.testing import compare, kept_pinned, load_run, parse_shard, prepare, select
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
 
@@ -117,9 +136,15 @@ def test(
         raise UsageError("no test cases found",
                          "add 'tests:' to a prompt or a <name>.tests.yaml suite file")  # fmt: skip
     selected = select(cases, filter_, shard_spec)
-    planned, graders = prepare(selected, config, models=model, repeat=repeat)
+    planned, graders = prepare(selected, config, models=model, repeat=repeat,
+                               override_pinned=override_pinned)  # fmt: skip
     out = stdout(piped_width=140)
     err = Console(stderr=True, highlight=False)
+    kept = kept_pinned(planned, model)
+    if kept:
+        err.print(f"{len(kept)} case(s) keep the models of their own 'models:' "
+                  f"(--override-pinned runs them on -m too): {', '.join(kept[:5])}"
+                  + (" …" if len(kept) > 5 else ""), highlight=False, soft_wrap=True)  # fmt: skip
     if dry_run:
         from promptlab.views.testplan import print_plan
 
@@ -131,9 +156,23 @@ def test(
                              cache=cache, cache_ttl=cache_ttl, log=not no_log,
                              resume=resume)  # fmt: skip
     run.shard = shard
+    if resume is not None:
+        made = sum(p.repeat for p in planned) - run.reused - run.cached
+        err.print(f"resumed run {run.run_id}: reused {run.reused} finished call(s)"
+                  + (f", {run.cached} from the cache" if run.cached else "")
+                  + f"; {max(made, 0)} call(s) made now", highlight=False)  # fmt: skip
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
     publish(run, out, err, report_files(json_file, junit, markdown, update_baseline, html))
+    if verbose:
+        from promptlab.views.testreport import render_details
+
+        render_details(out, run)
+    if github_actions():
+        from promptlab.views.testreport import github_annotations
+
+        for line in github_annotations(run, config.root):
+            typer.echo(line)
     if run.interrupted and recorded:
         err.print(f"interrupted: finished calls are recorded; run the same command with "
                   f"--resume {run.run_id} to make only the missing ones",

@@ -150,7 +150,38 @@ def resolve_vars(
     parts.extend(errors)
     if parts:
         hint = hints[0] if hints and not unknown else "pass -v name=value or --vars FILE"
-        if missing:
-            hint = "pass " + " ".join(f"-v {m}=..." for m in missing)
+        if unknown or missing:
+            fixes = _unknown_hints(unknown, declared, generic=not missing)
+            fixes += [_missing_hint(missing, declared, use_examples)] if missing else []
+            hint = "; ".join(fixes)
         raise UsageError(f"{prompt.path}: " + "; ".join(parts), hint)
     return values
+
+
+def _unknown_hints(
+    unknown: list[str], declared: Mapping[str, Variable], generic: bool
+) -> list[str]:
+    """A close declared name is probably a typo; otherwise remove or declare the variable
+    (said when no missing variable needs the hint's room)."""
+    from promptlab.fields import did_you_mean
+
+    fixes = [f"{name}: {guess}" for name in unknown
+             if (guess := did_you_mean(name, declared))]  # fmt: skip
+    if unknown and generic:
+        them = "it" if len(unknown) == 1 else "them"
+        fixes.append(f"remove {', '.join(unknown)} or declare {them} under 'variables'")
+    return fixes
+
+
+def _missing_hint(missing: list[str], declared: Mapping[str, Variable], use_examples: bool) -> str:
+    """`pass -v a=...`, and `--examples` when the missing variables declare examples."""
+    hint = "pass " + " ".join(f"-v {m}=..." for m in missing)
+    if use_examples:
+        return hint
+    with_example = [m for m in missing if declared[m].example is not None]
+    if with_example == missing:
+        their = "their declared examples" if len(missing) > 1 else "its declared example"
+        return f"{hint}, or --examples to use {their}"
+    if with_example:
+        return f"{hint} (--examples fills {', '.join(with_example)} from its example)"
+    return hint

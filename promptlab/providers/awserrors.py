@@ -139,8 +139,9 @@ def _client_error(
             return ModelCallError(code, message, f"use the inference profile {suggestion}")
         if "model identifier is invalid" in low or "invalid model identifier" in low:
             return ModelCallError(
-                code, message, f"unknown model id {mid!r} in {where}: see 'promptlab models'"
-            )
+                code, message, f"unknown model id {mid!r} in {where}: see 'promptlab models'",
+                infrastructure=True,  # configuration, not the prompt: no case can run on it
+            )  # fmt: skip
         return ModelCallError(code, message, "the model rejected the request parameters")
     if code == "ResourceNotFoundException":
         if "use case details" in low:
@@ -150,7 +151,7 @@ def _client_error(
                 f"{mid!r} was not found in {where}: check the id or ARN with "
                 "'promptlab models' (or 'promptlab models --custom')"
             )
-        return ModelCallError(code, message, hint)
+        return ModelCallError(code, message, hint, infrastructure=True)  # configuration
     if code == "ThrottlingException":
         if "per day" in low:
             hint = "the daily token quota is used up: try tomorrow or request a quota increase"

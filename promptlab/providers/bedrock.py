@@ -7,7 +7,9 @@ as that model's error.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from collections import Counter
 from typing import Any
 
 from promptlab.aws import AwsClients
@@ -26,6 +28,31 @@ _UNUSABLE_CODES = CREDENTIAL_CODES | {
 }  # fmt: skip
 # What CountTokens accepts of a Converse body.
 _COUNTABLE = ("messages", "system", "toolConfig", "additionalModelRequestFields")
+# The error codes of the attempts botocore retried, per calling thread (see _note_attempt).
+_failed_attempts = threading.local()
+
+
+def _note_attempt(parsed_response: Any = None, exception: Any = None, **_: Any) -> None:
+    """botocore's response-received hook (once per attempt, in the calling thread): remember
+    why an attempt failed, so a call that succeeded after retries can say so."""
+    codes = getattr(_failed_attempts, "codes", None)
+    if codes is None:
+        return
+    if exception is not None:
+        codes.append(type(exception).__name__)
+    elif isinstance(parsed_response, dict) and "Error" in parsed_response:
+        codes.append(str(parsed_response["Error"].get("Code") or "error"))
+
+
+def retried(resp: dict[str, Any], codes: list[str]) -> tuple[int, tuple[str, ...]]:
+    """(attempts, notices) of a successful response: botocore's RetryAttempts, and why."""
+    attempts = int((resp.get("ResponseMetadata") or {}).get("RetryAttempts") or 0) + 1
+    if attempts == 1:
+        return 1, ()
+    why = ", ".join(f"{code} ×{n}" if n > 1 else code for code, n in Counter(codes).items())
+    throttled = any("Throttl" in c or "TooManyRequests" in c for c in codes)
+    what = "throttled" if throttled and len(set(codes)) == 1 else why or "retried by botocore"
+    return attempts, (f"succeeded after {attempts} attempts ({what})",)
 
 
 class BedrockProvider:
@@ -47,6 +74,9 @@ class BedrockProvider:
         self.region: str = self.aws.region
         self.pool_size: int = self.aws.pool_size
         self.client = self.aws.runtime  # created now, in the calling thread
+        self.client.meta.events.register(
+            "response-received.bedrock-runtime", _note_attempt, unique_id="promptlab-attempts"
+        )
 
     @classmethod
     def from_settings(cls, settings: ProviderSettings) -> BedrockProvider:
@@ -60,6 +90,7 @@ class BedrockProvider:
     ) -> Completion:
         """Call the model through Converse (or ConverseStream). Raises ModelCallError."""
         kwargs = {"modelId": ref.model_id, **request.to_converse()}
+        _failed_attempts.codes = []
         try:
             if stream:
                 return self._stream(kwargs, on_text)
@@ -74,12 +105,17 @@ class BedrockProvider:
                     "timeouts.read in promptlab.yaml (PROMPTLAB_READ_TIMEOUT)"
                 )
             raise err from None
+        finally:
+            _failed_attempts.codes = None
 
     def _converse(self, kwargs: dict[str, Any]) -> Completion:
         resp = self.client.converse(**kwargs)
+        attempts, notices = retried(resp, _failed_attempts.codes)
         content = resp.get("output", {}).get("message", {}).get("content", [])
         usage = resp.get("usage", {})
         return Completion(
+            attempts=attempts,
+            notices=notices,
             output=text_of(content),
             content=tuple(content),
             stop_reason=resp.get("stopReason"),
@@ -91,6 +127,7 @@ class BedrockProvider:
     def _stream(self, kwargs: dict[str, Any], on_text: OnText | None) -> Completion:
         start = time.perf_counter()
         resp = self.client.converse_stream(**kwargs)
+        attempts, notices = retried(resp, _failed_attempts.codes)
         events = resp["stream"]
         answer = StreamAssembler()
         ttft: int | None = None
@@ -126,6 +163,8 @@ class BedrockProvider:
             output_tokens=usage.get("outputTokens"),
             latency_ms=latency,
             ttft_ms=ttft,
+            attempts=attempts,
+            notices=notices,
         )
 
     # ------------------------------------------------------------ embeddings, token counts

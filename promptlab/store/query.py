@@ -22,7 +22,7 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$", re.IGNORECA
 _UNIT_SECONDS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 GROUPS = {
-    "model": "model_alias",
+    "model": "model_id",  # the resolved id: `-m nova-lite` and `-m amazon.nova-lite-v1:0` are one
     "prompt": "prompt_name",
     "version": "prompt_name || '@' || prompt_version",
 }
@@ -57,6 +57,7 @@ class Filters:
     prompt: str | None = None
     version: str | None = None
     model: str | None = None
+    model_id: str | None = None  # what `model` resolves to: calls typed either way match
     run: str | None = None
     errors: bool = False
     since: float | None = None
@@ -73,8 +74,8 @@ class Filters:
             clauses.append("prompt_version = ?")
             args.append(self.version)
         if self.model:
-            clauses.append("(model_alias = ? OR model_id = ?)")
-            args += [self.model, self.model]
+            clauses.append("(model_alias = ? OR model_id IN (?, ?))")
+            args += [self.model, self.model, self.model_id or self.model]
         if self.run:
             clauses.append("run_id = ?")
             args.append(self.run)
@@ -164,6 +165,7 @@ def list_runs(con: sqlite3.Connection, since: float | None = None, limit: int = 
 @dataclass
 class GroupStats:
     group: str
+    alias: str | None = None  # by model: the names typed for the id, or its shipped alias
     calls: int = 0
     cached: int = 0
     errors: int = 0
@@ -181,6 +183,7 @@ class GroupStats:
     def to_dict(self) -> dict[str, Any]:
         return {
             "group": self.group,
+            "alias": self.alias,
             "calls": self.calls,
             "cached": self.cached,
             "errors": self.errors,
@@ -205,8 +208,12 @@ def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[
     group = GROUPS[by]
     where, args = filters.where(con)
     out: dict[str, GroupStats] = {}
+    aliases = (
+        "GROUP_CONCAT(DISTINCT CASE WHEN model_alias != model_id THEN model_alias END)"
+        if by == "model" else "NULL"
+    )  # fmt: skip
     for row in con.execute(
-        f"SELECT {group} AS g, COUNT(*) AS calls, SUM(cached) AS cached, "
+        f"SELECT {group} AS g, {aliases} AS aliases, COUNT(*) AS calls, SUM(cached) AS cached, "
         "COUNT(error_code) AS errors, "
         "SUM(CASE WHEN cached = 0 THEN input_tokens ELSE 0 END) AS tin, "
         "SUM(CASE WHEN cached = 0 THEN output_tokens ELSE 0 END) AS tout, "
@@ -214,8 +221,9 @@ def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[
         args,
     ):
         out[row["g"]] = GroupStats(
-            row["g"], row["calls"], row["cached"] or 0, row["errors"], row["tin"] or 0,
-            row["tout"] or 0, row["cost"] or 0.0,
+            row["g"], _alias(row["g"], row["aliases"]) if by == "model" else None, row["calls"],
+            row["cached"] or 0, row["errors"], row["tin"] or 0, row["tout"] or 0,
+            row["cost"] or 0.0,
         )  # fmt: skip
     latencies: dict[str, list[int]] = {}
     ttfts: dict[str, list[int]] = {}
@@ -234,6 +242,15 @@ def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[
     for g, values in ttfts.items():
         out[g].ttft_p50_ms = percentiles(values, 50)[0]
     return list(out.values())
+
+
+def _alias(model_id: str, typed: str | None) -> str | None:
+    """The names `-m` used for a model id (sorted), else its shipped alias."""
+    from promptlab.modellist import alias_of
+
+    if typed:
+        return ", ".join(sorted(set(typed.split(","))))
+    return alias_of(model_id)
 
 
 def percentiles(values: list[int], *ranks: int) -> list[int]:

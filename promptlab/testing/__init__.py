@@ -4,7 +4,7 @@ Model calls go through one Runner; each finished sample is evaluated at once on 
 (so judge/similar calls run concurrently with the remaining model calls).
 """
 
-from promptlab.testing.baseline import BaselineDiff, compare, merge
+from promptlab.testing.baseline import BaselineDiff, compare, merge, missing_shards
 from promptlab.testing.engine import (
     GraderServices,
     Progress,
@@ -29,9 +29,12 @@ from promptlab.testing.plan import (
     case_key,
     grader_models,
     jobs_for,
+    kept_pinned,
     matches,
+    paid_calls,
     parse_shard,
     plan,
+    plan_line,
     prepare,
     select,
     shard_of,
@@ -56,12 +59,16 @@ __all__ = [
     "evaluate_sample",
     "grader_models",
     "jobs_for",
+    "kept_pinned",
     "load_run",
     "matches",
     "merge",
+    "missing_shards",
     "normalize",
+    "paid_calls",
     "parse_shard",
     "plan",
+    "plan_line",
     "prepare",
     "read_report",
     "select",

@@ -89,8 +89,27 @@ def compare(run: TestRun, baseline: TestRun, file: str) -> BaselineDiff:
     return diff
 
 
+def missing_shards(runs: list[TestRun]) -> list[str]:
+    """The shards (`I/N`) that the given shard reports leave out; [] when they cover every case
+    (or none of them is a shard). UsageError when they come from different splits (N)."""
+    from promptlab.errors import UsageError
+    from promptlab.testing.plan import parse_shard
+
+    shards = [parse_shard(r.shard) for r in runs if r.shard]
+    totals = sorted({n for _, n in shards})
+    if len(totals) > 1:
+        splits = " and ".join(f"I/{n}" for n in totals)
+        raise UsageError(f"the reports come from different splits: --shard {splits}",
+                         "merge the reports of one split (the same N)")  # fmt: skip
+    if not shards:
+        return []
+    have = {i for i, _ in shards}
+    return [f"{i}/{totals[0]}" for i in range(1, totals[0] + 1) if i not in have]
+
+
 def merge(runs: list[TestRun]) -> tuple[TestRun, list[str]]:
-    """One report from shard reports. Returns it and the keys that appeared more than once."""
+    """One report from shard reports, sorted by prompt, case and model. Returns it and the keys
+    that appeared more than once. An incomplete set of shards keeps `shard` (the ones present)."""
     by_key: dict[str, CaseOutcome] = {}
     duplicates: list[str] = []
     for run in runs:
@@ -99,9 +118,12 @@ def merge(runs: list[TestRun]) -> tuple[TestRun, list[str]]:
                 duplicates.append(c.key)
             by_key[c.key] = c
     started = min((r.started_at for r in runs if r.started_at), default="")
+    ordered = sorted(by_key.values(), key=lambda c: (c.prompt["name"], c.case, c.model))
+    partial = missing_shards(runs)
     merged = TestRun(
-        list(by_key.values()), run_id="+".join(r.run_id for r in runs if r.run_id),
+        ordered, run_id="+".join(r.run_id for r in runs if r.run_id),
         started_at=started, wall_ms=max((r.wall_ms for r in runs), default=0),
         interrupted=any(r.interrupted for r in runs),
+        shard=", ".join(sorted({r.shard for r in runs if r.shard})) if partial else None,
     )  # fmt: skip
     return merged, duplicates

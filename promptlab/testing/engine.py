@@ -7,6 +7,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from promptlab.assertions import Context, evaluate, is_quick
@@ -17,7 +18,7 @@ from promptlab.request import Request
 from promptlab.results import Completion, PromptId, Result, new_result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
-from promptlab.testing.plan import Planned, jobs_for
+from promptlab.testing.plan import Planned, jobs_for, plan_line
 
 
 class GraderServices:
@@ -162,16 +163,21 @@ def decide(result: Result, outcomes: list[AssertionOutcome], min_score: float | 
     return Sample(result, "pass" if ok else "fail", score, reason, outcomes)
 
 
-def aggregate(p: Planned, samples: list[Sample], interrupted: bool = False) -> CaseOutcome:
-    """Pass rate vs threshold; any infrastructure error (or a missing sample) makes it an error."""
+def aggregate(
+    p: Planned, samples: list[Sample], interrupted: bool = False, root: Path | None = None
+) -> CaseOutcome:
+    """Pass rate vs threshold; any infrastructure error (or a missing sample) makes it an error.
+
+    Paths (the prompt's, the case's `where`) are relative to `root` (the project) when inside it.
+    """
     case = p.case
     samples = sorted(samples, key=lambda s: s.result.repeat_index)
     out = CaseOutcome(
         prompt={"name": case.prompt.name, "version": case.prompt.version,
-                "hash": case.prompt.content_hash, "path": case.prompt.path},
+                "hash": case.prompt.content_hash, "path": relative(case.prompt.path, root)},
         case=case.name, model=p.ref.alias, model_id=p.ref.model_id, repeat=p.repeat,
         threshold=case.threshold, samples=samples, description=case.description,
-        where=case.where,
+        where=relative(case.file, root) + (f":{case.line}" if case.line else ""),
     )  # fmt: skip
     errors = [s for s in samples if s.status == "error"]
     if errors:
@@ -188,13 +194,24 @@ def aggregate(p: Planned, samples: list[Sample], interrupted: bool = False) -> C
     return out
 
 
+def relative(path: str, root: Path | None) -> str:
+    """`path` relative to `root` (POSIX separators) when it is inside it, else unchanged."""
+    if not path or root is None:
+        return path
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path
+
+
 # ---------------------------------------------------------------- running
 
 
 class Progress:
     """Live-view hooks; the default does nothing."""
 
-    def start(self, cases: int, samples: int) -> None: ...
+    def start(self, cases: int, samples: int, plan: str = "") -> None:
+        """`plan`: what will be called and paid for (`plan.plan_line`)."""
 
     def sample(self, result: Result) -> None: ...
 
@@ -231,6 +248,9 @@ class TestEngine:
         graders = graders or {}
         services = GraderServices(self.pool, self.config, dict(graders), self.store, self.run_id)
         samples: list[list[Sample]] = [[] for _ in planned]
+        root = self.config.root
+        started_calls: set[int] = set()  # jobs sent to a model (the rest: answered by the store)
+        reused = cached = 0
         done_cases: set[int] = set()
         lock = threading.Lock()
         futures: list[Future[None]] = []
@@ -243,13 +263,21 @@ class TestEngine:
                 complete = len(samples[pi]) == planned[pi].repeat and pi not in done_cases
                 if complete:
                     done_cases.add(pi)
-                    outcome = aggregate(planned[pi], list(samples[pi]))
+                    outcome = aggregate(planned[pi], list(samples[pi]), root=root)
             if complete:
                 self.progress.case(outcome)
 
         def on_event(event: Event) -> None:
+            nonlocal reused, cached
+            if event.kind == "start":
+                started_calls.add(event.index)
             if event.kind != "done" or event.result is None:
                 return
+            if event.index not in started_calls:  # the store answered: --resume or the cache
+                if event.result.cached:
+                    cached += 1
+                else:
+                    reused += 1
             self.progress.sample(event.result)
             pi, _ = index[event.index]
             if all(is_quick(a) for a in planned[pi].case.asserts):
@@ -257,7 +285,7 @@ class TestEngine:
             else:  # model calls (graders) or user code: on the evaluation pool
                 futures.append(evaluator.submit(finish_sample, pi, event.result))
 
-        self.progress.start(len(planned), len(jobs))
+        self.progress.start(len(planned), len(jobs), plan_line(planned))
         runner = Runner(self.pool, self.config, concurrency=self.concurrency, on_event=on_event,
                         store=self.store, run_id=self.run_id)  # fmt: skip
         interrupted = False
@@ -273,5 +301,8 @@ class TestEngine:
             evaluator.shutdown(wait=not interrupted, cancel_futures=True)
             self.progress.finish()
         with lock:
-            cases = [aggregate(p, list(samples[i]), interrupted) for i, p in enumerate(planned)]
-        return TestRun(cases, runner.run_id, started, wall_ms, interrupted)
+            cases = [aggregate(p, list(samples[i]), interrupted, root)
+                     for i, p in enumerate(planned)]  # fmt: skip
+        run = TestRun(cases, runner.run_id, started, wall_ms, interrupted)
+        run.reused, run.cached = reused, cached
+        return run

@@ -228,6 +228,8 @@ class TestRun:
     interrupted: bool = False
     shard: str | None = None
     baseline: BaselineDiff | None = None
+    reused: int = 0  # calls answered by the resumed run (--resume); not in the report
+    cached: int = 0  # calls answered by the response cache; not in the report
 
     @property
     def totals(self) -> Totals:

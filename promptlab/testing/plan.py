@@ -68,10 +68,16 @@ def select(cases: list[Any], pattern: str | None, shard: tuple[int, int] | None)
 
 
 def plan(
-    cases: list[Any], config: Config, *, models: list[str] | None = None, repeat: int | None = None
+    cases: list[Any],
+    config: Config,
+    *,
+    models: list[str] | None = None,
+    repeat: int | None = None,
+    override_pinned: bool = False,
 ) -> list[Planned]:
-    """Resolve each case's models (-m, case, suite defaults, prompt, config). UsageError early."""
-    return prepare(cases, config, models=models, repeat=repeat, graders=False)[0]
+    """Resolve each case's models (case, -m, suite defaults, prompt, config). UsageError early."""
+    return prepare(cases, config, models=models, repeat=repeat, graders=False,
+                   override_pinned=override_pinned)[0]  # fmt: skip
 
 
 def grader_models(planned: list[Planned], config: Config) -> dict[str, ModelRef]:
@@ -89,18 +95,31 @@ def prepare(
     models: list[str] | None = None,
     repeat: int | None = None,
     graders: bool = True,
+    override_pinned: bool = False,
+    need_models: bool = True,
 ) -> tuple[list[Planned], dict[str, ModelRef]]:
     """The planned case × model pairs and the grader models, before any call.
 
+    `-m` (`models`) replaces the suite's, prompt's and config's models, but not a case's own
+    `models:` (pinned: e.g. the free offline `echo` checks) unless `override_pinned`.
     Every unknown model in the suites (case, prompt, judge and embedding models) is listed at
     once with its file and line (PromptFileError); an unknown `-m` is a UsageError.
+    `need_models=False` (lint): a case with no models at all is not a problem (`-m` may come).
     """
     override = split_models(models or [])
     problems: list[Problem] = []
     out: list[Planned] = []
     refs: dict[str, ModelRef | UsageError] = {}
+    for name in override:  # checked even when every case keeps its pinned models
+        refs[name] = ref = _resolve(name, config)
+        if isinstance(ref, UsageError):
+            raise UsageError(f"-m: {ref.message}", ref.hint) from None
     for case in cases:
-        names = override or list(case.models) or list(case.prompt.models) or list(config.models)
+        keep = case.pinned and not override_pinned
+        own = list(case.models) or list(case.prompt.models) or list(config.models)
+        names = override if override and not keep else own
+        if not names and not need_models:
+            continue
         if not names:
             problems.append(Problem(case.file, f"no models for case '{case.name}'", case.line,
                                     "pass -m MODEL, or set models: in the suite, prompt or "
@@ -110,8 +129,6 @@ def prepare(
             ref = refs.get(name) or _resolve(name, config)
             refs[name] = ref
             if isinstance(ref, UsageError):
-                if override:
-                    raise UsageError(f"-m: {ref.message}", ref.hint) from None
                 file, line = _model_where(case)
                 problems.append(Problem(file, ref.message, line, ref.hint))
                 continue
@@ -119,6 +136,31 @@ def prepare(
     grader_refs = _graders(cases, config, problems) if graders else {}
     _raise(problems)
     return out, grader_refs
+
+
+def paid_calls(planned: list[Planned]) -> tuple[int, int]:
+    """(calls on real, billed models; calls on offline models such as echo)."""
+    real = sum(p.repeat for p in planned if p.ref.real)
+    return real, sum(p.repeat for p in planned) - real
+
+
+def plan_line(planned: list[Planned]) -> str:
+    """What a run will call and what is paid for: "12 call(s): 8 on real models (billed), 4
+    offline" — the first line of the progress and of `--dry-run`."""
+    real, offline = paid_calls(planned)
+    parts = [f"{real} on real models (billed)"] if real else []
+    parts += [f"{offline} offline (free)"] if offline else []
+    return f"{real + offline} call(s)" + (f": {', '.join(parts)}" if parts else "")
+
+
+def kept_pinned(planned: list[Planned], models: list[str] | None) -> list[str]:
+    """Case ids that kept their own `models:` although `-m` was given."""
+    override = set(split_models(models or []))
+    if not override:
+        return []
+    out = [p.case.id for p in planned if p.case.pinned and p.ref.alias not in override
+           and p.ref.model_id not in override]  # fmt: skip
+    return list(dict.fromkeys(out))
 
 
 def _resolve(name: str, config: Config) -> ModelRef | UsageError:

@@ -19,7 +19,9 @@ from promptlab.views.sanitize import dumps, inert
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
+    from rich.panel import Panel
     from rich.table import Table
+    from rich.text import Text
 
 CSV_COLUMNS = (
     "id", "timestamp", "run_id", "command", "prompt", "version", "prompt_hash", "git_commit",
@@ -64,13 +66,39 @@ def _flag(value: int | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def _snippet(text: str, width: int = 60) -> str:
+def _snippet(text: str, width: int | None = 60) -> str:
+    """The text on one line, cut to `width` (None: whole)."""
     line = " ".join(inert(text).split())
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return line if width is None or len(line) <= width else line[: width - 1] + "…"
 
 
-def calls_table(rows: list[sqlite3.Row], width: int = 120) -> Table:
-    """One line per call; the run column shows the run id's random suffix (`--run` takes it)."""
+def model_name(typed: str, model_id: str, *, short: bool = False) -> str:
+    """The model as `-m` named it; a full id gets its shipped alias beside it, so that
+    `amazon.nova-lite-v1:0 (nova-lite)` and `nova-lite` read as one model (short: the alias
+    alone, where room is tight)."""
+    from promptlab.modellist import alias_of
+
+    alias = alias_of(model_id) if typed == model_id else None
+    if alias is None:
+        return typed
+    return alias if short else f"{typed} ({alias})"
+
+
+NAMES = ("id", "time", "run", "prompt", "model", "status", "ms", "tokens", "cost", "output")
+NUMERIC = ("id", "ms", "tokens", "cost")
+DROPPABLE = ("tokens", "cost", "ms", "time")  # given up, in this order, before the identity
+MIN_OUTPUT = 20
+MIN_SNIPPET = 8
+
+
+def calls_table(rows: list[sqlite3.Row], width: int | None = 120) -> Table:
+    """One line per call; the run column shows the run id's random suffix (`--run` takes it).
+
+    Identifying columns (prompt, model, status) are never cut; the output column gets the width
+    that is left (all of the output on one line when `width` is None: piped, no limit). Where
+    that leaves the output too narrow, full model ids give way to their aliases, then tokens,
+    cost, ms and time are dropped.
+    """
     from rich.table import Table
     from rich.text import Text
 
@@ -88,32 +116,44 @@ def calls_table(rows: list[sqlite3.Row], width: int = 120) -> Table:
         cells.append([
             str(r["id"]), when.strftime("%H:%M:%S" if when.date() == today else "%m-%d %H:%M"),
             Text(inert(r["run_id"][-6:])), Text(inert(f"{r['prompt_name']}@{r['prompt_version']}")),
-            Text(inert(r["model_alias"])), status, ms(r["latency_ms"], unit=False),
+            model_name(r["model_alias"], r["model_id"]), status,
+            ms(r["latency_ms"], unit=False),
             f"{tokens(r['input_tokens'] or 0)}/{tokens(r['output_tokens'] or 0)}",
             "" if r["cost_usd"] is None else usd(r["cost_usd"]),
             shown,
         ])  # fmt: skip
-    names = ("id", "time", "run", "prompt", "model", "status", "ms", "tokens", "cost", "output")
-    widths = [
-        min(max([len(name), *(len(str(c[i])) for c in cells)]), 16 if 3 <= i <= 5 else 99)
-        for i, name in enumerate(names[:-1])
-    ]
-    room = max(8, width - sum(widths) - 2 * len(widths))  # the output column takes the rest
-    snippets = [_snippet(c[-1], room) for c in cells]
-    widths.append(max([len(names[-1]), *map(len, snippets)]))  # no padding past the text
-    for name, size in zip(names, widths, strict=True):
-        table.add_column(
-            name, justify="right" if name in ("id", "ms", "tokens", "cost") else "left",
-            no_wrap=True, overflow="ellipsis", min_width=size, max_width=size,
-        )  # fmt: skip
-    for c, snippet in zip(cells, snippets, strict=True):
-        table.add_row(*c[:-1], Text(snippet))
+    columns = list(range(len(NAMES) - 1))
+    model = NAMES.index("model")
+
+    def sizes() -> list[int]:
+        return [max([len(NAMES[i]), *(len(str(c[i])) for c in cells)]) for i in columns]
+
+    def left() -> int:  # the width the output column would get
+        return (width or 0) - sum(sizes()) - 2 * len(columns)
+
+    if width is not None and left() < MIN_OUTPUT:
+        for c, r in zip(cells, rows, strict=True):
+            c[model] = model_name(r["model_alias"], r["model_id"], short=True)
+    for name in DROPPABLE:
+        if width is None or left() >= MIN_OUTPUT:
+            break
+        columns.remove(NAMES.index(name))
+    for c in cells:
+        c[model] = Text(inert(c[model]))
+    output = width is None or left() >= MIN_SNIPPET  # else no room at all: `log show ID`
+    for i, size in zip(columns, sizes(), strict=True):
+        table.add_column(NAMES[i], justify="right" if NAMES[i] in NUMERIC else "left",
+                         no_wrap=True, min_width=size)  # fmt: skip
+    if output:
+        table.add_column("output", no_wrap=True, overflow="ellipsis")
+    for c in cells:
+        snippet = [Text(_snippet(c[-1], None if width is None else left()))] if output else []
+        table.add_row(*(c[i] for i in columns), *snippet)
     return table
 
 
 def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     """One call in full: identity, request, output, usage, timing, cost, error."""
-    from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
@@ -133,7 +173,10 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     fact("prompt file", result.prompt_path)
     if row["git_commit"]:
         fact("git", row["git_commit"][:12] + (" (dirty)" if row["git_dirty"] else ""))
-    fact("model", f"{result.model_alias} → {result.model_id}")
+    if result.model_alias == result.model_id:
+        fact("model", model_name(result.model_alias, result.model_id))
+    else:
+        fact("model", f"{result.model_alias} → {result.model_id}")
     fact("region", result.region)
     fact("case", result.case)
     if result.repeat_index:
@@ -156,15 +199,22 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     parts: list[RenderableType] = [facts]
     for block in result.request.get("system") or []:
         if "text" in block:
-            parts.append(Panel(Text(inert(block["text"])), title="system", title_align="left"))
+            parts.append(_panel(Text(inert(block["text"])), "system"))
     for message in result.request.get("messages") or []:
         text = "\n".join(b["text"] for b in message.get("content", []) if "text" in b)
-        parts.append(Panel(Text(inert(text)), title=str(message.get("role")), title_align="left"))
+        parts.append(_panel(Text(inert(text)), str(message.get("role"))))
     if result.error:
         err = f"{result.error.code}: {result.error.message}"
         if result.error.hint:
             err += f"\nhint: {result.error.hint}"
-        parts.append(Panel(Text(inert(err), style="red"), title="error", title_align="left"))
+        parts.append(_panel(Text(inert(err), style="red"), "error"))
     else:
-        parts.append(Panel(Text(inert(result.output)), title="output", title_align="left"))
+        parts.append(_panel(Text(inert(result.output)), "output"))
     return parts
+
+
+def _panel(text: Text, title: str) -> Panel:
+    """A titled box as wide as its text (up to the console's width): never padded wider."""
+    from rich.panel import Panel
+
+    return Panel(text, title=title, title_align="left", expand=False)

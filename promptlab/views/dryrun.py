@@ -1,4 +1,5 @@
-"""`run --dry-run` views: each request that would be sent, its input tokens and input cost."""
+"""`run --dry-run` views: each request that would be sent, its input tokens and input cost, and
+the worst-case output cost (max_tokens at the output price)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def rows(estimates: list[Estimate], config: Config) -> list[dict[str, Any]]:
             "input_tokens": e.input_tokens,
             "input_tokens_counted": e.counted,
             "estimated_input_cost_usd": e.input_cost,
+            "max_output_tokens": e.max_output_tokens,
+            "worst_case_output_cost_usd": e.max_output_cost,
             "notices": e.notices,
         }
         for e in estimates
@@ -61,18 +64,75 @@ def write_text(estimates: list[Estimate], warnings: list[str], config: Config) -
                        f" · params: {params}"))  # fmt: skip
         out.print(Text(f"  input tokens: {tokens} · input cost: "
                        f"{usd(e.input_cost, real=ref.real)}"))  # fmt: skip
-    costs = [e.input_cost for e in estimates if e.job.ref.real]
-    total = "unknown (some prices unknown)" if None in costs else usd(sum(c or 0 for c in costs))
-    out.print(Text(f"\n{len(estimates)} call(s) · estimated input cost {total}", style="bold"))
-    for note in dict.fromkeys([*warnings, *(n for e in estimates for n in e.notices)]):
+        out.print(Text(f"  output: {max_output(e)} · worst-case output cost: {worst(e)}"))
+    out.print(Text(f"\n{len(estimates)} call(s) · {totals(estimates)}", style="bold"))
+    for note in notes(estimates, warnings):
         out.print(Text(f"note: {note}", style="yellow"))
-    out.print(
-        Text("estimates: ~4 characters per token where CountTokens is not available", style="dim")
-    )
+    if not all(e.counted for e in estimates):
+        out.print(Text(ESTIMATED, style="dim"))
+
+
+ESTIMATED = "estimates: ~4 characters per token where CountTokens is not available"
+
+
+def max_output(e: Estimate) -> str:
+    if e.max_output_tokens is None:
+        return "no max_tokens (the model's own limit)"
+    return f"up to {e.max_output_tokens:,} tokens"
+
+
+def worst(e: Estimate) -> str:
+    """The output cost if the answer is max_tokens long."""
+    if e.max_output_tokens is None and e.job.ref.real:
+        return "unknown (set max_tokens)"
+    return usd(e.max_output_cost, real=e.job.ref.real)
+
+
+def totals(estimates: list[Estimate]) -> str:
+    """Total input cost, and the worst case: every answer max_tokens long."""
+    real = [e for e in estimates if e.job.ref.real]
+    costs = [e.input_cost for e in real]
+    total = "unknown (some prices unknown)" if None in costs else usd(sum(c or 0 for c in costs))
+    outputs = [e.max_output_cost for e in real]
+    if None in costs or None in outputs:
+        most = "unknown (some prices or max_tokens unknown)"
+    else:
+        most = usd(sum(c or 0 for c in costs) + sum(c or 0 for c in outputs))
+    return f"estimated input cost {total} · worst case with output {most} (max_tokens answers)"
+
+
+def notes(estimates: list[Estimate], warnings: list[str]) -> list[str]:
+    return list(dict.fromkeys([*warnings, *(n for e in estimates for n in e.notices)]))
+
+
+def write_markdown(estimates: list[Estimate], warnings: list[str], config: Config) -> None:
+    """A Markdown table: one row per call that would be made, then the totals and notes."""
+    from promptlab.views.export import md_cell
+
+    several = len({e.job.case for e in estimates}) > 1
+    head = ["model", *(["vars"] if several else []), "input tokens", "input cost",
+            "max output", "worst-case output cost"]  # fmt: skip
+    lines = ["## dry run: nothing was sent", "", "| " + " | ".join(head) + " |",
+             "|" + "---|" * (len(head) - 4) + "---:|" * 4]  # fmt: skip
+    for e in estimates:
+        ref = e.job.ref
+        cells = [ref.label + ("" if ref.real else " (not a real model)")]
+        if several:
+            cells.append(f"{e.job.case}: {vars_label(e.job.vars, 100)}")
+        cells += [f"{e.input_tokens:,}" + ("" if e.counted else " (estimate)"),
+                  usd(e.input_cost, real=ref.real),
+                  "–" if e.max_output_tokens is None else f"{e.max_output_tokens:,}",
+                  worst(e)]  # fmt: skip
+        lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
+    lines += ["", f"**{len(estimates)} call(s)** · {md_cell(totals(estimates))}", ""]
+    lines += [f"- note: {md_cell(n)}" for n in notes(estimates, warnings)]
+    if not all(e.counted for e in estimates):
+        lines.append(f"- {ESTIMATED}")
+    sys.stdout.write("\n".join(lines).rstrip("\n") + "\n")
 
 
 # --format name → view (every other name shows the text view)
-WRITERS = {"json": write_json, "jsonl": write_jsonl}
+WRITERS = {"json": write_json, "jsonl": write_jsonl, "markdown": write_markdown}
 
 
 def show(estimates: list[Estimate], warnings: list[str], config: Config, fmt: str) -> None:

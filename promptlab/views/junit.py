@@ -43,8 +43,13 @@ def testcase(c: CaseOutcome) -> ET.Element:
         "classname": xml_text(c.prompt["name"]), "name": xml_text(f"{c.case} [{c.model}]"),
         "time": _seconds(c),
     })  # fmt: skip
-    if c.where:
-        el.set("file", xml_text(c.where.rsplit(":", 1)[0]))
+    if c.where:  # "file:line", the file relative to the project root
+        file, _, line = c.where.rpartition(":")
+        if file and line.isdigit():
+            el.set("file", xml_text(file))
+            el.set("line", line)
+        else:
+            el.set("file", xml_text(c.where))
     props = ET.SubElement(el, "properties")
     agreement = c.agreement
     values = {

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.segment import Segment
 from rich.style import Style
@@ -20,6 +20,10 @@ from promptlab.runner import Event
 from promptlab.views.format import ms, vars_label
 from promptlab.views.sanitize import inert
 from promptlab.views.table import MIN_COLUMN
+
+# The last line of every frame. Shorter than the terminal, so the "^C" the terminal echoes
+# there cannot wrap into a line the view would not erase (a stray border line after Ctrl-C).
+FOOTER = "Ctrl-C stops the run; the answers so far are kept"
 
 STATUS_STYLE = {
     "waiting": "dim",
@@ -41,6 +45,7 @@ class Cell:
     ended: float | None = None
     error: str = ""
     retries: int = 0
+    attempts: int = 1  # of the finished call (botocore's retries after throttling included)
 
     def header(self, now: float) -> Text:
         t = Text(self.status, style=STATUS_STYLE.get(self.status, ""))
@@ -49,7 +54,9 @@ class Cell:
             t.append(f" · {elapsed:.1f}s", style="dim")
         if self.first_token is not None and self.started is not None:
             t.append(f" · ttft {ms(int((self.first_token - self.started) * 1000))}", style="dim")
-        if self.retries:
+        if self.attempts > 1:
+            t.append(f" · {self.attempts} attempts", style="yellow")
+        elif self.retries:
             t.append(f" · retry {self.retries}", style="yellow")
         return t
 
@@ -113,6 +120,7 @@ class LiveView:
             elif event.kind == "done" and event.result is not None:
                 r = event.result
                 cell.ended = now
+                cell.attempts = r.attempts
                 if cell.started is None:
                     cell.started = now
                 if r.error:
@@ -129,7 +137,8 @@ class LiveView:
         with self._lock:
             narrow = self.console.width < 20 + MIN_COLUMN * len(self.columns)
             view = self._stacked(now) if narrow else self._grid(now)
-        return Fit(view, max(2, self.console.height - 1))
+        footer = Text(FOOTER[: max(0, self.console.width - 4)], style="dim")
+        return Group(Fit(view, max(2, self.console.height - 2)), footer)
 
     def _body(self, cell: Cell, now: float, lines: int, width: int) -> Text:
         body = cell.header(now)

@@ -15,12 +15,13 @@ if TYPE_CHECKING:
 def print_table(
     rows: list[ModelRow], *, custom: bool, region: str | None, catalogue_region: str | None = None
 ) -> None:
-    from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    console = Console(highlight=False)
-    if not console.is_terminal:  # piped: full lines rather than an 80-column squeeze
-        console = Console(highlight=False, width=max(console.width, 160))
+    from promptlab.views.console import room, show, stdout
+
+    console = stdout()
+    width = room(console)  # None: piped, every column at its full width
     title = "custom models" if custom else "Bedrock models"
     if region:
         title += f" in {region}"
@@ -47,23 +48,26 @@ def print_table(
         ]  # fmt: skip
         if region is None:  # the catalogue knows neither streaming nor lifecycle
             columns = [c for c in columns if c[0] not in ("stream", "lifecycle")]
-    if console.width < 130:  # keep what -m needs readable: drop the descriptive columns
+    if width is not None and width < 130:  # keep what -m needs readable: drop descriptive columns
         columns = [c for c in columns if c[0] not in ("provider", "in → out", "lifecycle", "name")]
-        table.box = None
+        table.box, table.pad_edge = None, False
     for name, _ in columns:
-        wraps = name in ("access", "name", "status")
-        table.add_column(name, overflow="fold", no_wrap=not wraps, min_width=12 if wraps else None)
+        wraps = name in ("access", "name", "status")  # the columns that give way on a terminal
+        roomy = width is None or width >= 130
+        table.add_column(name, overflow="fold", no_wrap=not wraps,
+                         min_width=12 if wraps and roomy else None)  # fmt: skip
     for r in rows:
         table.add_row(*(plain(get(r)) for _, get in columns))  # type: ignore[arg-type]
-    console.print(table)
+    parts: list[Any] = [table]
     if not rows:
-        console.print("no models match", style="dim")
+        parts.append(Text("no models match", style="dim"))
     elif not custom:
-        console.print(
+        parts.append(Text(
             "Prices: USD per 1,000 tokens (shipped table; override under prices: in "
             "promptlab.yaml). Unknown prices are left blank.",
             style="dim",
-        )
+        ))  # fmt: skip
+    show(console, *parts)
 
 
 def _modalities(r: ModelRow) -> str:

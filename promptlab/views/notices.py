@@ -11,13 +11,14 @@ from promptlab.results import ErrorInfo, Result
 
 
 def print_notices(err: Console, results: Sequence[Result]) -> None:
-    """Each distinct notice of the results once, in order."""
+    """Each distinct notice of the results once, in order, each on one line (never wrapped at
+    80 columns when stderr is a CI log)."""
     seen: set[str] = set()
     for r in results:
         for note in r.notices:
             if note not in seen:
                 seen.add(note)
-                err.print(Text(f"note: {note}", style="yellow"))
+                err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
 
 
 def print_unreachable(err: Console, error: ErrorInfo) -> None:

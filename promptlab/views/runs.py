@@ -1,4 +1,4 @@
-"""Recorded runs (`promptlab log runs`): a table, and one JSON object per run."""
+"""Recorded runs (`promptlab log runs`): a table, and one JSON object (or CSV row) per run."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from promptlab.views.sanitize import inert
 
 if TYPE_CHECKING:
     from rich.table import Table
+
+
+RUN_FIELDS = ("run_id", "command", "started", "resumed", "git_commit", "git_dirty", "calls",
+              "errors", "cached", "cost_usd")  # fmt: skip
 
 
 def run_dict(r: sqlite3.Row) -> dict[str, Any]:

@@ -14,13 +14,16 @@ if TYPE_CHECKING:
 
 
 def stats_table(groups: list[GroupStats], by: str) -> Table:
+    """One row per group; by model, the model id with the alias beside it."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
+    with_alias = by == "model"
     cells: list[list[Any]] = [
         [
-            Text(inert(g.group)), f"{g.calls:,}", f"{g.cached:,}",
+            Text(inert(g.group)), *([Text(inert(g.alias or ""))] if with_alias else []),
+            f"{g.calls:,}", f"{g.cached:,}",
             f"{g.errors} ({g.error_rate:.0%})" if g.errors else "0",
             ms(g.latency_p50_ms, unit=False), ms(g.latency_p95_ms, unit=False),
             ms(g.ttft_p50_ms, unit=False), tokens(g.input_tokens), tokens(g.output_tokens),
@@ -28,19 +31,21 @@ def stats_table(groups: list[GroupStats], by: str) -> Table:
         ]
         for g in groups
     ]  # fmt: skip
-    names = (by, "calls", "cached", "errors", "p50 ms", "p95 ms", "ttft", "in tok", "out tok",
-             "cost")  # fmt: skip
+    names = (by, *(["alias"] if with_alias else []), "calls", "cached", "errors", "p50 ms",
+             "p95 ms", "ttft", "in tok", "out tok", "cost")  # fmt: skip
+    labels = 2 if with_alias else 1
     for i, name in enumerate(names):
         width = max([len(name), *(len(str(c[i])) for c in cells)])
-        table.add_column(name, justify="left" if i == 0 else "right", no_wrap=True,
-                         min_width=min(width, 24) if i == 0 else width)  # fmt: skip
+        table.add_column(name, justify="left" if i < labels else "right", no_wrap=True,
+                         min_width=width)  # fmt: skip
     for c in cells:
         table.add_row(*c)
     return table
 
 
 def stats_chart(groups: list[GroupStats], metric: str, width: int = 40) -> Table:
-    """A horizontal bar per group: total cost or p50 latency."""
+    """A horizontal bar per group (labelled by alias where there is one): total cost or p50
+    latency."""
     from rich.table import Table
     from rich.text import Text
 
@@ -56,5 +61,5 @@ def stats_chart(groups: list[GroupStats], metric: str, width: int = 40) -> Table
         v = value(g)
         bar = "█" * max(1 if v > 0 else 0, round(v / top * width))
         label = usd(v) if metric == "cost" else ms(v)
-        chart.add_row(Text(inert(g.group)), Text(bar, style="cyan"), label)
+        chart.add_row(Text(inert(g.alias or g.group)), Text(bar, style="cyan"), label)
     return chart

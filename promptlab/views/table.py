@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from rich.console import Console, Group, RenderableType
@@ -19,7 +20,8 @@ MIN_COLUMN = 28  # narrower than this per model: stack instead of squeezing
 
 def output_cell(r: Result) -> Text:
     if r.error:
-        text = Text(f"✗ {r.error.code}\n", style="bold red")
+        text = Text(f"{inert(r.output)}\n\n" if r.output else "")  # cut short: what arrived
+        text.append(f"✗ {r.error.code}\n", style="bold red")
         text.append(inert(r.error.message), style="red")
         if r.error.hint:
             text.append(f"\nhint: {inert(r.error.hint)}", style="yellow")
@@ -38,7 +40,7 @@ def facts(r: Result) -> list[tuple[str, str]]:
             f"{tokens(r.input_tokens, r.tokens_estimated)} / "
             f"{tokens(r.output_tokens, r.tokens_estimated)}",
         ),
-        ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}"),
+        ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}{attempts(r)}"),
         ("time to first token", ms(r.ttft_ms)),
         (
             "cost",
@@ -47,6 +49,11 @@ def facts(r: Result) -> list[tuple[str, str]]:
             else usd(r.cost_usd, real=r.real_model) + (" (cached)" if r.cached else ""),
         ),
     ]
+
+
+def attempts(r: Result) -> str:
+    """` (3 attempts)` when retries (throttling, errors, mid-stream failures) were needed."""
+    return f" ({r.attempts} attempts)" if r.attempts > 1 else ""
 
 
 def comparison(group: Sequence[Result], *, with_version: bool) -> Table:
@@ -78,13 +85,24 @@ def stacked(group: Sequence[Result], *, with_version: bool) -> Group:
 def render_results(console: Console, results: Sequence[Result]) -> None:
     """Print every comparison (one per case/vars set), then the summary line."""
     with_version = len({(r.prompt_hash, r.prompt_ref) for r in results}) > 1
+    stacked_models = 0
     for group in groups(results):
         if group[0].case:
             label = f"{group[0].case}: {vars_label(group[0].vars, 200)}"
             console.print(Text(inert(label), style="bold"))
         narrow = console.width < 20 + MIN_COLUMN * len(group)
+        stacked_models = max(stacked_models, len(group) if narrow else 0)
         view = stacked(group, with_version=with_version) if narrow else comparison(
             group, with_version=with_version
         )  # fmt: skip
         console.print(view)
     console.print(Text(summarize(results).line(), style="bold"))
+    if stacked_models > 1 and not console.is_terminal:
+        print(stacked_note(stacked_models, console.width), file=sys.stderr)
+
+
+def stacked_note(models: int, width: int) -> str:
+    """Piped output too narrow for side by side: how to get the table."""
+    wide = max(200, 20 + MIN_COLUMN * models)
+    return (f"note: {models} models shown one under another at {width} columns; for a side-by-"
+            f"side table use --format markdown, or COLUMNS={wide}")  # fmt: skip

@@ -14,10 +14,11 @@ def print_plan(out: Console, planned: list[Planned], total: int) -> None:
     """One line per case × model (with its assertions and where it is defined), then counts."""
     from rich.text import Text
 
-    calls = sum(p.repeat for p in planned)
+    from promptlab.testing import plan_line
+
     for p in planned:
         graded = ", ".join(a.full_type for a in p.case.asserts) or "no assertions"
         line = f"{p.case.id} × {p.ref.label} ×{p.repeat}  [{graded}]  {p.case.where}"
         out.print(Text(line), soft_wrap=True)
-    out.print(Text(f"{len(planned)} case × model pair(s), {calls} call(s) planned "
-                   f"({total} case(s) in the suites); nothing was called"))  # fmt: skip
+    out.print(Text(f"{len(planned)} case × model pair(s) ({total} case(s) in the suites), "
+                   f"{plan_line(planned)}; nothing was called"), soft_wrap=True)  # fmt: skip

@@ -6,7 +6,10 @@ import json
 import re
 import sys
 import threading
-from typing import IO, TYPE_CHECKING
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from promptlab.testing import BaselineDiff, CaseOutcome, Progress, TestRun
 from promptlab.views.export import md_cell
@@ -24,6 +27,7 @@ STATUS = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}
 STYLE = {"pass": "green", "fail": "red", "error": "yellow"}
 EMOJI = {"pass": "✅", "fail": "❌", "error": "⚠️"}
 REASON_LIMIT = 160
+PROGRESS_EVERY_S = 10.0  # CI logs: a count line at most this often
 # UTF-16 halves without a partner (from a "\ud800" JSON escape in an answer) cannot be written
 # as UTF-8 to a report file or a terminal.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -76,24 +80,49 @@ def totals_line(run: TestRun) -> str:
 # ---------------------------------------------------------------- terminal
 
 
+def reason_of(c: CaseOutcome, limit: int = REASON_LIMIT) -> str:
+    """The case's reason, shortened; a failed call's hint (what `run` shows) is kept whole."""
+    hint = call_hint(c)
+    if not hint:
+        return short(c.reason, limit)
+    tail = f" — hint: {short(hint, limit)}"
+    return short(c.reason, max(40, limit - len(tail))) + tail
+
+
+def call_hint(c: CaseOutcome) -> str:
+    """The hint of the first failed model or grader call of a case that did not pass."""
+    if c.status == "pass":
+        return ""
+    for s in c.samples:
+        err = s.result.error or next((a.error for a in s.assertions if a.error), None)
+        if err is not None and err.hint:
+            return err.hint
+    return ""
+
+
 def render_summary(console: Console, run: TestRun) -> None:
-    """Table of case × model results, totals, slowest cases and the baseline comparison."""
+    """Table of case × model results, totals, slowest cases and the baseline comparison.
+
+    Case names and models are never wrapped (so they can be pasted into `-k` and `-m`); the
+    Reason column takes the squeeze. When even that does not fit, the table is printed wider
+    than the console rather than cutting a name.
+    """
     from rich.table import Table
     from rich.text import Text
 
     repeated = any(c.repeat > 1 for c in run.cases)
     reasons = any(c.reason for c in run.cases)
     table = Table(header_style="bold")
-    table.add_column("Case", overflow="fold", min_width=24, ratio=2)
-    table.add_column("Model", overflow="fold")
-    table.add_column("Result")
-    table.add_column("Pass", justify="right")
+    table.add_column("Case", no_wrap=True, overflow="ignore", min_width=24)
+    table.add_column("Model", no_wrap=True, overflow="ignore")
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Pass", justify="right", no_wrap=True)
     if repeated:
-        table.add_column("Agree", justify="right")
-    table.add_column("Cost", justify="right")
-    table.add_column("Latency", justify="right")
+        table.add_column("Agree", justify="right", no_wrap=True)
+    table.add_column("Cost", justify="right", no_wrap=True)
+    table.add_column("Latency", justify="right", no_wrap=True)
     if reasons:
-        table.add_column("Reason", overflow="fold", min_width=20, ratio=3)
+        table.add_column("Reason", overflow="fold", min_width=REASON_MIN_WIDTH, ratio=3)
     for c in run.cases:
         row: list[Text | str] = [
             Text(f"{c.prompt['name']}/{c.case}"), Text(c.model),
@@ -104,12 +133,22 @@ def render_summary(console: Console, run: TestRun) -> None:
             row.append(pct(c.agreement))
         row += [cost(c), ms(c.latency_ms)]
         if reasons:
-            row.append(Text(short(c.reason)))
+            row.append(Text(reason_of(c)))
         table.add_row(*row)
     if run.cases:
         from promptlab.views.grid import print_table
 
-        print_table(console, table)
+        needed = _unwrapped_width(table) + (REASON_MIN_WIDTH + 3 if reasons else 0)
+        if needed <= console.width:
+            print_table(console, table)
+        else:  # names stay whole: wider than the console (the terminal wraps the lines)
+            from rich.console import Console
+
+            system: Any = console.color_system
+            wide = Console(file=console.file, width=needed, color_system=system,
+                           force_terminal=console.is_terminal, no_color=console.no_color,
+                           highlight=False)  # fmt: skip
+            wide.print(table, crop=False)
     style = "green" if run.totals.failed == run.totals.errors == 0 else "red"
     console.print(Text(headline(run), style=f"bold {style}"))
     console.print(Text(totals_line(run)))
@@ -120,6 +159,70 @@ def render_summary(console: Console, run: TestRun) -> None:
     if run.baseline is not None:
         for line in baseline_lines(run.baseline):
             console.print(Text(line))
+
+
+REASON_MIN_WIDTH = 20
+
+
+def _unwrapped_width(table: object) -> int:
+    """Width of a table's no_wrap columns at their widest cell, with padding and borders."""
+    from rich.cells import cell_len
+    from rich.table import Table
+    from rich.text import Text
+
+    assert isinstance(table, Table)
+    total = 1
+    for column in table.columns:
+        total += 1
+        if column.no_wrap:
+            cells = [c.cell_len if isinstance(c, Text) else cell_len(str(c)) for c in column.cells]
+            total += max([cell_len(str(column.header)), column.min_width or 0, *cells]) + 2
+    return total
+
+
+def render_details(console: Console, run: TestRun) -> None:
+    """`test -v`: for each case that did not pass, every sample's assertions (score, weight,
+    reason) and the output they judged."""
+    from rich.text import Text
+
+    failing = [c for c in run.cases if c.status != "pass"]
+    for c in failing:
+        console.print()
+        head = Text(f"{STATUS[c.status]} ", style=f"bold {STYLE[c.status]}")
+        head.append(inert(c.key), style="bold")
+        if c.where:
+            head.append(f"  {inert(c.where)}", style="dim")
+        console.print(head, soft_wrap=True)
+        hint = call_hint(c)
+        for s in c.samples:
+            sample = f"  sample {s.result.repeat_index + 1}/{c.repeat}: {s.status}"
+            console.print(Text(sample + (f" (score {s.score:.2f})" if s.assertions else "")))
+            if s.result.error is not None:
+                e = s.result.error
+                console.print(Text(f"    model error: {e.code}: {inert(e.message)}"),
+                              soft_wrap=True)  # fmt: skip
+            for a in s.assertions:
+                mark = Text(
+                    "    ✓ " if a.passed else "    ✗ ", style="green" if a.passed else "red"
+                )
+                label = a.name if a.name == a.type else f"{a.name} [{a.type}]"
+                mark.append(f"{inert(label)}  score {a.score:.2f}  weight {a.weight:g}")
+                mark.append(f"  {' '.join(inert(a.reason).split())}" if a.reason else "")
+                console.print(mark, soft_wrap=True)
+            if s.result.ok:
+                console.print(Text("    output:", style="dim"))
+                text = inert(s.result.output)
+                if len(text) > DETAIL_OUTPUT_LIMIT:
+                    text = text[:DETAIL_OUTPUT_LIMIT] + f"… ({len(text):,} characters)"
+                for line in (text or "(empty)").splitlines() or [""]:
+                    console.print(Text(f"      {line}"), soft_wrap=True)
+        if hint:
+            console.print(Text(f"  hint: {inert(hint)}"), soft_wrap=True)
+    if not failing and run.cases:
+        console.print(Text("every case passed; nothing more to show"), style="dim")
+
+
+DETAIL_OUTPUT_LIMIT = 2000
 
 
 def baseline_lines(diff: BaselineDiff) -> list[str]:
@@ -145,10 +248,30 @@ def delta_usd(diff: BaselineDiff) -> str:
 
 def delta_ms(diff: BaselineDiff) -> str:
     d = diff.latency_delta_ms
-    if d is None:
+    if d is None or not (diff.latency_ms or diff.baseline_latency_ms):  # unknown, or 0 (echo)
         return "–"
-    return (f"{ms(diff.baseline_latency_ms)} → {ms(diff.latency_ms)} "
-            f"({'+' if d >= 0 else '-'}{ms(abs(d))})")  # fmt: skip
+    change = ms(abs(d))
+    sign = "" if change == ms(0) else ("+" if d > 0 else "-")  # no "-0 ms"
+    return f"{ms(diff.baseline_latency_ms)} → {ms(diff.latency_ms)} ({sign}{change})"
+
+
+def github_annotations(run: TestRun, root: Path | None = None) -> list[str]:
+    """`::error file=…,line=…::` for each failing or errored case, at its `where` (relative to
+    the project `root`), so GitHub marks the suite line in the pull request."""
+    from promptlab.lint import annotation
+
+    out = []
+    for c in run.cases:
+        if c.status == "pass" or not c.where:
+            continue
+        file, _, line = c.where.rpartition(":")
+        if not file or not line.isdigit():
+            file, line = c.where, ""
+        path = str(root / file) if root is not None and not Path(file).is_absolute() else file
+        message = f"{STATUS[c.status]} {c.key}: {reason_of(c, 300) or c.status}"
+        out.append(annotation(path, int(line) if line else None, inert(message),
+                              title="promptlab test"))  # fmt: skip
+    return out
 
 
 # ---------------------------------------------------------------- markdown
@@ -176,7 +299,7 @@ def to_markdown(run: TestRun, *, title: str = "promptlab test") -> str:
             lines.append(
                 f"| {EMOJI[c.status]} | {md(c.prompt['name'] + '/' + c.case)} | {md(c.model)} | "
                 f"{rate} | {pct(c.agreement)} | {md(cost(c))} | {ms(c.latency_ms)} | "
-                f"{md(short(c.reason))} |"
+                f"{md(reason_of(c))} |"
             )
         lines.append("")
     failing = [c for c in run.cases if c.status != "pass"]
@@ -228,30 +351,74 @@ def markdown_baseline(diff: BaselineDiff) -> list[str]:
 
 
 class PlainProgress(Progress):
-    """One line per finished case × model: for CI logs and pipes."""
+    """For CI logs and pipes: the plan, each failure or error as it happens, a count every
+    `every` seconds (`[123/600] 118 passed, 5 failed`) and one at the end — not a line per call.
+    """
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self,
+        stream: IO[str] | None = None,
+        *,
+        every: float = PROGRESS_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.stream = stream or sys.stderr
         self.total = 0
-        self.done = 0
+        self.done = self.passed = self.failed = self.errors = 0
+        self.every = every
+        self.clock = clock
+        self.last = 0.0
+        self.shown = ""  # the last count line written
         self.lock = threading.Lock()
 
-    def start(self, cases: int, samples: int) -> None:
+    def start(self, cases: int, samples: int, plan: str = "") -> None:
         self.total = cases
-        self._write(f"running {cases} case(s) × model(s): {samples} call(s)")
+        self.last = self.clock()
+        self._write(f"running {cases} case(s) × model(s): {plan or f'{samples} call(s)'}")
+
+    def count(self) -> str:
+        errors = f", {self.errors} error(s)" if self.errors else ""
+        return f"[{self.done}/{self.total}] {self.passed} passed, {self.failed} failed{errors}"
+
+    def sample(self, result: Result) -> None:
+        self._tick()
 
     def case(self, outcome: CaseOutcome) -> None:
         with self.lock:
             self.done += 1
+            self.passed += outcome.status == "pass"
+            self.failed += outcome.status == "fail"
+            self.errors += outcome.status == "error"
             n = self.done
-        rate = f" ({outcome.passes}/{outcome.repeat})" if outcome.repeat > 1 else ""
-        why = f" — {short(outcome.reason, 120)}" if outcome.reason else ""
-        self._write(f"[{n}/{self.total}] {STATUS[outcome.status]} {inert(outcome.key)}{rate}{why}")
+        if outcome.status != "pass":
+            rate = f" ({outcome.passes}/{outcome.repeat})" if outcome.repeat > 1 else ""
+            why = f" — {reason_of(outcome, 200)}" if outcome.reason else ""
+            where = f" ({inert(outcome.where)})" if outcome.where else ""
+            self._write(f"[{n}/{self.total}] {STATUS[outcome.status]} {inert(outcome.key)}"
+                        f"{rate}{why}{where}")  # fmt: skip
+        self._tick()
+
+    def _tick(self) -> None:
+        with self.lock:
+            due = self.clock() - self.last >= self.every
+        if due:
+            self._count()
+
+    def finish(self) -> None:
+        if self.done:
+            self._count()
+
+    def _count(self) -> None:
+        line = self.count()
+        if line != self.shown:
+            self.shown = line
+            self._write(line)
 
     def _write(self, line: str) -> None:
         with self.lock:
             self.stream.write(line + "\n")
             self.stream.flush()
+            self.last = self.clock()
 
 
 class LiveProgress(Progress):
@@ -270,7 +437,11 @@ class LiveProgress(Progress):
         return (f"[green]✓ {self.passed}[/] [red]✗ {self.failed}[/] [yellow]! {self.errors}[/] "
                 f"· {tokens(self.tokens)} tok · {usd(self.cost)}")  # fmt: skip
 
-    def start(self, cases: int, samples: int) -> None:
+    def start(self, cases: int, samples: int, plan: str = "") -> None:
+        from rich.text import Text
+
+        calls = plan or f"{samples} call(s)"
+        self.console.print(Text(f"testing {cases} case(s) × model(s): {calls}"), soft_wrap=True)
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,

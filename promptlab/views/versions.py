@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -14,21 +14,27 @@ if TYPE_CHECKING:
     from promptlab.versions import HistoryRow, PromptDiff
 
 
+def history_records(rows: list[HistoryRow]) -> list[dict[str, Any]]:
+    """The versions as records (JSON objects, CSV rows), with the short commit id."""
+    return [{**asdict(r), "short": r.commit[:7] if r.commit else None} for r in rows]
+
+
 def history_json(rel: str, rows: list[HistoryRow], *, shallow: bool, truncated: bool) -> str:
     """`history --format json`: the path, whether git history is incomplete, and the versions."""
     out = {
         "path": rel,
         "shallow": shallow,
         "truncated": truncated,
-        "versions": [{**asdict(r), "short": r.commit[:7] if r.commit else None} for r in rows],
+        "versions": history_records(rows),
     }
     return json.dumps(out, indent=2, ensure_ascii=False)
 
 
 def print_history(rel: str, rows: list[HistoryRow]) -> None:
     """A prompt's versions, newest first; ⚠ marks a change without a version bump."""
-    from rich.console import Console
     from rich.table import Table
+
+    from promptlab.views.console import show, stdout
 
     table = Table(title=f"{rel}: {len(rows)} version(s)", title_justify="left", box=None,
                   pad_edge=False)  # fmt: skip
@@ -45,17 +51,14 @@ def print_history(rel: str, rows: list[HistoryRow]) -> None:
             r.hash[:12] if r.hash else "-",
             Text(inert(r.note), style="yellow" if r.warning else "dim"),
         )
-    console = Console(highlight=False)
-    if not console.is_terminal:  # piped or in a CI log: whole rows, never wrapped at 80 columns
-        wide = console.options.update(max_width=10_000)
-        width = max(console.width, console.measure(table, options=wide).maximum)
-        console = Console(highlight=False, width=width)
-    console.print(table)
-    if any(r.warning for r in rows):
-        console.print(
-            Text(f"{sum(r.warning for r in rows)} change(s) marked ⚠ without a higher version: "
+    parts: list[Any] = [table]  # piped or in a CI log: whole rows, never wrapped at 80 columns
+    warned = sum(r.warning for r in rows)
+    if warned:
+        parts.append(
+            Text(f"{warned} change(s) marked ⚠ without a higher version: "
                  "bump `version` with every change (`lint --base REF` enforces it)")
         )  # fmt: skip
+    show(stdout(), *parts)
 
 
 def print_diff(d: PromptDiff) -> None:

@@ -242,7 +242,7 @@ def test_listing_without_credentials_is_one_clear_error(project: Path, cli: Cli)
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "xml"], "--format must be table or json"),
+        (["--format", "xml"], "--format must be one of table, json, csv"),
         (["--modality", "audio"], "--modality must be"),
         (["--offline", "--custom"], "needs AWS"),
     ],

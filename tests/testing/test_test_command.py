@@ -189,7 +189,14 @@ def test_model_resolution_order_case_then_defaults_then_prompt(project: Path) ->
     assert [(p.case.name, p.ref.alias) for p in planned] == [("own", "echo"),
                                                               ("suite", "nova-lite")]  # fmt: skip
     overridden = plan(load_cases([], config), config, models=["echo,nova-micro"])
-    assert [p.ref.alias for p in overridden] == ["echo", "nova-micro"] * 2
+    assert [(p.case.name, p.ref.alias) for p in overridden] == [
+        ("own", "echo"),
+        ("suite", "echo"),
+        ("suite", "nova-micro"),
+    ]  # a case's own models stay
+    everywhere = plan(load_cases([], config), config, models=["echo,nova-micro"],
+                      override_pinned=True)  # fmt: skip
+    assert [p.ref.alias for p in everywhere] == ["echo", "nova-micro"] * 2
 
 
 def test_github_step_summary_gets_the_markdown_appended(
@@ -275,8 +282,9 @@ def test_live_progress_bar_on_a_terminal_and_plain_lines_otherwise(project: Path
     log = io.StringIO()
     TestEngine(config, ProviderPool(config), progress=PlainProgress(log)).run(planned)
     lines = log.getvalue().splitlines()
-    assert lines[0] == "running 2 case(s) × model(s): 2 call(s)"
-    assert sorted(line.split("] ")[1].split(" ")[0] for line in lines[1:]) == ["FAIL", "PASS"]
+    assert lines[0] == "running 2 case(s) × model(s): 2 call(s): 2 offline (free)"
+    assert [line.split("] ")[1].split(" ")[0] for line in lines[1:-1]] == ["FAIL"]  # no PASS line
+    assert lines[-1] == "[2/2] 1 passed, 1 failed"
 
 
 def suite(project: Path, text: str, prompt: str = PROMPT) -> None:

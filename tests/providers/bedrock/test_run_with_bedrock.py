@@ -187,6 +187,8 @@ def test_ctrl_c_prints_what_finished_and_exits_130(
     out, err = proc.communicate(timeout=15)
     assert proc.returncode == 130, err
     rows = json.loads(out)
-    assert [r["model"]["alias"] for r in rows] == ["nova-micro"]
-    assert "interrupted: 1 of 2 call(s) finished" in err
+    assert [r["model"]["alias"] for r in rows] == ["nova-micro", "claude-haiku"]
+    assert rows[1]["error"]["code"] == "Interrupted"  # cut short: what streamed is kept
+    assert rows[1]["output"].startswith("slow slow")
+    assert "interrupted: 1 of 2 call(s) finished; 1 cut short" in err
     assert "Traceback" not in err
