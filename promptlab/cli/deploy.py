@@ -112,7 +112,7 @@ def pull(
     "  promptlab deployed --format json --exit-code  # needs AWS"
 )
 def deployed(
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv."),
     exit_code: bool = typer.Option(False, "--exit-code", help="Exit 1 when a version drifted."),
     region: str | None = RegionOpt,
     profile: str | None = ProfileOpt,
@@ -126,15 +126,17 @@ def deployed(
     from promptlab.deploy.listing import deployed_rows
     from promptlab.errors import UsageError
     from promptlab.store.deployments import read_all
-    from promptlab.views.deployed import deployed_json, print_deployed
+    from promptlab.views.deployed import deployed_csv, deployed_json, print_deployed
 
-    if fmt not in ("table", "json"):
-        raise UsageError(f"--format must be table or json, got {fmt!r}")
+    if fmt not in ("table", "json", "csv"):
+        raise UsageError(f"--format must be one of table, json, csv, got {fmt!r}")
     config = load_config().with_overrides(region=region, profile=profile)
     agent = _agent(config)
     rows = deployed_rows(agent, config, read_all(config.store_path))
     if fmt == "json":
         typer.echo(deployed_json(rows))
+    elif fmt == "csv":
+        typer.echo(deployed_csv(rows), nl=False)
     else:
         print_deployed(rows, agent.region)
     if exit_code and any(r.drift for r in rows):

@@ -118,7 +118,7 @@ def lint(
 ) -> None:
     """Validate prompt files; report every problem with file:line. Exit 1 if any error."""
     from promptlab.config import load_config
-    from promptlab.lint import lint_paths
+    from promptlab.lint import github_actions, lint_annotations, lint_paths
 
     config = load_config()
     targets = list(paths) if paths else [config.prompts_dir]
@@ -132,6 +132,9 @@ def lint(
         problems.extend(check_base(targets, config, base))
     for problem in problems:
         typer.echo(str(problem))
+    if github_actions():
+        for line in lint_annotations(problems):
+            typer.echo(line)
     files = len({p.file for p in problems})
     if any(p.severity == "error" for p in problems):
         typer.echo(f"\n{len(problems)} problem(s) in {files} of {checked} file(s)", err=True)

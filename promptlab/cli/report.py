@@ -45,7 +45,6 @@ def merge(
 
     Every shard of the split must be there (exit 2 naming the missing ones) unless
     --allow-partial."""
-    from rich.console import Console
 
     from promptlab.errors import UsageError
     from promptlab.testing import compare, load_run, missing_shards
@@ -61,7 +60,9 @@ def merge(
                          f"(the merged report would leave their cases out)",
                          "pass every shard's --json report, or --allow-partial")  # fmt: skip
     run, duplicates = merge_runs(runs)
-    err = Console(stderr=True, highlight=False)
+    from promptlab.views.console import stderr
+
+    err = stderr()
     if missing:
         err.print(f"warning: partial merge: shard(s) {', '.join(missing)} missing; "
                   f"their cases are not in this report", highlight=False)  # fmt: skip

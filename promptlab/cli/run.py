@@ -121,7 +121,9 @@ def execute(
     from promptlab.views.notices import print_notices, print_unreachable
 
     out = Console(highlight=False, soft_wrap=False)
-    err = Console(stderr=True, highlight=False)
+    from promptlab.views.console import stderr
+
+    err = stderr()
     interactive = fmt == "table" and out.is_terminal
     if stream is None:
         stream = interactive

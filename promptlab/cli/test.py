@@ -117,8 +117,6 @@ def test(
     """Run prompt test suites: assertions on every case × model, reports for CI."""
     from dataclasses import replace
 
-    from rich.console import Console
-
     from promptlab.config import load_config
     from promptlab.lint import github_actions
     from promptlab.suite import load_cases
@@ -139,7 +137,9 @@ def test(
     planned, graders = prepare(selected, config, models=model, repeat=repeat,
                                override_pinned=override_pinned)  # fmt: skip
     out = stdout(piped_width=140)
-    err = Console(stderr=True, highlight=False)
+    from promptlab.views.console import stderr
+
+    err = stderr()
     kept = kept_pinned(planned, model)
     if kept:
         err.print(f"{len(kept)} case(s) keep the models of their own 'models:' "

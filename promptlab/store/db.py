@@ -227,8 +227,18 @@ def _m5_deployments(con: sqlite3.Connection) -> None:
     con.execute("CREATE INDEX deployments_arn ON deployments(arn, managed_version)")
 
 
+def _m6_stats_by_model_id(con: sqlite3.Connection) -> None:
+    """`stats` groups by resolved model id: an index that covers what it reads, by model id."""
+    con.execute(
+        "CREATE INDEX calls_stats_model ON calls(model_id, model_alias, prompt_name, "
+        "prompt_version, ts, cached, error_code, latency_ms, wall_ms, ttft_ms, input_tokens, "
+        "output_tokens, cost_usd)"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
+    _m6_stats_by_model_id,
 ]  # fmt: skip
 
 

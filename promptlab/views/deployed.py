@@ -41,13 +41,30 @@ def deployed_json(rows: list[DeployedRow]) -> str:
     return json.dumps(out, indent=2, ensure_ascii=False, default=str)
 
 
+def deployed_csv(rows: list[DeployedRow]) -> str:
+    """One line per managed version: name, version, ARN, where it came from, drift."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["prompt", "version", "version_arn", "from_prompt", "from_version",
+                     "commit", "created", "drift", "note"])  # fmt: skip
+    for r in rows:
+        o = r.origin
+        commit = (r.match.commit if r.match else (o.commit if o else None)) or ""
+        writer.writerow([r.name, r.version, r.version_arn, o.name if o else "",
+                         o.version if o else "", commit, r.created, r.drift, r.note])  # fmt: skip
+    return out.getvalue()
+
+
 def print_deployed(rows: list[DeployedRow], region: str) -> None:
     """One row per managed version: where it came from in git, and ⚠ for drift."""
     from rich.table import Table
 
-    from promptlab.views.console import stdout
+    from promptlab.views.console import show, stdout
 
-    console = stdout(200)
+    console = stdout()
     if not rows:
         console.print(Text(f"no managed prompt versions in {region}"))
         return
@@ -71,7 +88,7 @@ def print_deployed(rows: list[DeployedRow], region: str) -> None:
             Text(inert(r.note or ("matches " + (r.file or "git"))),
                  style="yellow" if r.drift else "dim"),
         )  # fmt: skip
-    console.print(table)
+    show(console, table)
     if drifted:
         console.print(
             Text(f"⚠ {drifted} version(s) drifted: their content matches no committed version "

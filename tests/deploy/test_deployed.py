@@ -76,3 +76,16 @@ def test_access_denied_is_one_line_exit_2(repo: GitRepo, agent: Stubbed, cli: Cl
     assert result.exit_code == 2
     assert "access denied: bedrock:ListPrompts" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_deployed_as_csv_has_a_line_per_version(repo: GitRepo, agent: Stubbed, cli: Cli) -> None:
+    expect_listing(agent, repo.git("rev-parse", "HEAD"))
+    result = cli("deployed", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("prompt,version,version_arn,")
+    assert len(lines) == 5 and all(line.startswith("greet,") for line in lines[1:])
+    expect_listing(agent, repo.git("rev-parse", "HEAD"))
+    table = cli("deployed")
+    assert table.exit_code == 0 and "greet" in table.stdout
+    assert not any(line.endswith(" ") for line in table.stdout.splitlines())  # piped: no padding

@@ -62,3 +62,15 @@ def test_github_annotations_for_lint_findings(
         "::error file=prompts/a.yaml,line=4,title=promptlab lint::bad: 100%25, really%0Ayes — fix",
         "::warning file=prompts/b.yaml,title=promptlab lint::unused",
     ]
+
+
+def test_lint_under_github_actions_prints_error_annotations(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project / "prompts" / "bad.yaml", 'version: "1.0.0"\ninput: hi\ntemprature: 1\n')
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert "::error file=prompts/bad.yaml,line=3" in result.stdout
+    monkeypatch.delenv("GITHUB_ACTIONS")
+    assert "::error" not in cli("lint").stdout
