@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promptlab.ci import annotation
 from promptlab.config import Config
 from promptlab.errors import Problem, PromptFileError, PromptlabError
 from promptlab.prompt import (
@@ -36,38 +36,6 @@ def lint_paths(paths: list[Path], config: Config) -> tuple[list[Problem], int]:
     problems = list(dict.fromkeys(problems))  # a shared partial's findings once, not per prompt
     suites = lint_suites(paths, config, set(problems))
     return problems + suites, len(files) + len(_suite_targets(paths))
-
-
-def github_actions() -> bool:
-    """Running as a GitHub Actions step: findings also go out as `::error` annotations."""
-    import os
-
-    return os.environ.get("GITHUB_ACTIONS") == "true"
-
-
-def annotation(file: str, line: int | None, message: str, *, level: str = "error",
-               title: str = "promptlab") -> str:  # fmt: skip
-    """A GitHub Actions workflow command that marks file:line in the pull request's diff.
-
-    The file is made relative to the checkout ($GITHUB_WORKSPACE, else the working directory).
-    """
-    import os
-
-    where = Path(file)
-    base = Path(os.environ.get("GITHUB_WORKSPACE") or Path.cwd())
-    with contextlib.suppress(ValueError, OSError):
-        where = (base / where if not where.is_absolute() else where).resolve().relative_to(
-            base.resolve())  # fmt: skip
-    props = [f"file={_escape(where.as_posix(), prop=True)}"]
-    if line:
-        props.append(f"line={line}")
-    props.append(f"title={_escape(title, prop=True)}")
-    return f"::{level} {','.join(props)}::{_escape(message)}"
-
-
-def _escape(text: str, *, prop: bool = False) -> str:
-    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
 
 
 def lint_annotations(problems: list[Problem]) -> list[str]:

@@ -108,8 +108,7 @@ class Check:
 
 
 def quote(text: str, limit: int = 60) -> str:
-    """A short, single-line repr for reasons."""
-    text = text.replace("\n", "\\n")
+    """A short, single-line repr for reasons (repr shows a newline as \\n, once)."""
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return repr(text)

@@ -117,8 +117,9 @@ def lint(
     ),
 ) -> None:
     """Validate prompt files; report every problem with file:line. Exit 1 if any error."""
+    from promptlab.ci import github_actions
     from promptlab.config import load_config
-    from promptlab.lint import github_actions, lint_annotations, lint_paths
+    from promptlab.lint import lint_annotations, lint_paths
 
     config = load_config()
     targets = list(paths) if paths else [config.prompts_dir]

@@ -117,8 +117,8 @@ def test(
     """Run prompt test suites: assertions on every case × model, reports for CI."""
     from dataclasses import replace
 
+    from promptlab.ci import github_actions
     from promptlab.config import load_config
-    from promptlab.lint import github_actions
     from promptlab.suite import load_cases
     from promptlab.testing import compare, kept_pinned, load_run, parse_shard, prepare, select
     from promptlab.views.console import stdout
@@ -148,7 +148,7 @@ def test(
     if dry_run:
         from promptlab.views.testplan import print_plan
 
-        print_plan(out, planned, len(cases))
+        print_plan(out, planned, len(cases), config)
         return
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")

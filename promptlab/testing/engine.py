@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -194,6 +195,7 @@ def aggregate(
     return out
 
 
+@functools.lru_cache(maxsize=1024)  # a suite's few files, asked about for every case
 def relative(path: str, root: Path | None) -> str:
     """`path` relative to `root` (POSIX separators) when it is inside it, else unchanged."""
     if not path or root is None:

@@ -219,3 +219,32 @@ def jobs_for(planned: list[Planned]) -> tuple[list[Job], list[tuple[int, int]]]:
                             r, cacheable))  # fmt: skip
             index.append((pi, r))
     return jobs, index
+
+
+@dataclass(frozen=True)
+class PlanCost:
+    """What a test run would cost before it runs (estimates, ~4 characters a token)."""
+
+    input_usd: float | None  # the model calls' input; None when a price is unknown
+    worst_usd: float | None  # input plus max_tokens answers; None when unknown or unbounded
+    grader_calls: int  # judge and embedding calls on top (priced once they have run)
+
+
+def plan_cost(planned: list[Planned], config: Config) -> PlanCost:
+    """Estimated input cost of every model call, the worst case with full-length answers, and
+    how many grader calls (judge, similar) the assertions will add."""
+    from promptlab.catalogue import cost_usd
+    from promptlab.estimate import estimate_tokens
+
+    inputs: list[float | None] = []
+    worst: list[float | None] = []
+    for job in jobs_for(planned)[0]:
+        request, _ = job.request()
+        tokens = estimate_tokens(request.text)
+        inputs.append(cost_usd(job.ref, tokens, 0, config))
+        limit = request.params.max_tokens
+        worst.append(cost_usd(job.ref, tokens, limit, config) if limit is not None else None)
+    graders = sum(p.repeat * sum(1 for a in p.case.asserts if is_remote(a)) for p in planned)
+    total_in = None if None in inputs else round(sum(c or 0.0 for c in inputs), 8)
+    total_worst = None if None in worst else round(sum(c or 0.0 for c in worst), 8)
+    return PlanCost(total_in, total_worst, graders)

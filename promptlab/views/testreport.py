@@ -258,7 +258,7 @@ def delta_ms(diff: BaselineDiff) -> str:
 def github_annotations(run: TestRun, root: Path | None = None) -> list[str]:
     """`::error file=…,line=…::` for each failing or errored case, at its `where` (relative to
     the project `root`), so GitHub marks the suite line in the pull request."""
-    from promptlab.lint import annotation
+    from promptlab.ci import annotation
 
     out = []
     for c in run.cases:

@@ -202,3 +202,9 @@ def test_min_score_uses_the_weighted_mean() -> None:
     low = decide(result("x"), outs, 0.8)
     assert low.status == "fail"
     assert "score 0.75 < min_score 0.8" in low.reason
+
+
+def test_a_quoted_value_in_a_reason_escapes_a_newline_once() -> None:
+    from promptlab.assertions.base import quote
+
+    assert quote("line one\nline two") == "'line one\\nline two'"

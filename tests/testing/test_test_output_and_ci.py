@@ -51,6 +51,22 @@ def outcome(
 # ---------------------------------------------------------------- pinned models, plan line
 
 
+def test_dry_run_estimates_the_cost_and_counts_grader_calls(project: Path, cli: Cli) -> None:
+    prompt = ECHOER + "inference: {max_tokens: 100}\n"
+    suite(project, "tests:\n"
+          "  - {name: graded, vars: {text: hello there}, assert: [{judge: polite}]}\n",
+          prompt)  # fmt: skip
+    result = cli("test", "-m", "nova-micro", "--repeat", "3", "--dry-run")
+    assert result.exit_code == 0, result.output
+    last = result.stdout.splitlines()[-1]
+    # 3 calls of ~3 input tokens at $0.000035/1K in, and up to 100 tokens at $0.00014/1K out
+    assert "estimated cost: input $0.00000030," in last
+    assert "worst case with output $0.000042" in last
+    assert "plus 3 grader call(s) (judge, similar)" in last
+    once = cli("test", "-m", "nova-micro", "--dry-run")
+    assert "plus 1 grader call(s)" in once.stdout.splitlines()[-1]
+
+
 def test_minus_m_keeps_a_cases_own_models_unless_override_pinned(project: Path, cli: Cli) -> None:
     suite(project, "tests:\n"
           "  - {name: render, models: [echo], vars: {text: x}, assert: [{contains: x}]}\n"
@@ -60,7 +76,7 @@ def test_minus_m_keeps_a_cases_own_models_unless_override_pinned(project: Path, 
     lines = result.stdout.splitlines()
     assert any(x.startswith("echoer/render × echo ") for x in lines)
     assert not any(x.startswith("echoer/render × nova-micro") for x in lines)
-    assert "10 call(s): 5 on real models (billed), 5 offline (free)" in lines[-1]
+    assert "10 call(s): 5 on real models (billed), 5 offline (free)" in lines[-2]
     assert "1 case(s) keep the models of their own 'models:'" in result.stderr
     everything = cli("test", "-m", "nova-micro", "--repeat", "5", "--dry-run",
                      "--override-pinned")  # fmt: skip
