@@ -17,12 +17,15 @@ def print_plan(out: Console, planned: list[Planned], total: int, config: Config)
     from rich.text import Text
 
     from promptlab.testing import plan_line
+    from promptlab.testing.engine import relative
     from promptlab.testing.plan import plan_cost
     from promptlab.views.format import usd
 
     for p in planned:
         graded = ", ".join(a.full_type for a in p.case.asserts) or "no assertions"
-        line = f"{p.case.id} × {p.ref.label} ×{p.repeat}  [{graded}]  {p.case.where}"
+        case = p.case
+        where = relative(case.file, config.root) + (f":{case.line}" if case.line else "")
+        line = f"{case.id} × {p.ref.label} ×{p.repeat}  [{graded}]  {where}"
         out.print(Text(line), soft_wrap=True)
     out.print(Text(f"{len(planned)} case × model pair(s) ({total} case(s) in the suites), "
                    f"{plan_line(planned)}; nothing was called"), soft_wrap=True)  # fmt: skip

@@ -63,6 +63,7 @@ def test_dry_run_estimates_the_cost_and_counts_grader_calls(project: Path, cli: 
     assert "estimated cost: input $0.00000030," in last
     assert "worst case with output $0.000042" in last
     assert "plus 3 grader call(s) (judge, similar)" in last
+    assert result.stdout.splitlines()[0].endswith("  prompts/echoer.tests.yaml:2")  # relative
     once = cli("test", "-m", "nova-micro", "--dry-run")
     assert "plus 1 grader call(s)" in once.stdout.splitlines()[-1]
 
