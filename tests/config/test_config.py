@@ -13,17 +13,6 @@ from promptlab.errors import ConfigError
 from tests.conftest import Cli, write
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Lets a test's .env loading touch os.environ; restored afterwards."""
-
-    def track(name: str) -> None:
-        monkeypatch.setenv(name, "placeholder")
-        monkeypatch.delenv(name)
-
-    return track
-
-
 def test_defaults_without_file_or_environment(project: Path) -> None:
     cfg = load_config()
     assert cfg.file is None

@@ -11,17 +11,6 @@ from promptlab.config import CONFIG_FILE, load_config
 from tests.conftest import write
 
 
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Callable[[str], None]:
-    """Lets a test's .env loading touch os.environ; restored afterwards."""
-
-    def track(name: str) -> None:
-        monkeypatch.setenv(name, "placeholder")
-        monkeypatch.delenv(name)
-
-    return track
-
-
 def test_dotenv_at_the_root_is_read_from_a_subdirectory(
     project: Path, monkeypatch: pytest.MonkeyPatch, clean_env: Callable[[str], None]
 ) -> None:
