@@ -12,13 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptlab.errors import UsageError
-from promptlab.results import Result
+from promptlab.results import GRADER_NOTICE, Result
 
 if TYPE_CHECKING:
     from promptlab.config import Config
     from promptlab.testing import TestRun
-
-GRADER_NOTE = "grading a test output"  # the notice grader calls carry in the history
 
 
 @dataclass
@@ -94,4 +92,4 @@ def _from_history(wanted: str, config: Config) -> ReportSource:
 
 
 def _is_grader(result: Result) -> bool:
-    return any(GRADER_NOTE in note for note in result.notices)
+    return any(note.endswith(GRADER_NOTICE) for note in result.notices)

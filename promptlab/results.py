@@ -53,6 +53,10 @@ class Completion:
     attempts: int = 1  # requests sent: botocore's retries (throttling, 5xx) included
 
 
+# The notice every grader call (judge, embedding) carries in the history, after its kind.
+GRADER_NOTICE = "call grading a test output"
+
+
 def plain_content(output: str) -> list[dict[str, Any]]:
     """The content blocks of an answer that is only text."""
     return [{"text": output}] if output else []

@@ -14,7 +14,6 @@ from dataclasses import replace
 from promptlab.catalogue import ModelRef
 from promptlab.providers.base import ModelCallError, OnText
 from promptlab.providers.bedrock import BedrockProvider
-from promptlab.providers.registry import ProviderSettings
 from promptlab.request import Request
 from promptlab.results import Completion
 
@@ -28,11 +27,6 @@ def version_arn(model: str) -> str:
 
 class ManagedPromptProvider(BedrockProvider):
     """BedrockProvider with the prompt version ARN as the model id."""
-
-    @classmethod
-    def from_settings(cls, settings: ProviderSettings) -> ManagedPromptProvider:
-        return cls(settings.config, settings.region, settings.profile,
-                   pool_size=settings.pool_size)  # fmt: skip
 
     def complete(
         self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None

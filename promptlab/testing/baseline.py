@@ -24,6 +24,14 @@ class BaselineDiff:
     baseline_latency_ms: float | None = None
     per_case: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def groups(self) -> list[tuple[str, list[str]]]:
+        """(label, case keys) of each kind of change, in the order every view lists them."""
+        return [
+            ("newly failing", self.newly_failing), ("newly passing", self.newly_passing),
+            ("changed outputs", self.changed_outputs), ("new cases", self.new_cases),
+            ("not in this run", self.missing_cases),
+        ]  # fmt: skip
+
     @property
     def cost_delta_usd(self) -> float:
         return self.cost_usd - self.baseline_cost_usd

@@ -16,7 +16,7 @@ from promptlab.catalogue import ModelRef, adapt, cost_usd, resolve
 from promptlab.config import Config
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
-from promptlab.results import Completion, PromptId, Result, new_result
+from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, jobs_for, plan_line
@@ -109,7 +109,7 @@ class GraderServices:
         result = new_result(
             replace(graded, name=f"{graded.name} ({kind})"), ref, request,
             region=self.pool.region_for(ref), run_id=self.run_id,
-            notices=[f"{kind} call grading a test output", *(notices or [])],
+            notices=[f"{kind} {GRADER_NOTICE}", *(notices or [])],
             case=about.case if about else None, repeat_index=about.repeat_index if about else 0,
         )  # fmt: skip
         result.wall_ms = int((time.perf_counter() - started) * 1000)

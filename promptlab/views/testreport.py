@@ -227,11 +227,7 @@ DETAIL_OUTPUT_LIMIT = 2000
 
 def baseline_lines(diff: BaselineDiff) -> list[str]:
     lines = [f"compared with {diff.file}:"]
-    for label, keys in (
-        ("newly failing", diff.newly_failing), ("newly passing", diff.newly_passing),
-        ("changed outputs", diff.changed_outputs), ("new cases", diff.new_cases),
-        ("not in this run", diff.missing_cases),
-    ):  # fmt: skip
+    for label, keys in diff.groups():
         if keys:
             lines.append(f"  {label} ({len(keys)}): {', '.join(inert(k) for k in keys)}")
     if len(lines) == 1:
@@ -334,13 +330,9 @@ def fence_safe(text: str) -> str:
 
 def markdown_baseline(diff: BaselineDiff) -> list[str]:
     lines = [f"### Compared with baseline `{md(diff.file)}`", ""]
-    rows = [
-        ("Newly failing", diff.newly_failing), ("Newly passing", diff.newly_passing),
-        ("Changed outputs", diff.changed_outputs), ("New cases", diff.new_cases),
-        ("Not in this run", diff.missing_cases),
-    ]  # fmt: skip
     lines += ["| Change | Count | Cases |", "|---|---:|---|"]
-    for label, keys in rows:
+    for label, keys in diff.groups():
+        label = label[:1].upper() + label[1:]
         shown = ", ".join(md(k) for k in keys[:20]) + (" …" if len(keys) > 20 else "")
         lines.append(f"| {label} | {len(keys)} | {shown} |")
     lines += ["", f"Cost: {md(delta_usd(diff))} · Latency: {delta_ms(diff)}", ""]

@@ -252,11 +252,7 @@ def test_charts(run: TestRun, results: Sequence[Result]) -> list[str]:
 
 def baseline_section(diff: BaselineDiff) -> str:
     parts = [f'<h2>Compared with baseline {esc(diff.file)}</h2><section class="baseline">']
-    for label, keys in (
-        ("newly failing", diff.newly_failing), ("newly passing", diff.newly_passing),
-        ("changed outputs", diff.changed_outputs), ("new cases", diff.new_cases),
-        ("not in this run", diff.missing_cases),
-    ):  # fmt: skip
+    for label, keys in diff.groups():
         if not keys:
             continue
         more = f" (first {BASELINE_SHOWN})" if len(keys) > BASELINE_SHOWN else ""
