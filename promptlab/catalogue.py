@@ -16,7 +16,7 @@ from typing import Any
 from promptlab.config import Config, Price
 from promptlab.errors import UsageError
 from promptlab.providers import registry
-from promptlab.request import Request
+from promptlab.request import Document, Request, Text
 
 PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
 _PROFILE_RE = re.compile(rf"^({'|'.join(PROFILE_PREFIXES)})\.(.+)$")
@@ -83,28 +83,82 @@ BY_BASE_ID = {e.model_id: e for e in CATALOGUE}
 
 @dataclass(frozen=True)
 class Quirk:
-    """What a model family does not accept through Converse."""
+    """What a model family takes and does not accept through Converse.
+
+    Capabilities not known for a family (an opaque ARN, a model not listed) are assumed, so the
+    service decides; structured output and citations are the exceptions: without them the
+    schema goes into the format section and citations are not asked for, each with a notice.
+    """
 
     system_prompt: bool = True
     drop_params: tuple[str, ...] = ()
     temperature_xor_top_p: bool = False  # rejects both set at once
+    images: bool = True
+    documents: bool = True
+    video: bool = False
+    tools: bool = True
+    structured_output: bool = False  # outputConfig.textFormat (json_schema)
+    citations: bool = False  # citations on documents
     note: str = ""
 
 
+_TEXT_ONLY: dict[str, Any] = {"images": False, "documents": False, "video": False}
+_CLAUDE: dict[str, Any] = {"video": False}
+_CLAUDE_CITES: dict[str, Any] = {**_CLAUDE, "citations": True}
+_CLAUDE_45: dict[str, Any] = {
+    **_CLAUDE_CITES,
+    "structured_output": True,
+    "temperature_xor_top_p": True,
+}
+_NOVA_MEDIA: dict[str, Any] = {"images": True, "documents": True, "video": True}
+_NO_TOOLS: dict[str, Any] = {"tools": False}
+
 # Matched against the base model id by prefix; first match wins. Sources: the Converse
-# "supported models and model features" table (system prompts) and ValidationExceptions seen.
+# "supported models and model features" table (system prompts, images, documents, video,
+# tools), the structured-output and citations model lists, and ValidationExceptions seen.
 QUIRKS: tuple[tuple[str, Quirk], ...] = (
-    ("amazon.titan-text", Quirk(system_prompt=False, note="Titan Text has no system prompt")),
-    ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, note="no system prompt")),
-    ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, note="no system prompt")),
-    ("mistral.mistral-large-2407", Quirk(drop_params=("stop",), note="rejects stopSequences")),
-    ("cohere.command-text", Quirk(system_prompt=False, note="no system prompt")),
-    ("cohere.command-light-text", Quirk(system_prompt=False, note="no system prompt")),
-    ("ai21.j2", Quirk(system_prompt=False, note="no system prompt")),
-    ("anthropic.claude-sonnet-4-5", Quirk(temperature_xor_top_p=True)),
-    ("anthropic.claude-haiku-4-5", Quirk(temperature_xor_top_p=True)),
-    ("anthropic.claude-opus-4-1", Quirk(temperature_xor_top_p=True)),
-    ("anthropic.claude-opus-4-5", Quirk(temperature_xor_top_p=True)),
+    ("amazon.titan-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="Titan Text has no system prompt")),
+    ("amazon.nova-micro", Quirk(**_TEXT_ONLY)),
+    ("amazon.nova-", Quirk(**_NOVA_MEDIA)),
+    ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
+    ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
+    ("mistral.mistral-large-2407", Quirk(drop_params=("stop",), images=False, note="rejects stopSequences")),
+    ("mistral.pixtral", Quirk()),
+    ("mistral.", Quirk(images=False)),
+    ("cohere.command-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="no system prompt")),
+    ("cohere.command-light-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="no system prompt")),
+    ("cohere.command-r", Quirk(images=False)),
+    ("ai21.j2", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="no system prompt")),
+    ("ai21.jamba", Quirk(images=False)),
+    ("meta.llama3-2-11b", Quirk()),
+    ("meta.llama3-2-90b", Quirk()),
+    ("meta.llama4", Quirk()),
+    ("meta.llama3-1", Quirk(images=False)),
+    ("meta.llama3-3", Quirk(images=False)),
+    ("meta.llama3-2", Quirk(images=False)),
+    ("meta.llama3", Quirk(images=False, **_NO_TOOLS)),
+    ("deepseek.r1", Quirk(images=False, **_NO_TOOLS)),
+    ("anthropic.claude-sonnet-4-5", Quirk(**_CLAUDE_45)),
+    ("anthropic.claude-haiku-4-5", Quirk(**_CLAUDE_45)),
+    ("anthropic.claude-opus-4-1", Quirk(**_CLAUDE_45)),
+    ("anthropic.claude-opus-4-5", Quirk(**_CLAUDE_45)),
+    ("anthropic.claude-3-haiku", Quirk(**_CLAUDE)),
+    ("anthropic.claude-3-sonnet", Quirk(**_CLAUDE)),
+    ("anthropic.claude-3-opus", Quirk(**_CLAUDE)),
+    ("anthropic.claude-3-5-sonnet-20240620", Quirk(**_CLAUDE)),
+    ("anthropic.claude-", Quirk(**_CLAUDE_CITES)),
+)  # fmt: skip
+
+# Offline stand-ins take everything, so every feature can be tried without AWS.
+KIND_QUIRKS: dict[str, Quirk] = {
+    "echo": Quirk(video=True, structured_output=True, citations=True),
+}
+
+# What a request carries that a model may not take: (Quirk attribute, what it is, where to look).
+MEDIA_CAPABILITIES = (
+    ("images", "image", "image"),
+    ("documents", "document", "document"),
+    ("video", "video", "video"),
 )
 
 
@@ -236,11 +290,38 @@ def base_from_arn(arn: str) -> str | None:
 
 
 def quirk_for(ref: ModelRef) -> Quirk:
+    if ref.provider in KIND_QUIRKS:
+        return KIND_QUIRKS[ref.provider]
     if ref.base_id:
         for prefix, quirk in QUIRKS:
             if ref.base_id.startswith(prefix):
                 return quirk
     return Quirk()
+
+
+class Unsupported(UsageError):
+    """The request carries something this model cannot take (an image, a tool, …)."""
+
+
+def unsupported(request: Request, ref: ModelRef) -> Unsupported | None:
+    """Why this model cannot take the request, or None: images, documents, video and tools
+    that its family does not accept (the capability table), as one message with a hint."""
+    quirk = quirk_for(ref)
+    blocks = [b for m in request.messages for b in m.content]
+    missing = [what for attr, what, key in MEDIA_CAPABILITIES
+               if not getattr(quirk, attr) and any(key in b.to_converse() for b in blocks
+                                                   if not isinstance(b, Text))]  # fmt: skip
+    if request.tool_config and not quirk.tools:
+        missing.append("tools")
+    if not missing:
+        return None
+    takes = [w for attr, w, _ in MEDIA_CAPABILITIES if getattr(quirk, attr)]
+    takes += ["tools"] if quirk.tools else []
+    return Unsupported(
+        f"{ref.alias} does not take {' or '.join(missing)} through Converse",
+        f"it takes text{''.join(', ' + t for t in takes)}; compare on a model that does "
+        "(see 'promptlab models'), or pass --skip-unsupported to leave it out",
+    )
 
 
 def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
@@ -250,6 +331,9 @@ def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
     if not quirk.system_prompt and request.system:
         request = request.fold_system()
         notices.append(f"{ref.alias}: no system prompt support; instructions sent in the user turn")
+    if not quirk.citations and _asks_citations(request):
+        request = request.without_citations()
+        notices.append(f"{ref.alias}: citations are not supported; documents sent without them")
     drop = list(quirk.drop_params)
     p = request.params
     if quirk.temperature_xor_top_p and p.temperature is not None and p.top_p is not None:
@@ -259,6 +343,10 @@ def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
         request = replace(request, params=p.without(*present))
         notices.append(f"{ref.alias}: dropped unsupported parameter(s): {', '.join(present)}")
     return request, notices
+
+
+def _asks_citations(request: Request) -> bool:
+    return any(isinstance(b, Document) and b.citations for m in request.messages for b in m.content)
 
 
 # ---------------------------------------------------------------- prices

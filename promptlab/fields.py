@@ -257,6 +257,10 @@ class Fields:
         value = self.get(key, MAPPING, {}, message=message, hint=hint, unset=unset)
         return self.child(key, value)
 
+    def under(self, key: Any) -> Fields:
+        """A place inside this mapping (a list under `key`) to report problems at."""
+        return Fields(self.doc, self.problems, (*self.at, key), {})
+
     def child(self, key: Any, data: Mapping[Any, Any]) -> Fields:
         """Fields for `data`, found under `key` of this mapping."""
         return Fields(self.doc, self.problems, (*self.at, key), data)

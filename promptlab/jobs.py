@@ -8,10 +8,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promptlab.catalogue import ModelRef, adapt, resolve, split_models
+from promptlab.catalogue import (
+    ModelRef,
+    Unsupported,
+    adapt,
+    quirk_for,
+    resolve,
+    split_models,
+    unsupported,
+)
 from promptlab.config import Config
 from promptlab.errors import PromptFileError, PromptlabError, UsageError
+from promptlab.media import Attachment
 from promptlab.prompt import Prompt, Rendered
+from promptlab.prompt.model import ToolScript
 from promptlab.providers.registry import get_kind
 from promptlab.request import InferenceParams, Request
 from promptlab.results import PromptId, Result, new_result
@@ -31,6 +41,29 @@ class Job:
     case: str | None = None
     repeat_index: int = 0
     cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
+    tool_results: tuple[ToolScript, ...] | None = None  # None: the prompt's
+    max_turns: int | None = None  # None: the prompt's
+
+    def __post_init__(self) -> None:
+        # Records hold a media variable as written ("@shots/login.png"), never its content.
+        if any(isinstance(v, Attachment) for v in self.vars.values()):
+            plain = {k: str(v) if isinstance(v, Attachment) else v for k, v in self.vars.items()}
+            object.__setattr__(self, "vars", plain)
+
+    @property
+    def scripts(self) -> tuple[ToolScript, ...]:
+        """What the tools return when the model calls them (a case's, else the prompt's)."""
+        return self.prompt.tool_results if self.tool_results is None else self.tool_results
+
+    @property
+    def turn_limit(self) -> int:
+        return self.prompt.max_turns if self.max_turns is None else self.max_turns
+
+    def key_extra(self) -> dict[str, Any] | None:
+        """What decides the answer besides the request: the scripted tool results."""
+        if not self.scripts:
+            return None
+        return {"tool_results": [s.to_dict() for s in self.scripts], "max_turns": self.turn_limit}
 
     def request(self) -> tuple[Request, list[str]]:
         """The request this model is sent (its quirks applied), with a notice per change.
@@ -53,9 +86,37 @@ class Job:
                           repeat_index=self.repeat_index)  # fmt: skip
 
 
+def refusal(job: Job) -> Unsupported | None:
+    """Why the job's model cannot take its request (images, tools, …), or None."""
+    return unsupported(job.request()[0], job.ref)
+
+
+def skip_unsupported(jobs: Sequence[Job]) -> tuple[list[Job], list[str]]:
+    """`--skip-unsupported`: the jobs a model can take, and a notice for each left out
+    (once per model and reason)."""
+    kept: list[Job] = []
+    notes: dict[str, None] = {}
+    for job in jobs:
+        why = refusal(job)
+        if why is None:
+            kept.append(job)
+        else:
+            notes[f"skipped {job.ref.alias}: {why.message.removeprefix(job.ref.alias + ' ')}"] = (
+                None
+            )
+    return kept, list(notes)
+
+
 def _messages_request(job: Job) -> tuple[Request, list[str]]:
-    """The rendered prompt as system and messages, with the model's quirks applied."""
-    return adapt(job.rendered.request(job.params), job.ref)
+    """The rendered prompt as system and messages, with the model's quirks applied.
+
+    A model without structured output gets the output schema in the format section."""
+    native = quirk_for(job.ref).structured_output
+    request, notices = adapt(job.rendered.request(job.params, native_schema=native), job.ref)
+    if job.rendered.output_schema and not native:
+        notices.insert(0, f"{job.ref.alias}: no structured output; the schema was sent in the "
+                       "format section")  # fmt: skip
+    return request, notices
 
 
 def _variables_request(job: Job) -> tuple[Request, list[str]]:

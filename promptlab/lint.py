@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from promptlab.ci import annotation
 from promptlab.config import Config
@@ -119,20 +119,25 @@ def check_templates(prompt: Prompt) -> list[Problem]:
     def line(*path: object) -> int | None:
         return doc.line(tuple(path)) if doc else None
 
-    for section, source in prompt.sections.items():
+    templates: list[tuple[tuple[Any, ...], str]] = [((k,), v) for k, v in prompt.sections.items()]
+    templates += [(t.path, t.text) for t in (*prompt.examples, *prompt.messages)]
+    used |= set(prompt.attachments)  # media variables are sent as blocks, not written in text
+    for path, source in templates:
+        section = ".".join(str(p) for p in path)
+        what = f"section '{section}'" if len(path) == 1 else f"turn '{section}'"
 
-        def at(lineno: int, section: str = section) -> int | None:
+        def at(lineno: int, path: tuple[Any, ...] = path) -> int | None:
             """The file line of a line inside the section's template."""
-            return doc.text_line((section,), lineno) if doc else None
+            return doc.text_line(path, lineno) if doc else None
 
         scan = _Scan(env)
-        scan.source(source, f"section '{section}'", prompt.path, at)
+        scan.source(source, what, prompt.path, at)
         out.extend(scan.problems)
         used |= scan.names
         for name in sorted(scan.names - set(prompt.variables)):
             out.append(
                 Problem(prompt.path, f"variable '{name}' is used in '{section}' but not declared",
-                        line(section), f"add it under 'variables:' (e.g. {name}: {{type: string}})")
+                        line(*path), f"add it under 'variables:' (e.g. {name}: {{type: string}})")
             )  # fmt: skip
     for name in prompt.variables:
         if name not in used:

@@ -87,6 +87,92 @@ class Text:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where an attachment's content comes from: bytes, an S3 object, or (documents) text."""
+
+    data: bytes | None = None
+    s3_uri: str | None = None
+    bucket_owner: str | None = None
+    text: str | None = None
+
+    def to_converse(self) -> dict[str, Any]:
+        if self.s3_uri is not None:
+            location = {"uri": self.s3_uri}
+            if self.bucket_owner:
+                location["bucketOwner"] = self.bucket_owner
+            return {"s3Location": location}
+        if self.text is not None:
+            return {"text": self.text}
+        return {"bytes": self.data or b""}
+
+
+@dataclass(frozen=True)
+class Image:
+    format: str  # png | jpeg | gif | webp
+    source: Source
+
+    def to_converse(self) -> dict[str, Any]:
+        return {"image": {"format": self.format, "source": self.source.to_converse()}}
+
+
+@dataclass(frozen=True)
+class Document:
+    format: str  # pdf | csv | doc | docx | xls | xlsx | html | txt | md
+    name: str
+    source: Source
+    citations: bool = False
+    context: str | None = None
+
+    def to_converse(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"format": self.format, "name": self.name,
+                               "source": self.source.to_converse()}  # fmt: skip
+        if self.context:
+            doc["context"] = self.context
+        if self.citations:
+            doc["citations"] = {"enabled": True}
+        return {"document": doc}
+
+
+@dataclass(frozen=True)
+class Video:
+    format: str  # mkv | mov | mp4 | webm | flv | mpeg | mpg | wmv | three_gp
+    source: Source
+
+    def to_converse(self) -> dict[str, Any]:
+        return {"video": {"format": self.format, "source": self.source.to_converse()}}
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """What a (scripted) tool returned for one toolUse, sent back in the next user turn."""
+
+    tool_use_id: str
+    content: tuple[Mapping[str, Any], ...]  # {"json": ...} or {"text": ...} blocks
+    status: str | None = None  # "success" | "error"
+
+    def to_converse(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"toolUseId": self.tool_use_id,
+                                  "content": [_plain(c) for c in self.content]}  # fmt: skip
+        if self.status:
+            result["status"] = self.status
+        return {"toolResult": result}
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A block already in Converse form: an answer's content sent back in a later turn."""
+
+    block: Mapping[str, Any]
+
+    def to_converse(self) -> dict[str, Any]:
+        plain: dict[str, Any] = _plain(self.block)
+        return plain
+
+
+ATTACHMENT_BLOCKS = (Image, Document, Video)
+
+
+@dataclass(frozen=True)
 class Message:
     """One conversation turn: a role and its content blocks."""
 
@@ -201,6 +287,15 @@ class Request:
         """`to_converse()` made JSON-safe: bytes become their sha256 and size."""
         recorded: dict[str, Any] = record_form(self.to_converse())
         return recorded
+
+    def without_citations(self) -> Request:
+        """The same request with citations turned off on every document."""
+
+        def plain(block: Block) -> Block:
+            return replace(block, citations=False) if isinstance(block, Document) else block
+
+        turns = tuple(replace(m, content=tuple(map(plain, m.content))) for m in self.messages)
+        return replace(self, messages=turns)
 
     def fold_system(self) -> Request:
         """For models without system-prompt support: instructions go first in the user turn."""

@@ -57,6 +57,29 @@ class Completion:
 GRADER_NOTICE = "call grading a test output"
 
 
+def tool_calls(
+    turns: Sequence[dict[str, Any]], content: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The tool calls of an exchange (see Result.tool_calls)."""
+    answers = [t.get("content") or [] for t in turns if t.get("role") == "assistant"]
+    sent: dict[str, Any] = {}
+    for t in turns:
+        if t.get("role") == "user":
+            for block in t.get("content") or []:
+                tr = block.get("toolResult") if isinstance(block, dict) else None
+                if tr:
+                    sent[str(tr.get("toolUseId"))] = tr
+    calls: list[dict[str, Any]] = []
+    for turn, blocks in enumerate([*answers, list(content)]):
+        for block in blocks:
+            use = block.get("toolUse") if isinstance(block, dict) else None
+            if use:
+                tid = str(use.get("toolUseId", ""))
+                calls.append({"name": use.get("name", ""), "input": use.get("input"), "id": tid,
+                              "turn": turn, "result": sent.get(tid)})  # fmt: skip
+    return calls
+
+
 def plain_content(output: str) -> list[dict[str, Any]]:
     """The content blocks of an answer that is only text."""
     return [{"text": output}] if output else []
@@ -107,6 +130,12 @@ class Result:
     started_at: str | None = None
     run_id: str | None = None
     attempts: int = 1  # requests sent for this call: retries after throttling etc. included
+    # The turns exchanged after the request when tools were scripted: the model's tool-use
+    # answers and the tool results sent back, as recorded Converse messages, in order.
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    # Structured output: {"value": parsed JSON or None, "error": why it failed or None,
+    # "native": sent as outputConfig (True) or as instructions (False)}; None without a schema.
+    structured: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -123,6 +152,12 @@ class Result:
         self.ttft_ms = completion.ttft_ms
         self.tokens_estimated = completion.tokens_estimated
         self.notices.extend(n for n in completion.notices if n not in self.notices)
+
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """Every tool the model called, in order, across all turns: dicts with `name`, `input`,
+        `id`, `turn` (0 = the first answer) and `result` (the scripted result sent back, or None
+        when the exchange stopped there)."""
+        return tool_calls(self.turns, self.content)
 
     @property
     def prompt_id(self) -> PromptId:
@@ -174,6 +209,8 @@ class Result:
             "notices": list(self.notices),
             "started_at": self.started_at,
             "error": self.error.to_dict() if self.error else None,
+            "turns": self.turns,
+            "structured": self.structured,
         }
 
     @classmethod
@@ -211,6 +248,8 @@ class Result:
             repeat_index=d.get("repeat_index", 0),
             started_at=d.get("started_at"),
             run_id=d.get("run_id"),
+            turns=list(d.get("turns") or []),
+            structured=d.get("structured"),
         )
 
 

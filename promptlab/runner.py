@@ -13,16 +13,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Protocol
+from typing import Any, Protocol
 
-from promptlab.catalogue import cost_usd
+from promptlab.catalogue import cost_usd, unsupported
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
+from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
-from promptlab.request import Request
+from promptlab.request import Message, Request, record_form
 from promptlab.results import Completion, ErrorInfo, Result, plain_content
+from promptlab.schemas import check_structured
 
 INTERRUPTED = "Interrupted"  # the error code of a call cut short by Ctrl-C (its text is kept)
 
@@ -44,7 +46,9 @@ class ResultStore(Protocol):
         self, job: Job, request: Request, region: str | None, notices: list[str] | None = None
     ) -> Result | None: ...
 
-    def record(self, result: Result, request: Request) -> None: ...
+    def record(
+        self, result: Result, request: Request, extra: dict[str, Any] | None = None
+    ) -> None: ...
 
 
 @dataclass
@@ -52,11 +56,17 @@ class _InFlight:
     """A call being made: what has streamed so far (kept on Ctrl-C) and what retries discarded."""
 
     result: Result
-    request: Request
+    request: Request  # the request of the exchange's current call
     started: float
+    first: Request = field(init=False)  # the request as the job made it
+    turns: list[Message] = field(default_factory=list)  # tool exchange turns added to it
+    follow_ups: int = 0  # the exchange's calls after the first (not retries)
     text: list[str] = field(default_factory=list)  # the current attempt's streamed text
     attempts: int = 0  # requests sent so far (botocore's own retries included, where known)
     discarded: list[int] = field(default_factory=list)  # ~tokens of each partial answer lost
+
+    def __post_init__(self) -> None:
+        self.first = self.request
 
 
 @dataclass
@@ -116,6 +126,10 @@ class Runner:
             for i, job in enumerate(jobs):
                 request, notices = job.request()
                 region = self.pool.region_for(job.ref)
+                refused = unsupported(request, job.ref)
+                if refused is not None:  # that cell's error, no call made
+                    results[i] = self._refuse(i, job, request, notices, region, refused)
+                    continue
                 answered = self._answered(i, job, request, notices, region)
                 if answered is not None:
                     results[i] = answered
@@ -149,6 +163,24 @@ class Runner:
 
     # ------------------------------------------------------------ one job
 
+    def _refuse(
+        self,
+        index: int,
+        job: Job,
+        request: Request,
+        notices: list[str],
+        region: str | None,
+        why: PromptlabError,
+    ) -> Result:
+        """The result of a job its model cannot take: an error in its cell, no call made."""
+        result = job.new_result(request, notices, region, self.run_id)
+        result.error = ErrorInfo("UnsupportedInput", why.message, why.hint)
+        result.wall_ms = 0
+        if self.store is not None:
+            self.store.record(result, request, job.key_extra())
+        self.on_event(Event("done", index, result=result))
+        return result
+
     def _answered(
         self, index: int, job: Job, request: Request, notices: list[str], region: str | None
     ) -> Result | None:
@@ -172,6 +204,7 @@ class Runner:
             self._in_flight[index] = call
         try:
             completion = self._call_with_retry(index, provider, job, call)
+            completion = self._follow_tools(index, provider, job, call, completion)
         except ModelCallError as exc:
             if self.cancelled.is_set() and call.text:
                 result = self._cut_short(job, call)
@@ -181,11 +214,16 @@ class Runner:
             result.error = ErrorInfo(type(exc).__name__, str(exc) or repr(exc))
         else:
             result.take(completion)
+            result.turns = [record_form(m.to_converse()) for m in call.turns]
             result.cost_usd = cost_usd(
                 job.ref, completion.input_tokens, completion.output_tokens, self.config
             )
+            if job.rendered.output_schema:
+                native = bool(request.output_config)
+                result.structured = check_structured(job.rendered.output_schema, result.output,
+                                                     native)  # fmt: skip
         if not (result.error and result.error.code == INTERRUPTED):
-            result.attempts = max(1, call.attempts)
+            result.attempts = max(1, call.attempts - call.follow_ups)
         _note_discarded(result, call)
         result.wall_ms = int((time.perf_counter() - call.started) * 1000)
         with self._lock:
@@ -193,9 +231,34 @@ class Runner:
         if settled is not result:  # Ctrl-C: the main thread has recorded it already
             return settled
         if self.store is not None:
-            self.store.record(result, request)
+            self.store.record(result, request, job.key_extra())
         self.on_event(Event("done", index, result=result))
         return result
+
+    def _follow_tools(
+        self, index: int, provider: Provider, job: Job, call: _InFlight, completion: Completion
+    ) -> Completion:
+        """While the model calls tools with scripted results, send them back and ask again
+        (up to the job's turn limit); the Completion sums every call of the exchange."""
+        calls = 1
+        while tool_uses(completion.content):
+            step = follow_up(call.request, completion.content, job.scripts)
+            if step.request is None:
+                why = (f"no scripted result for {', '.join(step.unanswered)}" if job.scripts
+                       else "no tool_results scripted")  # fmt: skip
+                note = f"the exchange stopped at a tool call: {why}"
+            elif calls >= job.turn_limit:
+                note = f"the exchange stopped after {calls} model calls (max_turns)"
+            else:
+                call.turns.extend(step.added)
+                call.request = step.request
+                call.follow_ups += 1
+                then = self._call_with_retry(index, provider, job, call)
+                completion = combine(completion, then)
+                calls += 1
+                continue
+            return replace(completion, notices=(*completion.notices, note))
+        return completion
 
     def _stop(self, index: int, job: Job) -> Result | None:
         """After Ctrl-C: the call's result if it has one, else the call cut short if part of
@@ -208,7 +271,7 @@ class Runner:
                 return None
             result = self._settled[index] = self._cut_short(job, call)
         if self.store is not None:
-            self.store.record(result, call.request)
+            self.store.record(result, call.first, job.key_extra())
         return result
 
     def _cut_short(self, job: Job, call: _InFlight) -> Result:

@@ -33,7 +33,16 @@ from promptlab.fields import (
     number,
     strings,
 )
-from promptlab.prompt import Prompt, Rendered, load_prompt, locate, render, resolve_vars
+from promptlab.prompt import (
+    Prompt,
+    Rendered,
+    conversation,
+    load_prompt,
+    locate,
+    render,
+    resolve_vars,
+)
+from promptlab.prompt.model import ToolScript
 from promptlab.sources import prompt_files
 from promptlab.yamlfile import YamlDoc, load_mapping
 
@@ -43,7 +52,8 @@ DEFAULT_KEYS = (
     "vars", "assert", "models", "repeat", "threshold", "min_score", "judge_model",
     "embedding_model",
 )  # fmt: skip
-CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score")
+CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score",
+             "tool_results")  # fmt: skip
 NON_EMPTY_LIST: Kind[list[Any]] = Kind(
     lambda v: isinstance(v, list) and bool(v), "'{key}' must be a non-empty list"
 )
@@ -70,6 +80,7 @@ class Case:
     embedding_model: str | None = None
     model_lines: tuple[str, int | None] = field(default=("", None), compare=False)
     pinned: bool = False  # the case names its own `models:`: `-m` leaves it alone
+    tool_results: tuple[ToolScript, ...] | None = None  # None: the prompt's
 
     @property
     def id(self) -> str:
@@ -338,6 +349,8 @@ def _cases(
         thr = _ratio(case, "threshold")
         min_score = _ratio(case, "min_score")
         desc = raw.get("description") or ""
+        scripts = (conversation.tool_results(case, {t.name for t in prompt.tools}) if "tool_results" in raw
+                   else None)  # fmt: skip
         if len(problems) > before:
             continue
         try:
@@ -364,6 +377,7 @@ def _cases(
                 description=str(desc), file=doc.file, line=doc.line(at),
                 judge_model=grader["judge_model"], embedding_model=grader["embedding_model"],
                 model_lines=(doc.file, doc.line(model_key)), pinned="models" in raw,
+                tool_results=scripts,
             )
         )  # fmt: skip
     return out

@@ -33,7 +33,8 @@ stream_error ((lower-camel exception type, message) sent after the first delta),
 stream_error_times (how many stream requests get it; default: all), hang, count_tokens
 (None: CountTokens answers ValidationException), embedding (vector for /invoke), content (the
 answer's Converse content blocks, e.g. reasoningContent, toolUse and text blocks; replaces
-`text`; streamed as the events Bedrock sends for each block).
+`text`; streamed as the events Bedrock sends for each block; or a function of the parsed
+body returning them, e.g. a tool call first and text once a toolResult comes back).
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -80,7 +81,7 @@ class Script:
     stream_error_times: int | None = None
     hang: bool = False
     count_tokens: int | None = 17
-    content: list[dict[str, Any]] | None = None
+    content: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
 
 
@@ -302,7 +303,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _converse(self, script: Script, body: dict[str, Any]) -> None:
         text = _text(script, body)
-        content = script.content if script.content is not None else [{"text": text}]
+        content = _content(script, body)
+        content = content if content is not None else [{"text": text}]
         self._json(
             200,
             {
@@ -334,9 +336,10 @@ class _Handler(BaseHTTPRequestHandler):
             events.append(event("contentBlockDelta", {"contentBlockIndex": 0, "delta": delta}))
             events.append(event("contentBlockStop", {"contentBlockIndex": 0}))
             block = 1
-        if script.content is not None:
-            events.extend(_block_events(script.content))
-            block = len(script.content) - 1
+        content = _content(script, body)
+        if content is not None:
+            events.extend(_block_events(content))
+            block = len(content) - 1
             chunks = []
         for i, chunk in enumerate(chunks):
             events.append(
@@ -373,6 +376,14 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away (timeout, Ctrl-C)
             self.close_connection = True
             return False
+
+
+def _content(script: Script, body: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The scripted content blocks, or the function's blocks for this request body."""
+    if callable(script.content):
+        blocks: list[dict[str, Any]] | None = script.content(body)
+        return blocks
+    return script.content
 
 
 def _block_events(content: list[dict[str, Any]]) -> list[bytes]:

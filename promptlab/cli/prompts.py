@@ -57,42 +57,42 @@ def render(
     fmt: str = typer.Option(
         "text", "--format", "-f", help="text: marked sections; json: the Converse request body."
     ),
+    include_bytes: bool = typer.Option(
+        False, "--include-bytes", help="With --format json: attached files as base64, not sha256."
+    ),
 ) -> None:
-    """Print the rendered system and user messages exactly as they would be sent."""
+    """Print the rendered request exactly as it would be sent: system, every turn, each
+    attachment (kind, format, size, sha256), tools and output schema."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
+    from promptlab.views.rendered import request_json, request_text
+
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
     request = rendered.request(p.inference)
     notices: list[str] = []
+    model_id = None
     if model:
-        from promptlab.catalogue import adapt, resolve
+        from promptlab.catalogue import resolve, unsupported
+        from promptlab.jobs import Job
 
         ref = resolve(model, config, config.region)
+        model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
-        request, notices = adapt(rendered.request(for_model), ref)
+        request, notices = Job(p, rendered, ref, for_model).request()
+        refused = unsupported(request, ref)
+        if refused is not None:
+            notices.insert(0, f"{refused.message}: a run gives this model's cell that error")
         base = p.inference.to_dict()
         changed = [f"{k}={json.dumps(v)}" for k, v in for_model.to_dict().items()
                    if base.get(k) != v]  # fmt: skip
         if changed:
             notices.insert(0, f"{ref.alias}: inference.overrides applied: {', '.join(changed)}")
     if fmt == "json":
-        body = request.to_record()  # the body as sent; attached bytes by their sha256
-        if model:
-            body = {"modelId": ref.model_id, **body}
-        typer.echo(json.dumps(body, indent=2, ensure_ascii=False))
+        typer.echo(request_json(request, model_id, include_bytes))
         return
-    typer.echo(f"# {p.name} v{p.version} ({p.short_hash}){_at_ref(prompt, p.ref)}")
-    for note in notices:
-        typer.echo(f"# note: {note}")
-    if request.system:
-        typer.echo("\n━━━ system (instructions) ━━━")
-        typer.echo(request.system)
-    typer.echo("\n━━━ user ━━━")
-    typer.echo(request.user)
-    params = request.params.to_dict()
-    if params:
-        typer.echo("\n━━━ inference ━━━")
-        typer.echo(json.dumps(params, ensure_ascii=False))
+    header = f"# {p.name} v{p.version} ({p.short_hash}){_at_ref(prompt, p.ref)}"
+    attached = [(v.name, m) for v, m in rendered.attachments]
+    typer.echo(request_text(request, attached, header, notices))
 
 
 def _at_ref(arg: str, commit: str | None) -> str:

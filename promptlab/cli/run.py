@@ -10,6 +10,7 @@ import typer
 
 from promptlab.cli.app import command
 from promptlab.cli.prompts import ExamplesOpt, VarsOpt
+from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
 if TYPE_CHECKING:
@@ -72,6 +73,12 @@ def run(
         None, "--cache-ttl", min=0, help="Max cache age, seconds."
     ),
     no_log: bool = typer.Option(False, "--no-log", help="Don't record this run in history."),
+    skip_unsupported: bool = typer.Option(
+        False,
+        "--skip-unsupported",
+        help="Leave out models that cannot take what the prompt sends (images, tools, …) "
+        "instead of showing the error in their cells.",
+    ),
     html: Path | None = typer.Option(
         None, "--html", help="Also write the results as a self-contained HTML page here."
     ),
@@ -90,6 +97,8 @@ def run(
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
                       cacheable=cache, origins=origins)  # fmt: skip
+    if skip_unsupported:
+        jobs = _skip_unsupported(jobs)
     if dry_run:
         from promptlab.estimate import estimate
         from promptlab.views import dryrun
@@ -99,6 +108,20 @@ def run(
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
                    log=not no_log, html=html)  # fmt: skip
     raise typer.Exit(code)
+
+
+def _skip_unsupported(jobs: list[Job]) -> list[Job]:
+    """The jobs their models can take; a notice on stderr for each model left out."""
+    from promptlab.jobs import skip_unsupported
+    from promptlab.views.console import stderr
+
+    kept, notes = skip_unsupported(jobs)
+    for note in notes:
+        stderr().print(f"note: {note}", highlight=False, soft_wrap=True)
+    if not kept:
+        raise UsageError("no model left to run: none takes what the prompt sends",
+                         "run with models that take it (see 'promptlab models')")  # fmt: skip
+    return kept
 
 
 def execute(

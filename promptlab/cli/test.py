@@ -106,6 +106,12 @@ def test(
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Validate and list the planned cases × models; call nothing."
     ),
+    skip_unsupported: bool = typer.Option(
+        False,
+        "--skip-unsupported",
+        help="Leave out case × model pairs whose model cannot take what the prompt sends "
+        "(images, tools, …) instead of failing them.",
+    ),
     verbose: bool = typer.Option(
         False,
         "--verbose",
@@ -140,6 +146,12 @@ def test(
     from promptlab.views.console import stderr
 
     err = stderr()
+    if skip_unsupported:
+        from promptlab.testing import supported
+
+        planned, notes = supported(planned)
+        for note in notes:
+            err.print(f"note: {note}", highlight=False, soft_wrap=True)
     kept = kept_pinned(planned, model)
     if kept:
         err.print(f"{len(kept)} case(s) keep the models of their own 'models:' "

@@ -23,6 +23,7 @@ from promptlab.fields import (
     one_of,
     strings,
 )
+from promptlab.prompt import conversation
 from promptlab.prompt.model import (
     LAYOUTS,
     SECTIONS,
@@ -116,10 +117,10 @@ def _build(
         )
         if text is not None:
             sections[key] = text
-    if top.is_unset("instructions") and top.is_unset("input"):
+    if top.is_unset("instructions") and top.is_unset("input") and top.is_unset("messages"):
         top.problem(
             (),
-            "a prompt needs at least 'instructions' or 'input'",
+            "a prompt needs at least 'instructions', 'input' or 'messages'",
             "add 'instructions: |' (system prompt) or 'input: |' (data to process)",
         )
     layout = top.get(
@@ -130,6 +131,15 @@ def _build(
         hint="xml: <context>...</context> blocks; markdown: '## Context' headings",
     )
     variables = _variables(top)
+    base = path.resolve().parent
+    examples = conversation.examples(top)
+    messages = conversation.messages(top)
+    attachments = conversation.attachments(top, variables)
+    tools = conversation.tools(top, base)
+    tool_choice = conversation.tool_choice(top, conversation.tool_names(top))
+    tool_results = conversation.tool_results(top, conversation.tool_names(top))
+    max_turns = conversation.max_turns(top)
+    output_schema = conversation.output_schema(top, base)
     models = top.get(
         "models",
         strings(single=True, empty=False),
@@ -146,7 +156,9 @@ def _build(
         hint="start each case with '- '",
         unset="empty",
     )
-    templates = _compile(doc, sections, make_env(root, loader), problems)
+    sources: dict[tuple[Any, ...], str] = {(k,): v for k, v in sections.items()}
+    sources.update({t.path: t.text for t in (*examples, *messages)})
+    templates = _compile(doc, sources, make_env(root, loader), problems)
 
     if any(p.severity == "error" for p in problems):
         return None
@@ -165,6 +177,14 @@ def _build(
         inference=inference,
         overrides=overrides,
         tests=tuple(tests),
+        examples=examples,
+        messages=messages,
+        attachments=attachments,
+        tools=tools,
+        tool_choice=tool_choice,
+        tool_results=tool_results,
+        max_turns=max_turns,
+        output_schema=output_schema,
         ref=ref,
         loader=loader,
         doc=doc,
@@ -197,22 +217,27 @@ def _version(top: Fields) -> str | None:
 
 
 def _compile(
-    doc: YamlDoc, sections: dict[str, str], env: jinja2.Environment, problems: list[Problem]
+    doc: YamlDoc,
+    sources: dict[tuple[Any, ...], str],
+    env: jinja2.Environment,
+    problems: list[Problem],
 ) -> dict[str, jinja2.Template]:
-    """Section source → compiled template; syntax errors, unknown filters and tests are problems."""
+    """Template source → compiled template (sections and scripted turns); syntax errors,
+    unknown filters and tests are problems at their line."""
     templates: dict[str, jinja2.Template] = {}
-    for key, source in sections.items():
+    for path, source in sources.items():
         try:
             templates[source] = env.from_string(source)
         except jinja2.TemplateSyntaxError as exc:
             hint = "fix the template; for literal braces use {% raw %}...{% endraw %}"
             if isinstance(exc, jinja2.TemplateAssertionError):
                 hint = "check the filter or test name"
+            key = ".".join(str(p) for p in path)
             problems.append(
                 Problem(
                     doc.file,
                     f"Jinja syntax error in '{key}': {exc.message}",
-                    doc.text_line((key,), exc.lineno or 1),
+                    doc.text_line(path, exc.lineno or 1),
                     hint,
                 )
             )
@@ -278,6 +303,17 @@ def _variable(name: str, spec: Fields) -> Variable | None:
         message=f"'required' of variable '{name}' must be true or false",
         hint="write required: false (or true)",
     )
+    for key in ("citations", "context"):
+        if key in spec.data and vtype != "document":
+            spec.problem(
+                (key,),
+                f"'{key}' applies to document variables, not {vtype}",
+                f"remove it, or declare {name}: {{type: document, {key}: ...}}",
+            )
+    citations = spec.get("citations", BOOL, False, unset="missing",
+                         hint="citations: true asks the model to cite the document")  # fmt: skip
+    context = spec.get("context", STRING, unset="missing",
+                       hint="a sentence on how to read the document")  # fmt: skip
     var = Variable(
         name,
         vtype,
@@ -286,6 +322,8 @@ def _variable(name: str, spec: Fields) -> Variable | None:
         required,
         tuple(enum),
         spec.data.get("example"),
+        citations,
+        context,
     )
     for key in ("default", "example"):
         if spec.data.get(key) is not None:

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from promptlab.request import InferenceParams, Request
+from promptlab.request import Block, InferenceParams, Message, Request, Text
 
 if TYPE_CHECKING:
     import jinja2
 
+    from promptlab.media import Media
     from promptlab.yamlfile import YamlDoc
 
 SECTIONS = ("instructions", "context", "input", "format")
 USER_SECTIONS = ("context", "input", "format")
 TOP_KEYS = (
     "name", "version", "description", "metadata", *SECTIONS,
-    "layout", "variables", "models", "inference", "tests",
+    "layout", "variables", "examples", "messages", "attachments",
+    "tools", "tool_choice", "tool_results", "max_turns", "output_schema",
+    "models", "inference", "tests",
 )  # fmt: skip
-VARIABLE_KEYS = ("type", "description", "default", "required", "enum", "example")
-VAR_TYPES = ("string", "integer", "number", "boolean", "list", "object")
+VARIABLE_KEYS = ("type", "description", "default", "required", "enum", "example", "citations",
+                 "context")  # fmt: skip
+MEDIA_TYPES = ("image", "document", "video")
+VAR_TYPES = ("string", "integer", "number", "boolean", "list", "object", *MEDIA_TYPES)
+MAX_TURNS = 5  # model calls in one scripted tool exchange, unless the prompt says otherwise
 LAYOUTS = ("xml", "markdown")
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
@@ -39,10 +46,71 @@ class Variable:
     required: bool = True
     enum: tuple[Any, ...] = ()
     example: Any = None
+    citations: bool = False  # documents: ask for Converse citations
+    context: str | None = None  # documents: how the model should read it (Converse `context`)
 
     @property
     def has_default(self) -> bool:
         return self.default is not None
+
+    @property
+    def is_media(self) -> bool:
+        return self.type in MEDIA_TYPES
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One scripted conversation turn: a role and its text (a template)."""
+
+    role: str  # user | assistant
+    text: str
+    path: tuple[str | int, ...] = ()  # where it is in the file, for errors at file:line
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A tool the model may call: sent as a Converse toolSpec."""
+
+    name: str
+    description: str
+    input_schema: Mapping[str, Any]
+    strict: bool | None = None
+
+    def to_converse(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"name": self.name}
+        if self.description:
+            spec["description"] = self.description
+        spec["inputSchema"] = {"json": self.input_schema}
+        if self.strict is not None:
+            spec["strict"] = self.strict
+        return {"toolSpec": spec}
+
+
+@dataclass(frozen=True)
+class ToolScript:
+    """What a tool returns in a scripted exchange: for `tool`, when its input contains `when`."""
+
+    tool: str
+    result: Any  # a string → a text block; anything else → a json block
+    when: Mapping[str, Any] | None = None
+    status: str | None = None  # "error" sends the result as a failed tool call
+
+    def matches(self, name: str, tool_input: Any) -> bool:
+        if name != self.tool:
+            return False
+        if not self.when:
+            return True
+        return isinstance(tool_input, Mapping) and all(
+            k in tool_input and tool_input[k] == v for k, v in self.when.items()
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"tool": self.tool, "result": self.result}
+        if self.when:
+            d["when"] = dict(self.when)
+        if self.status:
+            d["status"] = self.status
+        return d
 
 
 @dataclass(frozen=True)
@@ -63,6 +131,14 @@ class Prompt:
     inference: InferenceParams = field(default_factory=InferenceParams)
     overrides: Mapping[str, InferenceParams] = field(default_factory=dict)
     tests: tuple[Any, ...] = ()
+    examples: tuple[Turn, ...] = ()  # few-shot turns before the conversation
+    messages: tuple[Turn, ...] = ()  # a scripted conversation; the sections join its last turn
+    attachments: tuple[str, ...] = ()  # media variables, in the order their blocks are sent
+    tools: tuple[Tool, ...] = ()
+    tool_choice: Any = None  # "auto" | "any" | {"tool": NAME}
+    tool_results: tuple[ToolScript, ...] = ()
+    max_turns: int = MAX_TURNS
+    output_schema: Mapping[str, Any] | None = None
     ref: str | None = None  # git commit the file was read at, if any
     loader: jinja2.BaseLoader | None = field(default=None, compare=False, repr=False)
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)
@@ -74,6 +150,11 @@ class Prompt:
     @property
     def short_hash(self) -> str:
         return self.content_hash[:12]
+
+    @property
+    def media(self) -> tuple[Variable, ...]:
+        """The media variables, in the order their blocks go into the last user turn."""
+        return tuple(self.variables[n] for n in self.attachments)
 
     @property
     def identity(self) -> dict[str, str]:
@@ -90,11 +171,57 @@ class Prompt:
 
 @dataclass(frozen=True)
 class Rendered:
-    """The rendered sections and the messages built from them."""
+    """The rendered sections and turns, and the request they make.
+
+    `user` is the text of the last user turn; `turns` the (role, text) turns before it
+    (examples, then a scripted conversation); `attachments` the media blocks' sources, placed
+    before the text of the last user turn as Bedrock recommends.
+    """
 
     sections: Mapping[str, str]
     system: str | None
     user: str
+    turns: tuple[tuple[str, str], ...] = ()
+    attachments: tuple[tuple[Variable, Media], ...] = ()
+    tools: tuple[Tool, ...] = ()
+    tool_choice: Any = None
+    output_schema: Mapping[str, Any] | None = None
+    schema_user: str | None = None  # `user` with the schema in the format section
 
-    def request(self, params: InferenceParams | None = None) -> Request:
-        return Request.of(self.system, self.user, params)
+    def request(self, params: InferenceParams | None = None, *, native_schema: bool = True
+                ) -> Request:  # fmt: skip
+        """The Converse request. Without `native_schema`, the output schema is not sent as
+        structured output but written into the format section (models that lack it)."""
+        user = self.user if native_schema or self.schema_user is None else self.schema_user
+        blocks: list[Block] = [m.block(citations=v.citations, context=v.context)
+                               for v, m in self.attachments]  # fmt: skip
+        if user or not blocks:
+            blocks.append(Text(user))
+        turns = [Message(role, (Text(text),)) for role, text in self.turns]
+        return Request(
+            (Text(self.system),) if self.system else (),
+            (*turns, Message("user", tuple(blocks))),
+            params or InferenceParams(),
+            tool_config=tool_config(self.tools, self.tool_choice),
+            output_config=output_config(self.output_schema) if native_schema else None,
+        )
+
+
+def tool_config(tools: tuple[Tool, ...], choice: Any) -> dict[str, Any] | None:
+    """Converse `toolConfig`: the tools and, if set, the choice (auto, any or one tool)."""
+    if not tools:
+        return None
+    config: dict[str, Any] = {"tools": [t.to_converse() for t in tools]}
+    if choice == "auto" or choice == "any":
+        config["toolChoice"] = {choice: {}}
+    elif isinstance(choice, Mapping) and "tool" in choice:
+        config["toolChoice"] = {"tool": {"name": choice["tool"]}}
+    return config
+
+
+def output_config(schema: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Converse structured output: the schema as a JSON string, as the API takes it."""
+    if not schema:
+        return None
+    text = json.dumps(schema, ensure_ascii=False, separators=(",", ":"))
+    return {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {"schema": text}}}}

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import jinja2.sandbox
 
 from promptlab.errors import UsageError
-from promptlab.prompt.model import MARKDOWN_TITLES, USER_SECTIONS, Prompt, Rendered
+from promptlab.prompt.model import MARKDOWN_TITLES, USER_SECTIONS, Prompt, Rendered, Variable
 from promptlab.prompt.paths import display_path
+
+if TYPE_CHECKING:
+    from promptlab.media import Media
 
 
 class _RootLoader(jinja2.FileSystemLoader):
@@ -37,32 +41,79 @@ def make_env(root: Path, loader: jinja2.BaseLoader | None = None) -> jinja2.Envi
 
 
 def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
-    """Render every section with `values` (already resolved by `resolve_vars`).
+    """Render every section and scripted turn with `values` (already resolved by `resolve_vars`).
 
     Variable values are data: they are inserted as text and never rendered as templates.
-    Errors name the file and the line of the section (or of the partial) that failed.
+    Media variables are read here (once per file and process) and checked against the
+    service's limits. Errors name the file and the line of the section, turn or partial.
     """
-    env: jinja2.Environment | None = None
-    out: dict[str, str] = {}
-    for key, source in prompt.sections.items():
+    env: list[jinja2.Environment] = []
+
+    def run(path: tuple[str | int, ...], source: str) -> str:
         try:
             template = prompt.templates.get(source)
             if template is None:
-                env = env or make_env(prompt.root, prompt.loader)
-                template = env.from_string(source)
-            text = template.render(**values)
+                env[:] = env or [make_env(prompt.root, prompt.loader)]
+                template = env[0].from_string(source)
+            return template.render(**values).strip()
         except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
-            raise _render_error(prompt, key, exc) from None
-        text = text.strip()
+            raise _render_error(prompt, path, exc) from None
+
+    out: dict[str, str] = {}
+    for key, source in prompt.sections.items():
+        text = run((key,), source)
         if text:
             out[key] = text
-    return Rendered(out, out.get("instructions"), join_user(out, prompt.layout))
+    turns = [(t.role, run(t.path, t.text)) for t in (*prompt.examples, *prompt.messages)]
+    last = turns.pop()[1] if prompt.messages else ""
+    user = "\n\n".join(filter(None, [last, join_user(out, prompt.layout)]))
+    schema_user = None
+    if prompt.output_schema:
+        with_schema = {
+            **out,
+            "format": "\n\n".join(
+                filter(None, [out.get("format", ""), schema_instructions(prompt.output_schema)])
+            ),
+        }
+        schema_user = "\n\n".join(filter(None, [last, join_user(with_schema, prompt.layout)]))
+    return Rendered(
+        out,
+        out.get("instructions"),
+        user,
+        tuple(turns),
+        _attachments(prompt, values),
+        prompt.tools,
+        prompt.tool_choice,
+        prompt.output_schema,
+        schema_user,
+    )
 
 
-def _render_error(prompt: Prompt, key: str, exc: Exception) -> UsageError:
+def schema_instructions(schema: Mapping[str, Any]) -> str:
+    """The output schema as instructions, for models without structured output."""
+    text = json.dumps(schema, indent=2, ensure_ascii=False)
+    return ("Answer with only a JSON value (no prose, no code fence) that validates against "
+            f"this JSON Schema:\n{text}")  # fmt: skip
+
+
+def _attachments(prompt: Prompt, values: Mapping[str, Any]) -> tuple[tuple[Variable, Media], ...]:
+    """The media variables with a value, read and checked, in `attachments` order."""
+    if not prompt.attachments:
+        return ()
+    from promptlab import media
+
+    loaded = tuple((var, media.load(values[var.name], var=var.name)) for var in prompt.media
+                   if values.get(var.name) is not None)  # fmt: skip
+    media.check_request([(var.name, m) for var, m in loaded])
+    return loaded
+
+
+def _render_error(prompt: Prompt, path: tuple[str | int, ...], exc: Exception) -> UsageError:
     """A rendering failure as one line: file:line, section, what went wrong, the fix."""
-    file, line = _failing_line(prompt, key, exc)
-    where = f"section '{key}'" if file == prompt.path else f"partial included by '{key}'"
+    file, line = _failing_line(prompt, path, exc)
+    key = _dotted(path)
+    what = "section" if len(path) == 1 else "turn"
+    where = f"{what} '{key}'" if file == prompt.path else f"partial included by '{key}'"
     if isinstance(exc, jinja2.UndefinedError):
         msg = f"{where}: {exc.message}"
         hint = "declare the variable under 'variables' and pass it with -v name=value"
@@ -87,13 +138,23 @@ def _render_error(prompt: Prompt, key: str, exc: Exception) -> UsageError:
     return UsageError(msg, hint, file=file, line=line)
 
 
-def _failing_line(prompt: Prompt, key: str, exc: BaseException) -> tuple[str, int | None]:
+def _dotted(path: tuple[str | int, ...]) -> str:
+    """('examples', 0, 'user') → examples[0].user"""
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+def _failing_line(
+    prompt: Prompt, key: tuple[str | int, ...], exc: BaseException
+) -> tuple[str, int | None]:
     """The file and line a Jinja error points at (Jinja rewrites tracebacks to template lines)."""
     doc = prompt.doc
-    section_line = doc.line((key,)) if doc else None
+    section_line = doc.line(key) if doc else None
     if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
         if exc.name is None or exc.filename in (None, "<template>"):
-            return prompt.path, doc.text_line((key,), exc.lineno) if doc else None
+            return prompt.path, doc.text_line(key, exc.lineno) if doc else None
         return display_path(Path(exc.filename or exc.name)).as_posix(), exc.lineno
     frames: list[tuple[str, int]] = []
     tb = exc.__traceback__
@@ -106,7 +167,7 @@ def _failing_line(prompt: Prompt, key: str, exc: BaseException) -> tuple[str, in
         return prompt.path, section_line
     name, lineno = frames[-1]
     if name == "<template>":
-        return prompt.path, (doc.text_line((key,), lineno) if doc else None) or section_line
+        return prompt.path, (doc.text_line(key, lineno) if doc else None) or section_line
     return display_path(Path(name)).as_posix(), lineno
 
 

@@ -23,6 +23,9 @@ def check_value(var: Variable, value: Any) -> Any:
         "boolean": lambda v: isinstance(v, bool),
         "list": lambda v: isinstance(v, list),
         "object": lambda v: isinstance(v, dict),
+        "image": _is_media_value,
+        "document": _is_media_value,
+        "video": _is_media_value,
     }[var.type]
     if not ok(value):
         raise UsageError(f"'{var.name}' must be {_article(var.type)}, got {value!r}")
@@ -31,6 +34,13 @@ def check_value(var: Variable, value: Any) -> Any:
             f"'{var.name}' must be one of {', '.join(map(str, var.enum))}, got {value!r}"
         )
     return value
+
+
+def _is_media_value(v: Any) -> bool:
+    """A path, an s3:// URI or inline text (documents), a mapping form, or a parsed value."""
+    from promptlab.media import Attachment
+
+    return isinstance(v, str | dict | Attachment)
 
 
 def _is_number(v: Any) -> bool:
@@ -49,6 +59,9 @@ _CLI_EXAMPLES = {
     "boolean": "true",
     "list": "a,b (or a JSON list)",
     "object": """'{"key": "value"}'""",
+    "image": "@shots/login.png",
+    "document": "@docs/contract.pdf",
+    "video": "@clips/demo.mp4",
 }
 
 
@@ -56,7 +69,7 @@ def coerce(var: Variable, text: str) -> Any:
     """Turn a command-line string into the declared type."""
     t = var.type
     try:
-        if t == "string":
+        if t in ("string", "image", "document", "video"):
             value: Any = text
         elif t == "integer":
             value = int(text)
@@ -106,9 +119,13 @@ def resolve_vars(
     strings: Mapping[str, str] | None = None,
     *,
     use_examples: bool = False,
+    cwd: Path | None = None,
 ) -> dict[str, Any]:
     """Merge defaults, typed values (vars file) and CLI strings; check every variable.
 
+    Media values (image, document, video) become `media.Attachment`s: a path given on the
+    command line is relative to the working directory (`cwd`), one written in a file (a
+    default, an example, a vars file, a test case) to the prompt file's directory.
     Raises UsageError listing every unknown and every missing variable at once.
     """
     typed = dict(typed or {})
@@ -123,6 +140,8 @@ def resolve_vars(
         if name in strings:
             try:
                 values[name] = coerce(var, strings[name])
+                if var.is_media:
+                    values[name] = _attachment(var, values[name], cwd or Path.cwd())
             except UsageError as exc:
                 errors.append(exc.message)
                 hints.extend([exc.hint] if exc.hint else [])
@@ -139,6 +158,15 @@ def resolve_vars(
             values[name] = var.example
         elif not var.required:
             values[name] = None
+    base = Path(prompt.path).resolve().parent
+    for name, var in declared.items():
+        if var.is_media and name not in strings and values.get(name) is not None:
+            try:
+                values[name] = _attachment(var, values[name], base)
+            except UsageError as exc:
+                errors.append(exc.message)
+                hints.extend([exc.hint] if exc.hint else [])
+                invalid.add(name)
     missing = [n for n, v in declared.items() if n not in values and v.required and
                n not in invalid]  # fmt: skip
     parts = []
@@ -156,6 +184,12 @@ def resolve_vars(
             hint = "; ".join(fixes)
         raise UsageError(f"{prompt.path}: " + "; ".join(parts), hint)
     return values
+
+
+def _attachment(var: Variable, value: Any, base: Path) -> Any:
+    from promptlab.media import parse_value
+
+    return parse_value(var.type, value, base=base, var=var.name)
 
 
 def _unknown_hints(

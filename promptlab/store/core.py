@@ -28,7 +28,7 @@ HIT_BATCH = 64  # cache hits written to the history in one transaction
 # The answer part of a Result: what a cache entry keeps and a hit copies.
 ANSWER_FIELDS = (
     "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
-    "tokens_estimated", "notices", "cost_usd", "run_id",
+    "tokens_estimated", "notices", "cost_usd", "run_id", "turns", "structured",
 )  # fmt: skip
 
 _warned: set[str] = set()
@@ -48,15 +48,24 @@ def canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def cache_key(model_id: str, region: str | None, converse: dict[str, Any]) -> str:
+def cache_key(
+    model_id: str,
+    region: str | None,
+    converse: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> str:
     """sha256 over model id, region and the full request in its record form (every field;
-    attached files by their content's sha256, never by path)."""
-    blob = canonical({"model_id": model_id, "region": region, "request": converse})
+    attached files by their content's sha256, never by path), and `extra`: what else decides
+    the answer (scripted tool results; see Job.key_extra)."""
+    keyed = {"model_id": model_id, "region": region, "request": converse}
+    if extra:
+        keyed["extra"] = extra
+    blob = canonical(keyed)
     return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def result_key(result: Result) -> str:
-    return cache_key(result.model_id, result.region, result.request)
+def result_key(result: Result, extra: dict[str, Any] | None = None) -> str:
+    return cache_key(result.model_id, result.region, result.request, extra)
 
 
 class Store:
@@ -106,7 +115,7 @@ class Store:
 
         `notices`: what adapting the request to the model noted (computed again if not given).
         """
-        key = cache_key(job.ref.model_id, region, request.to_record())
+        key = cache_key(job.ref.model_id, region, request.to_record(), job.key_extra())
         done = self._resume.get((key, job.case, job.repeat_index))
         if done is not None:
             return replace(done, notices=list(done.notices), vars=dict(done.vars))
@@ -127,11 +136,13 @@ class Store:
             self._write(lambda: None)  # writes the batch of hits
         return hit
 
-    def record(self, result: Result, request: Request) -> None:
-        """Write one finished call (committed at once); fill the cache for cacheable jobs."""
+    def record(self, result: Result, request: Request, extra: dict[str, Any] | None = None) -> None:
+        """Write one finished call (committed at once); fill the cache for cacheable jobs.
+
+        `extra`: the job's `key_extra()`, part of the cache key."""
         if self._broken:
             return
-        key = result_key(result)
+        key = result_key(result, extra)
         with self._lock:
             fill = self.cache and result.ok and key in self._pending
             self._pending.discard(key)
@@ -252,6 +263,8 @@ class Store:
         result.latency_ms = answer.get("latency_ms")  # the original call's latency, kept
         result.ttft_ms = answer.get("ttft_ms")
         result.tokens_estimated = bool(answer.get("tokens_estimated"))
+        result.turns = list(answer.get("turns") or [])
+        result.structured = answer.get("structured")
         result.wall_ms = 0
         result.cost_usd = 0.0
         result.cached = True
@@ -327,6 +340,10 @@ def insert_call(
     content = stored_content(result)
     if content is not None:
         row["content"] = content
+    if result.turns:
+        row["turns"] = canonical(result.turns)
+    if result.structured is not None:
+        row["structured"] = canonical(result.structured)
     cur = con.execute(
         f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         tuple(storable(v) for v in row.values()),
@@ -391,7 +408,15 @@ def row_to_result(row: sqlite3.Row) -> Result:
         notices=json.loads(row["notices"]),
         started_at=row["started_at"],
         run_id=row["run_id"],
+        turns=_json_column(row, "turns") or [],
+        structured=_json_column(row, "structured"),
     )
+
+
+def _json_column(row: sqlite3.Row, name: str) -> Any:
+    """A JSON column that older files (opened read-only, not migrated) may lack."""
+    raw = row[name] if name in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
+    return json.loads(raw) if raw else None
 
 
 # ---------------------------------------------------------------- opening

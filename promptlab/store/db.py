@@ -236,9 +236,16 @@ def _m6_stats_by_model_id(con: sqlite3.Connection) -> None:
     )
 
 
+def _m7_exchange(con: sqlite3.Connection) -> None:
+    """A scripted tool exchange's turns and a structured answer's parsed value (JSON each);
+    NULL when a call had none, which every row written before this migration is."""
+    con.execute("ALTER TABLE calls ADD COLUMN turns TEXT")
+    con.execute("ALTER TABLE calls ADD COLUMN structured TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
-    _m6_stats_by_model_id,
+    _m6_stats_by_model_id, _m7_exchange,
 ]  # fmt: skip
 
 

@@ -38,6 +38,7 @@ from promptlab.testing.plan import (
     prepare,
     select,
     shard_of,
+    supported,
 )
 
 __all__ = [
@@ -73,4 +74,5 @@ __all__ = [
     "read_report",
     "select",
     "shard_of",
+    "supported",
 ]

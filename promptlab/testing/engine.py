@@ -133,7 +133,7 @@ def evaluate_sample(
         output=result.output, result=result, vars=case.vars, case=case.name, root=config.root,
         services=services, judge_model=case.judge_model or config.judge_model,
         embedding_model=case.embedding_model or config.embedding_model,
-        user_prompt=case.rendered.user,
+        user_prompt=case.rendered.user, output_schema=case.prompt.output_schema,
     )  # fmt: skip
     outcomes: list[AssertionOutcome] = []
     for a in case.asserts:

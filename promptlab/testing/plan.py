@@ -206,6 +206,23 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
     return out
 
 
+def supported(planned: list[Planned]) -> tuple[list[Planned], list[str]]:
+    """`--skip-unsupported`: the pairs whose model can take the case's request, and a notice
+    for each model left out."""
+    from promptlab.jobs import refusal
+
+    kept: list[Planned] = []
+    notes: dict[str, None] = {}
+    for p in planned:
+        why = refusal(jobs_for([p])[0][0])
+        if why is None:
+            kept.append(p)
+        else:
+            notes[f"skipped {p.ref.alias} for {p.case.id}: "
+                  f"{why.message.removeprefix(p.ref.alias + ' ')}"] = None  # fmt: skip
+    return kept, list(notes)
+
+
 def jobs_for(planned: list[Planned]) -> tuple[list[Job], list[tuple[int, int]]]:
     """Runner jobs and, for each, (planned index, repeat index)."""
     jobs: list[Job] = []
@@ -216,7 +233,7 @@ def jobs_for(planned: list[Planned]) -> tuple[list[Job], list[tuple[int, int]]]:
         cacheable = p.repeat == 1 and params.temperature == 0
         for r in range(p.repeat):
             jobs.append(Job(case.prompt, case.rendered, p.ref, params, dict(case.vars), case.name,
-                            r, cacheable))  # fmt: skip
+                            r, cacheable, tool_results=case.tool_results))  # fmt: skip
             index.append((pi, r))
     return jobs, index
 

@@ -11,7 +11,9 @@ from promptlab.prompt import load_prompt
 from tests.conftest import REPO, Cli
 
 EXAMPLES = REPO / "prompts" / "examples"
-NAMES = ["migration-plan", "support-reply", "extract-invoice"]
+NAMES = ["migration-plan", "support-reply", "extract-invoice", "describe-chart", "policy-qa",
+         "weather-assistant"]  # fmt: skip
+EXTRA_FIELDS = {"extract-invoice": {"outputConfig"}, "weather-assistant": {"toolConfig"}}
 
 
 @pytest.fixture
@@ -24,7 +26,7 @@ def in_repo(monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_example_renders_with_examples(in_repo: Path, cli: Cli, name: str) -> None:
     result = cli("render", name, "--examples")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"# {name} v1.0.0 (")
+    assert result.stdout.startswith(f"# {name} v1.")
     assert "━━━ system (instructions) ━━━" in result.stdout
     assert "━━━ user ━━━" in result.stdout
     assert "{{" not in result.stdout.replace('"{{', "")  # nothing left unrendered
@@ -35,7 +37,7 @@ def test_example_json_is_a_converse_body(in_repo: Path, cli: Cli, name: str) -> 
     result = cli("render", name, "--examples", "--format", "json")
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert set(body) == {"system", "messages", "inferenceConfig"}
+    assert set(body) == {"system", "messages", "inferenceConfig", *EXTRA_FIELDS.get(name, ())}
     assert body["messages"][0]["role"] == "user"
     assert body["inferenceConfig"]["maxTokens"] > 0
 
@@ -47,14 +49,13 @@ def test_examples_cover_the_three_styles() -> None:
     assert '{% include "_partials/' in reply.sections["instructions"]
     extract = load_prompt(EXAMPLES / "extract-invoice.yaml")
     assert extract.layout == "markdown"
-    assert "{% raw %}" in extract.sections["format"]
+    assert extract.output_schema is not None
 
 
-def test_json_shape_in_extract_prompt_is_valid_json(in_repo: Path, cli: Cli) -> None:
+def test_extract_prompt_sends_its_schema_as_structured_output(in_repo: Path, cli: Cli) -> None:
     body = json.loads(cli("render", "extract-invoice", "--examples", "-f", "json").stdout)
-    user = body["messages"][0]["content"][0]["text"]
-    shape = user[user.index("{", user.index("## Output format")) :]
-    assert set(json.loads(shape)) >= {"vendor", "invoice_number", "line_items", "total"}
+    schema = json.loads(body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"])
+    assert set(schema["required"]) >= {"vendor", "invoice_number", "line_items", "total"}
 
 
 def test_support_reply_shared_partial_and_variables(in_repo: Path, cli: Cli) -> None:

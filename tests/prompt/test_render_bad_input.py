@@ -166,7 +166,7 @@ def test_missing_version_and_sections(project: Path, cli: Cli) -> None:
     lines = error_lines(cli("render", "prompts/bare.yaml"))
     assert lines[0].startswith("prompts/bare.yaml:1: error: missing 'version'")
     assert lines[1].startswith(
-        "prompts/bare.yaml:1: error: a prompt needs at least 'instructions' or 'input'"
+        "prompts/bare.yaml:1: error: a prompt needs at least 'instructions', 'input' or 'messages'"
     )
 
 

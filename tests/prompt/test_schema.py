@@ -43,7 +43,11 @@ def test_schema_keys_match_the_validator(schema: dict[str, Any]) -> None:
     assert set(defs["params"]["properties"]) == set(INFERENCE_KEYS)
     assert props["layout"]["enum"] == list(P.LAYOUTS)
     assert props["version"]["pattern"] == P.SEMVER.pattern
-    assert {s for (s,) in (r["required"] for r in schema["anyOf"])} == {"instructions", "input"}
+    assert {s for (s,) in (r["required"] for r in schema["anyOf"])} == {
+        "instructions",
+        "input",
+        "messages",
+    }
 
 
 def test_every_shipped_prompt_validates(schema: dict[str, Any]) -> None:

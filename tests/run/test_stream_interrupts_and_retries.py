@@ -64,7 +64,7 @@ class Recorder:
     def lookup(self, *args: Any, **kwargs: Any) -> None:
         return None
 
-    def record(self, result: Result, request: Request) -> None:
+    def record(self, result: Result, request: Request, extra: Any = None) -> None:
         self.recorded.append(result)
 
 

@@ -1,0 +1,97 @@
+"""`promptlab render`: the request as text (every turn, attachment, tool and schema) or as the
+exact JSON body."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from promptlab.request import ATTACHMENT_BLOCKS, Request, Text, record_form
+
+if TYPE_CHECKING:
+    from promptlab.media import Media
+
+
+def request_json(request: Request, model_id: str | None, include_bytes: bool) -> str:
+    """The Converse body as sent (with modelId when a model is named). Attached bytes are
+    elided to their sha256 and size, or written as base64 with `include_bytes`."""
+    body = request.to_converse()
+    shown: dict[str, Any] = _with_base64(body) if include_bytes else record_form(body)
+    if model_id:
+        shown = {"modelId": model_id, **shown}
+    return json.dumps(shown, indent=2, ensure_ascii=False)
+
+
+def _with_base64(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, dict):
+        return {k: _with_base64(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_with_base64(v) for v in value]
+    return value
+
+
+def request_text(
+    request: Request, attachments: Sequence[tuple[str, Media]], header: str, notices: list[str]
+) -> str:
+    """The request as a reader checks it: system, each turn (attachments described on a line
+    each, in the order sent), tools, output schema, inference settings."""
+    from promptlab.media import describe
+
+    lines = [header, *(f"# note: {n}" for n in notices)]
+    if request.system:
+        lines += ["", "━━━ system (instructions) ━━━", request.system]
+    described = iter(attachments)
+    turns = request.messages
+    for i, message in enumerate(turns):
+        last = i == len(turns) - 1
+        title = (
+            message.role if len(turns) == 1 else f"{message.role} (turn {i + 1} of {len(turns)})"
+        )
+        lines += ["", f"━━━ {title} ━━━"]
+        for block in message.content:
+            if isinstance(block, Text):
+                lines.append(block.text)
+            elif isinstance(block, ATTACHMENT_BLOCKS) and last:
+                name, media = next(described, ("?", None))
+                lines.append(f"[{name}: {describe(media)}]" if media else f"[{name}]")
+            else:
+                lines.append(json.dumps(record_form(block.to_converse()), ensure_ascii=False))
+    tools = (request.tool_config or {}).get("tools") or []
+    if tools:
+        lines += ["", "━━━ tools ━━━"]
+        for tool in tools:
+            spec = tool.get("toolSpec", {})
+            lines.append(
+                f"{spec.get('name')}({_params(spec)})"
+                + (f"  {spec['description']}" if spec.get("description") else "")
+            )
+        choice = (request.tool_config or {}).get("toolChoice")
+        if choice:
+            which = next(iter(choice))
+            lines.append(f"tool choice: {choice['tool']['name'] if which == 'tool' else which}")
+    schema = ((request.output_config or {}).get("textFormat") or {}).get("structure", {})
+    if schema.get("jsonSchema"):
+        lines += [
+            "",
+            "━━━ output schema (structured output) ━━━",
+            json.dumps(json.loads(schema["jsonSchema"]["schema"]), indent=2, ensure_ascii=False),
+        ]
+    params = request.params.to_dict()
+    if params:
+        lines += ["", "━━━ inference ━━━", json.dumps(params, ensure_ascii=False)]
+    return "\n".join(lines)
+
+
+def _params(spec: dict[str, Any]) -> str:
+    """`city: string, days?: integer`: a tool's input properties, optional ones marked."""
+    schema = (spec.get("inputSchema") or {}).get("json") or {}
+    required = set(schema.get("required") or [])
+    out = []
+    for name, prop in (schema.get("properties") or {}).items():
+        kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
+        out.append(f"{name}{'' if name in required else '?'}: {kind}")
+    return ", ".join(out)
