@@ -146,6 +146,7 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("anthropic.claude-3-sonnet", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-opus", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-5-sonnet-20240620", Quirk(**_CLAUDE)),
+    ("anthropic.claude-3-5-haiku", Quirk(images=False, **_CLAUDE_CITES)),
     ("anthropic.claude-", Quirk(**_CLAUDE_CITES)),
 )  # fmt: skip
 

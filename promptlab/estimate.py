@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from promptlab.catalogue import cost_usd
+from promptlab.catalogue import cost_usd, unsupported
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, ProviderPool
-from promptlab.request import Request
+from promptlab.request import ATTACHMENT_BLOCKS, Request
 
 
 def estimate_tokens(text: str) -> int:
@@ -43,6 +43,20 @@ COUNT_READ_TIMEOUT = 15.0
 COUNT_MAX_ATTEMPTS = 2
 
 
+def _attaches(request: Request) -> bool:
+    return any(isinstance(b, ATTACHMENT_BLOCKS) for m in request.messages for b in m.content)
+
+
+def _refused_noted(job: Job) -> tuple[Request, list[str]]:
+    """The job's request and notices, with a notice when its model cannot take it."""
+    request, notices = job.request()
+    why = unsupported(request, job.ref)
+    if why is not None:
+        notices = [f"{why.message}: a run gives this call an error (or --skip-unsupported)",
+                   *notices]  # fmt: skip
+    return request, notices
+
+
 def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]]:
     """Each job's request, input tokens and input cost. Token counts run concurrently."""
     from concurrent.futures import ThreadPoolExecutor
@@ -65,7 +79,7 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
             if isinstance(exc, UnknownProfile):
                 raise
             warnings.append(f"token counts are estimates (CountTokens unavailable: {exc.message})")
-    requests = [job.request() for job in jobs]
+    requests = [_refused_noted(job) for job in jobs]
     unusable: list[str] = []  # set once Bedrock can't be reached: stop asking
 
     def count(i: int) -> int | None:
@@ -85,6 +99,10 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
         counted = list(ex.map(count, range(len(jobs))))
     if unusable:
         warnings.append(f"token counts are estimates (CountTokens unavailable: {unusable[0]})")
+    if any(n is None and j.ref.real and _attaches(r)
+           for j, (r, _), n in zip(jobs, requests, counted, strict=True)):  # fmt: skip
+        warnings.append("estimates count text only: attached images, documents and video are "
+                        "counted where CountTokens answers")  # fmt: skip
     out: list[Estimate] = []
     for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
         tokens = n if n is not None else estimate_tokens(request.text)
