@@ -349,8 +349,8 @@ def _cases(
         thr = _ratio(case, "threshold")
         min_score = _ratio(case, "min_score")
         desc = raw.get("description") or ""
-        scripts = (conversation.tool_results(case, {t.name for t in prompt.tools}) if "tool_results" in raw
-                   else None)  # fmt: skip
+        declared = {t.name for t in prompt.tools}
+        scripts = conversation.tool_results(case, declared) if "tool_results" in raw else None
         if len(problems) > before:
             continue
         try:

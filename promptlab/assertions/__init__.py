@@ -8,7 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from promptlab.assertions import graders, metrics, pyfunc, structured, text
+from promptlab.assertions import (
+    graders,
+    markup,
+    metrics,
+    overlap,
+    pyfunc,
+    structured,
+    text,
+    tools,
+)
 from promptlab.assertions.base import (
     Assertion,
     BadAssertion,
@@ -50,7 +59,28 @@ TYPES: dict[str, Check] = {
     "is-json": Check(structured.is_json, structured.prepare_is_json, ("path",), "none",
                      summary="output parses as JSON"),
     "json-schema": Check(structured.json_schema, structured.prepare_schema, ("schema", "path"),
-                         "optional", summary="output (or a field) validates against a schema"),
+                         "optional", summary="output (or a field) validates against a schema "
+                         "(default: the prompt's output_schema)"),
+    "contains-json": Check(structured.contains_json, structured.prepare_contains_json,
+                           ("schema",), "optional",
+                           summary="a JSON object or array in the output (matching a schema)"),
+    "is-xml": Check(markup.is_xml, markup.prepare_xml, ("elements",), "optional",
+                    summary="output is well-formed XML (with these elements)"),
+    "contains-xml": Check(markup.contains_xml, markup.prepare_xml, ("elements",), "optional",
+                          summary="a well-formed XML element in the output"),
+    "tool-called": Check(tools.tool_called, tools.prepare_tool_called, ("times",), "optional",
+                         summary="a tool (this one, these in order) was called"),
+    "tool-args": Check(tools.tool_args, tools.prepare_tool_args,
+                       ("tool", "equals", "path", "schema"), "optional",
+                       summary="a tool call's input equals / has a value / fits a schema"),
+    "valid-tool-call": Check(tools.valid_tool_call, tools.prepare_valid_tool_call, (), "none",
+                             summary="every tool call's input fits its tool's inputSchema"),
+    "levenshtein": Check(overlap.levenshtein, overlap.prepare_levenshtein, scored=True,
+                         threshold_max=None, summary="edit distance ≤ threshold (5)"),
+    "rouge-n": Check(overlap.rouge_n, overlap.prepare_rouge, ("n",), scored=True, quick=False,
+                     summary="ROUGE-N F-measure ≥ threshold (0.75)"),
+    "bleu": Check(overlap.bleu, overlap.prepare_bleu, scored=True, quick=False,
+                  summary="sentence BLEU ≥ threshold (0.5)"),
     "max-latency-ms": Check(metrics.max_latency_ms, metrics.need_number, summary="latency ≤"),
     "max-output-tokens": Check(metrics.max_output_tokens, metrics.need_number,
                                summary="output tokens ≤"),
@@ -134,12 +164,14 @@ def parse_assertion(
     weight = fields.get("weight", number(0), 1, unset="missing")
     name = fields.get("name", STRING, message="'{key}' must be a string, got {value}")
     if not check.scored and not fields.is_unset("threshold"):
+        scored = [t for t, c in TYPES.items() if c.scored]
         fields.problem(
             ("threshold",),
             f"'threshold' does not apply to '{full}'",
-            "only similar, judge and python assertions have a score threshold",
+            f"only {', '.join(scored[:-1])} and {scored[-1]} assertions have a threshold",
         )
-    threshold = fields.get("threshold", number(0, 1)) if check.scored else None
+    limit = number(0, check.threshold_max)
+    threshold = fields.get("threshold", limit) if check.scored else None
     if len(problems) > before:
         return None
     assertion = Assertion(
@@ -172,13 +204,23 @@ def is_quick(a: Assertion) -> bool:
 
 
 def evaluate(a: Assertion, ctx: Context) -> Verdict:
-    """Run one assertion; never raises. Negation flips pass and score, not grader errors."""
+    """Run one assertion; never raises. Negation flips the verdict, not grader errors.
+
+    A negated verdict's score agrees with it: a measured score (scored types: similarity, BLEU,
+    a grader's score) becomes 1 - score, the mirror of its threshold; any other check scores
+    1 when the negation passes and 0 when it fails — its partial credit (contains-all's share
+    found) measures the plain assertion, so `not-contains-all` with 2 of 3 found passes with 1,
+    not 0.33.
+    """
+    check = TYPES[a.type]
     try:
-        v = TYPES[a.type].run(a, ctx)
+        v = check.run(a, ctx)
     except Exception as exc:  # a bug in a check must not stop the suite
         v = Verdict(
             False, 0.0, f"assertion failed to run: {type(exc).__name__}: {exc}", broken=True
         )
     if a.negate and v.error is None and not v.broken:
-        return Verdict(not v.passed, 1.0 - v.score, v.reason, None, v.tokens, v.cost_usd)
+        passed = not v.passed
+        score = 1.0 - v.score if check.scored else float(passed)
+        return Verdict(passed, score, v.reason, None, v.tokens, v.cost_usd)
     return v

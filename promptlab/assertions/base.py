@@ -89,6 +89,8 @@ class Context:
     judge_model: str = "nova-micro"
     embedding_model: str = "amazon.titan-embed-text-v2:0"
     user_prompt: str = ""
+    # The prompt's `output_schema`: what `json-schema` checks when the assertion has no schema.
+    output_schema: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ class Check:
     )
     keys: tuple[str, ...] = ()  # type-specific keys besides the common ones
     value: str = "required"  # "required" | "optional" | "none"
-    scored: bool = False  # accepts `threshold`
+    scored: bool = False  # accepts `threshold`; a negated verdict scores 1 - score
+    threshold_max: float | None = 1.0  # `threshold` range 0..threshold_max (None: unbounded)
     remote: bool = False  # calls a model (judge, similar)
     quick: bool = True  # takes microseconds: evaluated where the result arrives, not on a pool
     summary: str = ""

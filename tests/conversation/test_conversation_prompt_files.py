@@ -66,8 +66,8 @@ def test_a_scripted_conversation_ends_with_the_sections_in_its_last_user_turn(
     write(project / "prompts" / "c.yaml", CONVERSATION)
     body = render_json(cli, "c", "-v", "answer=No, never worn.")
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user"]
-    assert body["messages"][-1]["content"] == [{"text": "No, never worn.\n\n<context>\nPolicy "
-                                               "says worn footwear cannot be returned.\n</context>"}]  # fmt: skip
+    last = "No, never worn.\n\n<context>\nPolicy says worn footwear cannot be returned.\n</context>"
+    assert body["messages"][-1]["content"] == [{"text": last}]
 
 
 @pytest.mark.parametrize(
@@ -145,8 +145,8 @@ def test_output_schema_is_sent_as_structured_output_or_written_into_the_format_s
 
 
 def test_an_invalid_output_schema_is_one_line(project: Path, cli: Cli) -> None:
-    write(project / "prompts" / "s.yaml",
-          'version: "1.0.0"\ninput: x\noutput_schema: {type: object, required: city}\n')  # fmt: skip
+    bad = 'version: "1.0.0"\ninput: x\noutput_schema: {type: object, required: city}\n'
+    write(project / "prompts" / "s.yaml", bad)
     got = one_line(cli("render", "s"))
     assert got.startswith("prompts/s.yaml:3: error: output_schema is not a valid JSON Schema")
 

@@ -60,6 +60,12 @@ CASES = [
      JSON_OUT.replace('"qty": 2', '"qty": 3')),
     ("{type: json-schema, path: \"$['total']\", schema: {type: number}}", JSON_OUT,
      '{"total": "9.5"}'),
+    ("contains-json", 'Result: {"a": 1} as asked', "no JSON {here}"),
+    ("is-xml", "<a>1</a>", "a: 1"),
+    ("{contains-xml: [b]}", "see <a><b/></a>", "see <a/>"),
+    ("{levenshtein: hello, threshold: 1}", "hallo", "help me"),
+    ("{rouge-n: the cat sat}", "The cat sat.", "a dog ran"),
+    ("{bleu: the cat sat on the mat}", "the cat sat on the mat", "a dog"),
 ]  # fmt: skip
 
 
