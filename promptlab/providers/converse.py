@@ -8,8 +8,16 @@ from typing import Any
 
 
 def text_of(content: Iterable[dict[str, Any]]) -> str:
-    """The answer's text: its text blocks, joined (reasoning and tool uses are not text)."""
-    return "".join(b["text"] for b in content if isinstance(b.get("text"), str))
+    """The answer's text: its text blocks and the generated text of its citation blocks, in
+    order (reasoning and tool uses are not text)."""
+    parts: list[str] = []
+    for block in content:
+        if isinstance(block.get("text"), str):
+            parts.append(block["text"])
+        elif isinstance(block.get("citationsContent"), dict):
+            cited = block["citationsContent"].get("content") or []
+            parts.extend(c["text"] for c in cited if isinstance(c.get("text"), str))
+    return "".join(parts)
 
 
 class StreamAssembler:

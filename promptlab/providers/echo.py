@@ -13,6 +13,7 @@ from promptlab.catalogue import ModelRef
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import call_text
 from promptlab.providers.base import OnText
+from promptlab.providers.converse import text_of
 from promptlab.providers.registry import ProviderSettings
 from promptlab.request import Block, Document, Image, Message, Request, Text, ToolResult, Video
 from promptlab.results import Completion
@@ -107,7 +108,7 @@ def _citations(request: Request) -> list[dict[str, Any]]:
         if not span:
             continue
         blocks.append({"citationsContent": {
-            "content": [{"text": f"echo cites {doc.name}"}],
+            "content": [{"text": f"\n(echo cites {doc.name})"}],
             "citations": [{"title": doc.name, "sourceContent": [{"text": span}],
                            "location": {"documentChar": {"documentIndex": index, "start": 0,
                                                          "end": len(span)}}}],
@@ -156,6 +157,8 @@ class EchoProvider:
                 text = text[: text.index(seq)]
                 stop_reason = "stop_sequence"
                 break
+        content = ({"text": text}, *_citations(request))
+        text = text_of(content)
         ttft = None
         if stream and on_text is not None:
             for i, line in enumerate(text.splitlines(keepends=True)):
@@ -171,7 +174,7 @@ class EchoProvider:
             ttft_ms=ttft if stream else None,
             tokens_estimated=True,
             notices=(NOTICE,),
-            content=({"text": text}, *_citations(request)),
+            content=content,
         )
 
     def embed(self, ref: ModelRef, text: str) -> tuple[list[float], int]:

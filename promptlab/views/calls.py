@@ -62,6 +62,13 @@ def to_csv(rows: Iterable[sqlite3.Row]) -> str:
     return buf.getvalue()
 
 
+def _unsaid(row: sqlite3.Row) -> str:
+    """What an answer without text did: its tool calls (and the rest of its parts)."""
+    from promptlab.views.answer import answer_of
+
+    return answer_of(row_to_result(row)).plain()
+
+
 def _flag(value: int | None) -> str:
     return "" if value is None else ("true" if value else "false")
 
@@ -111,7 +118,7 @@ def calls_table(rows: list[sqlite3.Row], width: int | None = 120) -> Table:
             shown = r["error_message"] or ""
         else:
             status = Text("cached", style="cyan") if r["cached"] else Text("ok", style="green")
-            shown = r["output"]
+            shown = r["output"] or _unsaid(r)
         when = datetime.fromtimestamp(r["ts"])
         cells.append([
             str(r["id"]), when.strftime("%H:%M:%S" if when.date() == today else "%m-%d %H:%M"),
@@ -156,6 +163,8 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     """One call in full: identity, request, output, usage, timing, cost, error."""
     from rich.table import Table
     from rich.text import Text
+
+    from promptlab.views.answer import answer_of, rich_text
 
     result = row_to_result(row)
     facts = Table.grid(padding=(0, 2))
@@ -209,7 +218,7 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
             err += f"\nhint: {result.error.hint}"
         parts.append(_panel(Text(inert(err), style="red"), "error"))
     else:
-        parts.append(_panel(Text(inert(result.output)), "output"))
+        parts.append(_panel(rich_text(answer_of(result)), "output"))
     return parts
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from promptlab.results import Result
+from promptlab.views.answer import ToolCall, answer_of
 from promptlab.views.format import NOT_REAL, ms, summarize, tokens, usd, vars_label
 from promptlab.views.sanitize import dumps, inert
 
@@ -24,10 +26,16 @@ def md_cell(text: str) -> str:
     return text.replace("\n", "<br>")
 
 
+def md_text(text: str) -> str:
+    """Inert text for a Markdown table cell: no formatting, links, HTML or @-mentions."""
+    text = md_cell(text)
+    for ch in "`*_[]~":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("@", "&#64;")
+
+
 def code_span(text: str) -> str:
     """Inline code outside a table: shown literally, so nothing is escaped but backticks."""
-    import re
-
     text = inert(text).replace("\n", " ")
     fence = "`" * (max((len(m) for m in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
@@ -56,7 +64,7 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
         if group[0].vars:
             lines.append(f"**vars:** {code_span(vars_label(group[0].vars, 200))}")
             lines.append("")
-        heads = []
+        heads: list[str] = []
         for r in group:
             head = (
                 r.model_alias if r.model_id == r.model_alias else f"{r.model_alias} ({r.model_id})"
@@ -88,12 +96,53 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
         for name, cells in rows.items():
             lines.append(f"| **{name}** | " + " | ".join(md_cell(c) for c in cells) + " |")
         lines.append("")
+        for head, r in zip(heads, group, strict=True):
+            lines += _parts(head, r)
     lines.append(summarize(results).line())
     return "\n".join(lines) + "\n"
 
 
 def _output(r: Result) -> str:
+    """The output cell: the text, and pointers to the parts listed under the table."""
     if r.error:
         hint = f" ({r.error.hint})" if r.error.hint else ""
         return f"ERROR {r.error.code}: {r.error.message}{hint}"
-    return r.output
+    a = answer_of(r)
+    below = [f"{len(a.calls)} tool call(s) below" if a.calls else "",
+             f"{len(a.sources)} source(s) below" if a.sources else "",
+             a.exchange or ""]  # fmt: skip
+    parts = [a.invalid_line or "", "structured output: JSON below" if a.structured else a.text,
+             "\n".join(line for line in below if line)]  # fmt: skip
+    return "\n\n".join(part for part in parts if part)
+
+
+def _parts(head: str, r: Result) -> list[str]:
+    """Under the table: a structured value as a JSON block, tool calls as a list, sources as a
+    numbered list (nothing for an answer that is only text)."""
+    a = answer_of(r)
+    if r.error or not (a.structured or a.calls or a.sources):
+        return []
+    lines = [f"**{head}**", ""]
+    if a.structured:
+        lines += [*fenced(a.text, "json"), ""]
+    if a.calls:
+        lines += ["Tool calls:", ""]
+        lines += [f"- {code_span(c.call)}" + _sent(c) for c in a.calls]
+        lines.append("")
+    if a.sources:
+        lines += ["Sources:", ""]
+        lines += [f"{n}. {md_text(s.line())}" for n, s in enumerate(a.sources, 1)]
+        lines.append("")
+    return lines
+
+
+def _sent(c: ToolCall) -> str:
+    line = c.result_line
+    return "" if line is None else f" → {code_span(line)}"
+
+
+def fenced(text: str, lang: str = "") -> list[str]:
+    """A fenced code block around `text`, its fence longer than any backtick run inside."""
+    text = inert(text)
+    fence = "`" * max(3, max((len(m) for m in re.findall("`+", text)), default=0) + 1)
+    return [f"{fence}{lang}", text, fence]

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from promptlab.jobs import Job
 from promptlab.runner import Event
+from promptlab.views.answer import answer_of
 from promptlab.views.format import ms, vars_label
 from promptlab.views.sanitize import inert
 from promptlab.views.table import MIN_COLUMN
@@ -127,7 +128,7 @@ class LiveView:
                     cell.status, cell.error = "error", f"{r.error.code}: {r.error.message}"
                 else:
                     cell.status = "cached" if r.cached else "done"
-                    cell.text = r.output
+                    cell.text = answer_of(r).plain()
 
     def render(self) -> RenderableType:
         """The current frame, never taller than the terminal (taller frames can't be erased)."""

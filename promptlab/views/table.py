@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from promptlab.results import Result
+from promptlab.views.answer import answer_of, rich_text
 from promptlab.views.export import groups
 from promptlab.views.format import model_label, ms, summarize, tokens, usd, vars_label
 from promptlab.views.sanitize import inert
@@ -26,7 +27,7 @@ def output_cell(r: Result) -> Text:
         if r.error.hint:
             text.append(f"\nhint: {inert(r.error.hint)}", style="yellow")
         return text
-    text = Text(inert(r.output))
+    text = rich_text(answer_of(r))
     if r.cached:
         text.append("\n(cached)", style="dim")
     return text

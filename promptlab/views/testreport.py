@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from promptlab.testing import BaselineDiff, CaseOutcome, Progress, TestRun
-from promptlab.views.export import md_cell
+from promptlab.views.answer import answer_of
+from promptlab.views.export import md_text as md
 from promptlab.views.format import ms, tokens, usd
 from promptlab.views.sanitize import inert
 
@@ -211,7 +212,7 @@ def render_details(console: Console, run: TestRun) -> None:
                 console.print(mark, soft_wrap=True)
             if s.result.ok:
                 console.print(Text("    output:", style="dim"))
-                text = inert(s.result.output)
+                text = answer_of(s.result).plain()
                 if len(text) > DETAIL_OUTPUT_LIMIT:
                     text = text[:DETAIL_OUTPUT_LIMIT] + f"… ({len(text):,} characters)"
                 for line in (text or "(empty)").splitlines() or [""]:
@@ -271,14 +272,6 @@ def github_annotations(run: TestRun, root: Path | None = None) -> list[str]:
 
 
 # ---------------------------------------------------------------- markdown
-
-
-def md(text: str) -> str:
-    """Inert text for a Markdown table cell: no formatting, links, HTML or @-mentions."""
-    text = md_cell(text)
-    for ch in "`*_[]~":
-        text = text.replace(ch, "\\" + ch)
-    return text.replace("@", "&#64;")
 
 
 def to_markdown(run: TestRun, *, title: str = "promptlab test") -> str:

@@ -135,3 +135,28 @@ def distinct_colours(png: Path) -> int:
             idat += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     return len(set(zlib.decompress(idat)))
+
+
+def test_tool_calls_structured_errors_and_sources_are_drawn_as_text(tmp_path: Path) -> None:
+    r = result("c", "nova-lite", "It will drizzle.")
+    r.turns = [
+        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "t1", "name": "get_weather",
+                                                       "input": {"city": HOSTILE}}}]},
+        {"role": "user", "content": [{"toolResult": {"toolUseId": "t1",
+                                                     "content": [{"text": HOSTILE}]}}]},
+    ]  # fmt: skip
+    r.content = [{"text": "It will drizzle."}, {"citationsContent": {"citations": [
+        {"title": HOSTILE, "sourceContent": [{"text": HOSTILE}],
+         "location": {"documentPage": {"documentIndex": 0, "start": 2, "end": 3}}}]}}]  # fmt: skip
+    r.structured = {"value": None, "error": HOSTILE, "native": True}
+    page = tmp_path / "run.html"
+    page.write_text(run_page([r], source="r"), "utf-8")
+    dom, log = browse(page, tmp_path, "--dump-dom")
+    assert console_errors(log) == []
+    assert "PWNED" not in "".join(re.findall(r"<title>.*?</title>", dom, re.S))
+    assert "127.0.0.1:9" not in log
+    assert '<code>→ get_weather(city="&lt;/script&gt;' in dom
+    assert '<div class="sent">← &lt;/script&gt;' in dom
+    assert '<div class="invalid">✗ not valid against output_schema: &lt;/script&gt;' in dom
+    assert "2 model calls (tool exchange)" in dom and '<div class="muted">sources</div>' in dom
+    assert "<li>&lt;/script&gt;" in dom and " p.2: " in dom

@@ -202,8 +202,10 @@ def test_hostile_text_reaches_the_script_whole_as_data() -> None:
     cells = [r for row in data["rows"] for rs in row["cells"].values() for r in rs]
     assert cells[0]["out"] == EVIL.replace("\ud800", "\ufffd")
     assert cells[1]["err"]["hint"] == HOSTILE[3]
-    kinds = [b["t"] for b in cells[2]["blocks"]]
-    assert kinds == ["reasoning", "tool", "cite", "text"]
+    assert [b["t"] for b in cells[2]["blocks"]] == ["reasoning"]  # the rest: answer parts
+    assert cells[2]["calls"][0]["call"].startswith(f"{HOSTILE[0]}(q=")
+    assert json.loads(cells[2]["calls"][0]["json"]) == {"q": EVIL.replace("\ud800", "\ufffd")}
+    assert cells[2]["sources"] == [HOSTILE[3]]
 
 
 def test_header_and_charts_escape_prompt_case_and_model_names() -> None:
@@ -272,13 +274,14 @@ def test_cells_carry_facts_errors_and_content_blocks_readably() -> None:
     assert cells[0]["notices"] == ["max_tokens lowered"]
     assert cells[1]["err"] == {"code": "AccessDeniedException", "message": "no access",
                                "hint": "enable the model"}  # fmt: skip
-    tool, reasoning, cite, media, text = cells[2]["blocks"]
-    assert tool["call"] == 'lookup(order="A1", n=2)'
-    assert json.loads(tool["json"]) == {"order": "A1", "n": 2}
+    reasoning, media = cells[2]["blocks"]  # text, tool uses and citations: the answer's parts
     assert reasoning == {"t": "reasoning", "v": "(reasoning redacted by the provider)"}
-    assert cite["v"] == "cited" and cite["items"] == ["Policy — “30 days”"]
     assert media == {"t": "media", "label": "image · png · 2,048 bytes · sha256 ffffffffffff…"}
-    assert text == {"t": "text", "v": "see"}
+    assert cells[2]["out"] == "citedsee"  # the cited passage is part of the answer's text
+    [call] = cells[2]["calls"]
+    assert call["call"] == 'lookup(order="A1", n=2)' and call["result"] is None
+    assert json.loads(call["json"]) == {"order": "A1", "n": 2}
+    assert cells[2]["sources"] == ['Policy: "30 days"']
 
 
 def test_charts_are_inline_svg() -> None:

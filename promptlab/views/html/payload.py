@@ -2,9 +2,11 @@
 
 Numbers are formatted here (views.format), so the page shows them exactly as the terminal does;
 model text is made inert (control characters visible) but otherwise kept whole: the page puts
-it in the DOM with `textContent` only. Answers whose content is only text carry `out`; answers
-with reasoning, tool uses, citations or media carry `blocks` instead (text included), so no
-text is stored twice.
+it in the DOM with `textContent` only. Every answer carries `out` (its text, or its structured
+value as indented JSON) and, from views.answer, the parts the terminal shows too: `invalid`
+(why a structured answer failed its schema), `calls` (tool calls and the results sent back),
+`sources` (cited passages) and `exchange` (the model calls of a tool exchange). Content blocks
+those do not cover (reasoning, media, unknown kinds) come as `blocks`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from promptlab.results import Result
 from promptlab.testing import CaseOutcome, TestRun
+from promptlab.views.answer import answer_of
 from promptlab.views.export import groups
 from promptlab.views.format import model_label, ms, tokens, usd, vars_label
 from promptlab.views.sanitize import inert
@@ -25,7 +28,6 @@ STATUS_ORDER = {"fail": 0, "error": 1, "pass": 2}
 IMAGE_FORMATS = frozenset({"png", "jpeg", "gif", "webp"})
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 MAX_INLINE_IMAGE = 2_000_000  # characters of base64; larger images become placeholders
-CALL_LIMIT = 400
 
 
 def js(value: Any) -> str:
@@ -51,29 +53,6 @@ def facts(r: Result) -> str:
     return " · ".join(parts)
 
 
-def tool_call(name: str, args: Any) -> str:
-    """`name(arg="value", n=3)`: the tool use as a reader would write it."""
-    if isinstance(args, dict):
-        inner = ", ".join(f"{k}={json.dumps(v, ensure_ascii=False, default=str)}"
-                          for k, v in args.items())  # fmt: skip
-    else:
-        inner = json.dumps(args, ensure_ascii=False, default=str)
-    call = f"{name}({inner})"
-    return call if len(call) <= CALL_LIMIT else call[: CALL_LIMIT - 2] + "…)"
-
-
-def citation(c: Any) -> str:
-    if not isinstance(c, dict):
-        return inert(str(c))
-    parts = [str(c["title"])] if c.get("title") else []
-    sources = c.get("sourceContent") or []
-    quoted = [s["text"] for s in sources if isinstance(s, dict) and "text" in s]
-    parts += [f"“{q}”" for q in quoted]
-    if c.get("location"):
-        parts.append(json.dumps(c["location"], ensure_ascii=False, default=str))
-    return inert(" — ".join(parts) or json.dumps(c, ensure_ascii=False, default=str))
-
-
 def media(kind: str, body: Any) -> dict[str, Any]:
     body = body if isinstance(body, dict) else {}
     fmt = str(body.get("format") or "?")
@@ -94,12 +73,14 @@ def media(kind: str, body: Any) -> dict[str, Any]:
     return out
 
 
+ANSWER_KEYS = ("text", "toolUse", "citationsContent")  # drawn from views.answer, not as blocks
+
+
 def block(b: Any) -> dict[str, Any]:
-    """One Converse content block as a typed item the script knows how to draw."""
+    """One Converse content block that is not text, a tool use or a citation (views.answer
+    shows those) as a typed item the script knows how to draw."""
     if not isinstance(b, dict):
         return {"t": "other", "label": "block", "json": js(b)}
-    if isinstance(b.get("text"), str):
-        return {"t": "text", "v": inert(b["text"])}
     if isinstance(b.get("reasoningContent"), dict):
         rc = b["reasoningContent"]
         rt = rc.get("reasoningText")
@@ -107,23 +88,37 @@ def block(b: Any) -> dict[str, Any]:
             return {"t": "reasoning", "v": inert(rt["text"])}
         if "redactedContent" in rc:
             return {"t": "reasoning", "v": "(reasoning redacted by the provider)"}
-    if isinstance(b.get("toolUse"), dict):
-        tu = b["toolUse"]
-        call = tool_call(str(tu.get("name") or "tool"), tu.get("input"))
-        return {"t": "tool", "call": inert(call), "json": js(tu.get("input"))}
-    if isinstance(b.get("citationsContent"), dict):
-        cc = b["citationsContent"]
-        said = [p["text"] for p in cc.get("content") or [] if isinstance(p, dict) and "text" in p]
-        items = [citation(c) for c in cc.get("citations") or []]
-        return {"t": "cite", "v": inert("".join(map(str, said))), "items": items}
     for kind in ("image", "document", "video"):
         if kind in b:
             return media(kind, b[kind])
     return {"t": "other", "label": inert(str(next(iter(b), "block"))), "json": js(b)}
 
 
-def rich(content: Sequence[Any]) -> bool:
-    return any(not (isinstance(b, dict) and isinstance(b.get("text"), str)) for b in content)
+def other_blocks(content: Sequence[Any]) -> list[dict[str, Any]]:
+    """The blocks views.answer does not show: reasoning, media, kinds unknown here."""
+    return [block(b) for b in content
+            if not (isinstance(b, dict) and any(k in b for k in ANSWER_KEYS))]  # fmt: skip
+
+
+def answer_data(r: Result) -> dict[str, Any]:
+    """The answer's parts (views.answer) as the script reads them."""
+    a = answer_of(r)
+    d: dict[str, Any] = {"out": a.text}
+    if a.structured:
+        d["structured"] = True
+    if a.invalid_line:
+        d["invalid"] = a.invalid_line
+    if a.calls:
+        d["calls"] = [{"call": c.call, "json": js(c.input), "result": c.result_line}
+                      for c in a.calls]  # fmt: skip
+    if a.sources:
+        d["sources"] = [s.line() for s in a.sources]
+    if a.exchange:
+        d["exchange"] = a.exchange
+    blocks = other_blocks(r.content)
+    if blocks:
+        d["blocks"] = blocks
+    return d
 
 
 class Results:
@@ -135,10 +130,7 @@ class Results:
     def data(self, r: Result, label: str) -> dict[str, Any]:
         self.count += 1
         d: dict[str, Any] = {"id": self.count, "label": inert(label), "facts": facts(r)}
-        if r.content and rich(r.content):
-            d["blocks"] = [block(b) for b in r.content]
-        else:
-            d["out"] = inert(r.output)
+        d.update(answer_data(r))
         if r.error:
             e = r.error
             d["err"] = {"code": inert(e.code), "message": inert(e.message),

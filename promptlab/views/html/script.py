@@ -24,25 +24,12 @@ const details = (label, body, cls) => {
 };
 
 // ---------------------------------------------------------------- answers
-const textOf = (r) => r.out !== undefined ? r.out
-  : (r.blocks || []).filter((b) => b.t === "text" || b.t === "cite").map((b) => b.v).join("");
+const textOf = (r) => [r.invalid || "", r.out || "",
+  ...(r.calls || []).flatMap((c) => ["→ " + c.call, c.result === null ? "" : "← " + c.result]),
+  ...(r.sources || [])].filter((s) => s).join("\n");
 
 function blockView(b) {
-  if (b.t === "text") return el("div", "out", b.v);
   if (b.t === "reasoning") return details("reasoning", el("div", "out", b.v), "reasoning");
-  if (b.t === "tool") {
-    const d = el("div", "tool");
-    d.append(el("code", null, b.call), details("input JSON", el("pre", null, b.json)));
-    return d;
-  }
-  if (b.t === "cite") {
-    const d = el("div", "cite");
-    if (b.v) d.append(el("div", "out", b.v));
-    const ol = el("ol");
-    for (const item of b.items) ol.append(el("li", null, item));
-    d.append(el("div", "muted", "citations"), ol);
-    return d;
-  }
   if (b.t === "media") {
     const d = el("div", "media");
     if (typeof b.src === "string" && b.src.startsWith("data:image/")) {
@@ -75,9 +62,24 @@ function resultView(r) {
     if (r.err.hint) e.append(el("div", "hint", "hint: " + r.err.hint));
     box.append(e);
   }
-  if (r.blocks) for (const b of r.blocks) box.append(blockView(b));
-  else if (r.out) box.append(el("div", "out", r.out));
-  else if (!r.err) box.append(el("div", "muted", "(empty answer)"));
+  if (r.invalid) box.append(el("div", "invalid", r.invalid));
+  for (const b of r.blocks || []) box.append(blockView(b));
+  if (r.out) box.append(el("div", r.structured ? "out json" : "out", r.out));
+  else if (!r.err && !r.calls && !r.blocks) box.append(el("div", "muted", "(empty answer)"));
+  for (const c of r.calls || []) {
+    const d = el("div", "tool");
+    d.append(el("code", null, "→ " + c.call), details("input JSON", el("pre", null, c.json)));
+    if (c.result !== null) d.append(el("div", "sent", "← " + c.result));
+    box.append(d);
+  }
+  if (r.sources) {
+    const d = el("div", "cite");
+    const ol = el("ol");
+    for (const item of r.sources) ol.append(el("li", null, item));
+    d.append(el("div", "muted", "sources"), ol);
+    box.append(d);
+  }
+  if (r.exchange) box.append(el("div", "muted", r.exchange));
   if (r.notices) {
     const ul = el("ul", "notices");
     for (const n of r.notices) ul.append(el("li", null, n));

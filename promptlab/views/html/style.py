@@ -53,6 +53,9 @@ th.col .line:first-child { font-weight: 600; color: var(--fg); }
 details { margin: 4px 0; }
 summary { cursor: pointer; color: var(--muted); }
 .tool code { font-weight: 600; overflow-wrap: anywhere; }
+.tool .sent { color: var(--muted); font: 12px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace;
+  overflow-wrap: anywhere; }
+.invalid { color: var(--fail); font-weight: 600; overflow-wrap: anywhere; }
 .media { border: 1px dashed var(--line); padding: 8px; color: var(--muted); margin: 4px 0; }
 .media img { max-width: 100%; display: block; }
 .cite ol { margin: 2px 0; padding-left: 20px; font-size: 12px; }
