@@ -152,6 +152,9 @@ def test(
         planned, notes = supported(planned)
         for note in notes:
             err.print(f"note: {note}", highlight=False, soft_wrap=True)
+        if not planned:
+            raise UsageError("no case × model left: none of the models takes what the cases send",
+                             "run with models that take it (see 'promptlab models')")  # fmt: skip
     kept = kept_pinned(planned, model)
     if kept:
         err.print(f"{len(kept)} case(s) keep the models of their own 'models:' "

@@ -161,3 +161,19 @@ def test_dry_run_counts_the_blocks_that_would_be_sent(
     assert counted.op == "count-tokens"
     assert "image" in counted.body["input"]["converse"]["messages"][0]["content"][0]
     assert "321" in result.stdout
+
+
+def test_test_skip_unsupported_leaves_out_pairs_and_refuses_an_empty_plan(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    png(project / "prompts" / "a.png")
+    write(project / "prompts" / "p.yaml", PROMPT + "tests:\n  - name: look\n"
+          "    vars: {photo: a.png}\n    assert: [{contains: red}]\n")  # fmt: skip
+    fake_bedrock.script(NOVA_LITE, text="red")
+    both = cli("test", "prompts/p.yaml", "-m", "nova-lite,titan-express", "--skip-unsupported")
+    assert both.exit_code == 0, both.stdout + both.stderr
+    assert "skipped titan-express for p/look: does not take image" in both.stderr
+    assert fake_bedrock.count(model="amazon.titan-text-express-v1") == 0
+    none = cli("test", "prompts/p.yaml", "-m", "titan-express", "--skip-unsupported")
+    assert none.exit_code == 2
+    assert "no case × model left" in none.stderr
