@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-_FENCE = re.compile(r"^```[A-Za-z0-9_-]*[ \t]*\n(.*)\n[ \t]*```$", re.DOTALL)
+FENCE = re.compile(r"^```[A-Za-z0-9_-]*[ \t]*\n(.*)\n[ \t]*```$", re.DOTALL)
 _FORMATS = {
     "date": "2026-01-01",
     "date-time": "2026-01-01T00:00:00Z",
@@ -91,15 +91,16 @@ def _matching(pattern: str, shortest: int) -> str:
 
 
 def parse_json(text: str) -> Any:
-    """The answer as JSON; one Markdown code fence around it is allowed. ValueError if not."""
+    """The answer as JSON; one Markdown code fence around it is allowed. ValueError (where it
+    stops parsing) if not."""
     body = text.strip()
-    m = _FENCE.match(body)
+    m = FENCE.match(body)
     if m:
         body = m.group(1).strip()
     try:
         return json.loads(body)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ValueError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
 
 def check_structured(schema: Mapping[str, Any], output: str, native: bool) -> dict[str, Any]:
@@ -107,7 +108,7 @@ def check_structured(schema: Mapping[str, Any], output: str, native: bool) -> di
     try:
         value = parse_json(output)
     except ValueError as exc:
-        return {"value": None, "error": str(exc), "native": native}
+        return {"value": None, "error": f"not JSON: {exc}", "native": native}
     from jsonschema.validators import validator_for
 
     cls = validator_for(schema)

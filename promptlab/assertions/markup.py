@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
-from promptlab.assertions.structured import _FENCE
+from promptlab.schemas import FENCE
 
 _START = re.compile(r"<([^\W\d][\w.-]*(?::[^\W\d][\w.-]*)?)(?=[\s/>])")
 _STEP = re.compile(r"[^\W\d][\w.:-]*")
@@ -94,7 +94,7 @@ def _missing(root: Any, paths: list[ElementPath]) -> list[str]:
 
 def is_xml(a: Assertion, ctx: Context) -> Verdict:
     text = ctx.output.strip()
-    m = _FENCE.match(text)
+    m = FENCE.match(text)
     if m:
         text = m.group(1).strip()
     if not text:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
+from promptlab.schemas import parse_json
 
-_FENCE = re.compile(r"^```[A-Za-z0-9_-]*[ \t]*\n(.*)\n[ \t]*```$", re.DOTALL)
 _STEP = re.compile(
     r"""\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"""
 )
@@ -28,16 +28,7 @@ SCHEMA_FILES = (".json", ".yaml", ".yml")
 MAX_JSON_MISSES = 2000  # contains-json: `{`/`[` that start no JSON value before it gives up
 
 
-def extract_json(output: str) -> Any:
-    """Parse the output as JSON; one Markdown code fence around the whole output is allowed."""
-    text = output.strip()
-    m = _FENCE.match(text)
-    if m:
-        text = m.group(1).strip()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+extract_json = parse_json  # the output as JSON, one code fence allowed (ValueError if not)
 
 
 def parse_path(path: str) -> list[PathStep]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -19,27 +19,29 @@ TOOL_KEYS = ("name", "description", "input_schema", "strict")
 SCRIPT_KEYS = ("tool", "when", "result", "status")
 
 
-def examples(top: Fields) -> tuple[Turn, ...]:
-    """`examples:` few-shot pairs `- {user: ..., assistant: ...}`, sent as turns in order."""
-    items = top.get(
-        "examples",
-        LIST,
-        [],
-        unset="empty",
-        message="'{key}' must be a list of {user: ..., assistant: ...} pairs",
-        hint="e.g. examples: [{user: 'Review: great', assistant: positive}]",
-    )
-    turns: list[Turn] = []
+def _entries(
+    fields: Fields, key: str, keys: tuple[str, ...], example: str
+) -> Iterator[tuple[int, Fields]]:
+    """The mappings of the list under `key`, each read with only `keys` allowed; a value that
+    is not a list, or an item that is not a mapping, is a problem at its line."""
+    items = fields.get(key, LIST, [], unset="empty", message=f"'{{key}}' must be a list of "
+                       f"{example}", hint=f"e.g. {key}: [{example}]")  # fmt: skip
+    field = fields.under(key)
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            top.problem(
-                ("examples", i),
-                f"examples[{i}] must be a mapping with 'user' and 'assistant'",
-                "e.g. - {user: 'Review: great', assistant: positive}",
-            )
+            field.problem((i,), f"{key}[{i}] must be a mapping ({', '.join(keys)})",
+                          f"e.g. - {example}")  # fmt: skip
             continue
-        pair = top.under("examples").child(i, item)
-        pair.unknown(ROLES, where=f"in examples[{i}]")
+        entry = field.child(i, item)
+        entry.unknown(keys, where=f"in {key}[{i}]")
+        yield i, entry
+
+
+def examples(top: Fields) -> tuple[Turn, ...]:
+    """`examples:` few-shot pairs `- {user: ..., assistant: ...}`, sent as turns in order."""
+    turns: list[Turn] = []
+    example = "{user: 'Review: great', assistant: positive}"
+    for i, pair in _entries(top, "examples", ROLES, example):
         for role in ROLES:
             text = pair.get(
                 role,
@@ -56,26 +58,10 @@ def examples(top: Fields) -> tuple[Turn, ...]:
 def messages(top: Fields) -> tuple[Turn, ...]:
     """`messages:` a scripted conversation `- {role, content}`: starts with the user,
     alternates, ends with the user (the sections, if any, join that last turn)."""
-    items = top.get(
-        "messages",
-        LIST,
-        [],
-        unset="empty",
-        message="'{key}' must be a list of {role: user|assistant, content: ...}",
-        hint="e.g. messages: [{role: user, content: Hi}]",
-    )
     turns: list[Turn] = []
     field = top.under("messages")
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            field.problem(
-                (i,),
-                f"messages[{i}] must be a mapping with 'role' and 'content'",
-                "e.g. - {role: user, content: 'Hello'}",
-            )
-            continue
-        turn = field.child(i, item)
-        turn.unknown(("role", "content"), where=f"in messages[{i}]")
+    example = "{role: user, content: 'Hello'}"
+    for i, turn in _entries(top, "messages", ("role", "content"), example):
         role = turn.get(
             "role",
             STRING,
@@ -112,7 +98,7 @@ def messages(top: Fields) -> tuple[Turn, ...]:
             turns.append(Turn(role, text, ("messages", i, "content")))
     if turns and turns[-1].role != "user":
         field.problem(
-            (len(items) - 1,),
+            (i,),
             "messages must end with a user turn",
             "add the user's next message, or move the sections into a last user turn",
         )
@@ -161,23 +147,9 @@ def attachments(top: Fields, variables: Mapping[str, Variable]) -> tuple[str, ..
 
 def tools(top: Fields, base: Path) -> tuple[Tool, ...]:
     """`tools:` name, description, input_schema (JSON Schema, inline or a file), strict."""
-    items = top.get(
-        "tools",
-        LIST,
-        [],
-        unset="empty",
-        message="'{key}' must be a list of tools",
-        hint="e.g. tools: [{name: get_weather, description: ..., input_schema: "
-        "{type: object, properties: {city: {type: string}}}}]",
-    )
-    field = top.under("tools")
     out: list[Tool] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            field.problem((i,), f"tools[{i}] must be a mapping (name, description, input_schema)")
-            continue
-        spec = field.child(i, item)
-        spec.unknown(TOOL_KEYS, where=f"in tools[{i}]")
+    example = "{name: get_weather, input_schema: {type: object}}"
+    for i, spec in _entries(top, "tools", TOOL_KEYS, example):
         name = spec.get(
             "name",
             STRING,
@@ -256,23 +228,9 @@ def tool_results(
     fields: Fields, declared: set[str], key: str = "tool_results"
 ) -> tuple[ToolScript, ...]:
     """`tool_results:` what each tool returns: `- {tool, when?, result, status?}`."""
-    items = fields.get(
-        key,
-        LIST,
-        [],
-        unset="empty",
-        message="'{key}' must be a list of {tool: NAME, result: ...}",
-        hint="e.g. tool_results: [{tool: get_weather, when: {city: Lima}, result: {temp_c: 18}}]",
-    )
-    field = fields.under(key)
     names = declared
     out: list[ToolScript] = []
-    for i, item in enumerate(items):
-        if not isinstance(item, dict):
-            field.problem((i,), f"{key}[{i}] must be a mapping: {{tool: NAME, result: ...}}")
-            continue
-        entry = field.child(i, item)
-        entry.unknown(SCRIPT_KEYS, where=f"in {key}[{i}]")
+    for i, entry in _entries(fields, key, SCRIPT_KEYS, "{tool: NAME, result: ...}"):
         tool = entry.get(
             "tool",
             STRING,
@@ -295,7 +253,7 @@ def tool_results(
             message="'{key}' must be a mapping of argument: value",
             hint="e.g. when: {city: Lima}",
         )
-        if "result" not in item:
+        if "result" not in entry:
             entry.problem(
                 (),
                 f"{key}[{i}] needs a 'result'",
@@ -307,7 +265,7 @@ def tool_results(
             entry.problem(("status",), f"status must be success or error, got {status!r}")
             status = None
         if tool is not None:
-            out.append(ToolScript(tool, item["result"], when, status))
+            out.append(ToolScript(tool, entry.data["result"], when, status))
     return tuple(out)
 
 
