@@ -17,6 +17,7 @@ from promptlab.config import Config, Price
 from promptlab.errors import UsageError
 from promptlab.providers import registry
 from promptlab.request import Document, Request, Text
+from promptlab.results import Completion
 
 PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
 _PROFILE_RE = re.compile(rf"^({'|'.join(PROFILE_PREFIXES)})\.(.+)$")
@@ -378,11 +379,57 @@ def cost_usd(
     input_tokens: int | None,
     output_tokens: int | None,
     config: Config | None = None,
+    *,
+    cache_read: int | None = None,
+    cache_write: int | None = None,
+    tier: str | None = None,
+    batch: bool = False,
+    served_by: str | None = None,
 ) -> float | None:
-    """Estimated cost of one call; None when the price or the token counts are unknown."""
+    """What one call costs, in USD: ordinary input, cache writes, cache reads and output, each
+    at its own price (the tier's or batch's where it has one). `served_by`: the base model
+    that actually ran (an application inference profile's, a prompt router's pick).
+
+    None when the token counts or a price they need are unknown: never guessed."""
     if not ref.real:
         return 0.0
+    if served_by:
+        ref = replace(ref, base_id=served_by)
     price = price_for(ref, config)
     if price is None or input_tokens is None or output_tokens is None:
         return None
-    return round(input_tokens / 1000 * price.input + output_tokens / 1000 * price.output, 8)
+    rates = _rates(price, tier, batch)
+    if rates is None:
+        return None
+    per_input, per_output = rates
+    total = input_tokens / 1000 * per_input + output_tokens / 1000 * per_output
+    for tokens, rate in ((cache_read, price.cache_read), (cache_write, price.cache_write)):
+        if tokens:
+            if rate is None:
+                return None
+            total += tokens / 1000 * rate
+    return round(total, 8)
+
+
+def completion_cost(
+    ref: ModelRef, completion: Completion, request: Request, config: Config | None = None
+) -> float | None:
+    """The cost of an answered call: its usage at the prices of the tier it asked for and
+    the model that served it."""
+    tier = (request.service_tier or {}).get("type")
+    served = base_id_of(completion.served_model_id) if completion.served_model_id else None
+    return cost_usd(ref, completion.input_tokens, completion.output_tokens, config,
+                    cache_read=completion.cache_read_tokens,
+                    cache_write=completion.cache_write_tokens, tier=tier,
+                    served_by=served)  # fmt: skip
+
+
+def _rates(price: Price, tier: str | None, batch: bool) -> tuple[float, float] | None:
+    """(input, output) USD per 1K tokens for on-demand, batch, or a service tier."""
+    if batch:
+        pair = (price.batch_input, price.batch_output)
+    elif tier in ("priority", "flex"):
+        pair = (getattr(price, f"{tier}_input"), getattr(price, f"{tier}_output"))
+    else:
+        return price.input, price.output
+    return None if pair[0] is None or pair[1] is None else (pair[0], pair[1])

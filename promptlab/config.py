@@ -41,13 +41,18 @@ ENV_VARS = {
 
 @dataclass(frozen=True)
 class Price:
-    """USD per 1,000 tokens."""
+    """USD per 1,000 tokens. A price left None is unknown: a cost that needs it is unknown."""
 
     input: float
     output: float
     batch_input: float | None = None
     batch_output: float | None = None
     cache_read: float | None = None
+    cache_write: float | None = None
+    priority_input: float | None = None
+    priority_output: float | None = None
+    flex_input: float | None = None
+    flex_output: float | None = None
 
 
 @dataclass(frozen=True)

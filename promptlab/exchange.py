@@ -77,6 +77,10 @@ def _sum(a: int | None, b: int | None) -> int | None:
     return None if a is None or b is None else a + b
 
 
+def _sum_known(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
 def combine(first: Completion, then: Completion) -> Completion:
     """Two calls of one exchange as one Completion: usage summed, the later answer kept."""
     return replace(
@@ -86,6 +90,8 @@ def combine(first: Completion, then: Completion) -> Completion:
         latency_ms=_sum(first.latency_ms, then.latency_ms),
         ttft_ms=first.ttft_ms,
         tokens_estimated=first.tokens_estimated or then.tokens_estimated,
+        cache_read_tokens=_sum_known(first.cache_read_tokens, then.cache_read_tokens),
+        cache_write_tokens=_sum_known(first.cache_write_tokens, then.cache_write_tokens),
         notices=tuple(dict.fromkeys((*first.notices, *then.notices))),
         attempts=first.attempts + then.attempts,
     )

@@ -51,6 +51,13 @@ class Completion:
     notices: tuple[str, ...] = ()
     content: tuple[dict[str, Any], ...] = ()
     attempts: int = 1  # requests sent: botocore's retries (throttling, 5xx) included
+    cache_read_tokens: int | None = None  # input tokens read from the prompt cache
+    cache_write_tokens: int | None = None  # input tokens written to the prompt cache
+    # What the service says about the call besides the answer: its `trace` (guardrail
+    # assessments, the model a prompt router picked), `serviceTier`, `performanceConfig`,
+    # `additionalModelResponseFields`, as returned.
+    response_meta: dict[str, Any] | None = None
+    served_model_id: str | None = None  # the model that ran, when model_id does not say
 
 
 # The notice every grader call (judge, embedding) carries in the history, after its kind.
@@ -136,6 +143,10 @@ class Result:
     # Structured output: {"value": parsed JSON or None, "error": why it failed or None,
     # "native": sent as outputConfig (True) or as instructions (False)}; None without a schema.
     structured: dict[str, Any] | None = None
+    cache_read_tokens: int | None = None  # prompt-cache reads (not in input_tokens)
+    cache_write_tokens: int | None = None  # prompt-cache writes (not in input_tokens)
+    response_meta: dict[str, Any] | None = None  # see Completion.response_meta
+    served_model_id: str | None = None  # the model that ran (application profile, router)
 
     @property
     def ok(self) -> bool:
@@ -151,6 +162,10 @@ class Result:
         self.latency_ms = completion.latency_ms
         self.ttft_ms = completion.ttft_ms
         self.tokens_estimated = completion.tokens_estimated
+        self.cache_read_tokens = completion.cache_read_tokens
+        self.cache_write_tokens = completion.cache_write_tokens
+        self.response_meta = completion.response_meta
+        self.served_model_id = completion.served_model_id or self.served_model_id
         self.notices.extend(n for n in completion.notices if n not in self.notices)
 
     def tool_calls(self) -> list[dict[str, Any]]:
@@ -166,7 +181,9 @@ class Result:
 
     @property
     def total_tokens(self) -> int:
-        return (self.input_tokens or 0) + (self.output_tokens or 0)
+        """Every token the call used: input (cache reads and writes included) and output."""
+        return ((self.input_tokens or 0) + (self.output_tokens or 0)
+                + (self.cache_read_tokens or 0) + (self.cache_write_tokens or 0))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON schema (README: 'Result schema')."""
@@ -198,6 +215,8 @@ class Result:
                 "input_tokens": self.input_tokens,
                 "output_tokens": self.output_tokens,
                 "total_tokens": self.total_tokens,
+                "cache_read_tokens": self.cache_read_tokens,
+                "cache_write_tokens": self.cache_write_tokens,
                 "estimated": self.tokens_estimated,
             },
             "latency_ms": self.latency_ms,
@@ -211,6 +230,8 @@ class Result:
             "error": self.error.to_dict() if self.error else None,
             "turns": self.turns,
             "structured": self.structured,
+            "response_meta": self.response_meta,
+            "served_model_id": self.served_model_id,
         }
 
     @classmethod
@@ -250,6 +271,10 @@ class Result:
             run_id=d.get("run_id"),
             turns=list(d.get("turns") or []),
             structured=d.get("structured"),
+            cache_read_tokens=usage.get("cache_read_tokens"),
+            cache_write_tokens=usage.get("cache_write_tokens"),
+            response_meta=d.get("response_meta"),
+            served_model_id=d.get("served_model_id"),
         )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from promptlab.catalogue import cost_usd, unsupported
+from promptlab.catalogue import completion_cost, cost_usd, unsupported
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
@@ -215,9 +215,7 @@ class Runner:
         else:
             result.take(completion)
             result.turns = [record_form(m.to_converse()) for m in call.turns]
-            result.cost_usd = cost_usd(
-                job.ref, completion.input_tokens, completion.output_tokens, self.config
-            )
+            result.cost_usd = completion_cost(job.ref, completion, request, self.config)
             if job.rendered.output_schema:
                 native = bool(request.output_config)
                 result.structured = check_structured(job.rendered.output_schema, result.output,

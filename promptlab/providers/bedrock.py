@@ -44,6 +44,15 @@ def _note_attempt(parsed_response: Any = None, exception: Any = None, **_: Any) 
         codes.append(str(parsed_response["Error"].get("Code") or "error"))
 
 
+RESPONSE_META = ("trace", "serviceTier", "performanceConfig", "additionalModelResponseFields")
+
+
+def response_meta(resp: dict[str, Any]) -> dict[str, Any] | None:
+    """The response's fields about the call (trace, tier, latency mode, extra model fields)."""
+    meta = {k: resp[k] for k in RESPONSE_META if resp.get(k)}
+    return meta or None
+
+
 def retried(resp: dict[str, Any], codes: list[str]) -> tuple[int, tuple[str, ...]]:
     """(attempts, notices) of a successful response: botocore's RetryAttempts, and why."""
     attempts = int((resp.get("ResponseMetadata") or {}).get("RetryAttempts") or 0) + 1
@@ -121,7 +130,10 @@ class BedrockProvider:
             stop_reason=resp.get("stopReason"),
             input_tokens=usage.get("inputTokens"),
             output_tokens=usage.get("outputTokens"),
+            cache_read_tokens=usage.get("cacheReadInputTokens"),
+            cache_write_tokens=usage.get("cacheWriteInputTokens"),
             latency_ms=resp.get("metrics", {}).get("latencyMs"),
+            response_meta=response_meta(resp),
         )
 
     def _stream(self, kwargs: dict[str, Any], on_text: OnText | None) -> Completion:
@@ -134,6 +146,7 @@ class BedrockProvider:
         stop_reason: str | None = None
         usage: dict[str, Any] = {}
         latency: int | None = None
+        meta: dict[str, Any] | None = None
         try:
             for event in events:
                 if "contentBlockDelta" in event:  # text may come without a contentBlockStart
@@ -152,6 +165,7 @@ class BedrockProvider:
                 elif "metadata" in event:
                     usage = event["metadata"].get("usage", {}) or {}
                     latency = (event["metadata"].get("metrics") or {}).get("latencyMs")
+                    meta = response_meta(event["metadata"])
         finally:
             events.close()  # frees the connection on errors and Ctrl-C too
         content = answer.content()
@@ -161,8 +175,11 @@ class BedrockProvider:
             stop_reason=stop_reason,
             input_tokens=usage.get("inputTokens"),
             output_tokens=usage.get("outputTokens"),
+            cache_read_tokens=usage.get("cacheReadInputTokens"),
+            cache_write_tokens=usage.get("cacheWriteInputTokens"),
             latency_ms=latency,
             ttft_ms=ttft,
+            response_meta=meta,
             attempts=attempts,
             notices=notices,
         )

@@ -29,6 +29,7 @@ HIT_BATCH = 64  # cache hits written to the history in one transaction
 ANSWER_FIELDS = (
     "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
     "tokens_estimated", "notices", "cost_usd", "run_id", "turns", "structured",
+    "cache_read_tokens", "cache_write_tokens", "response_meta", "served_model_id",
 )  # fmt: skip
 
 _warned: set[str] = set()
@@ -265,6 +266,10 @@ class Store:
         result.tokens_estimated = bool(answer.get("tokens_estimated"))
         result.turns = list(answer.get("turns") or [])
         result.structured = answer.get("structured")
+        result.cache_read_tokens = answer.get("cache_read_tokens")
+        result.cache_write_tokens = answer.get("cache_write_tokens")
+        result.response_meta = answer.get("response_meta")
+        result.served_model_id = answer.get("served_model_id")
         result.wall_ms = 0
         result.cost_usd = 0.0
         result.cached = True
@@ -315,7 +320,8 @@ def insert_call(
     """One history row (the caller owns the transaction). Returns its id.
 
     `content` is written only when the answer is more than its text (NULL means `output` as one
-    text block), so a row of a text answer has the shape every schema version accepts.
+    text block), and the later columns only when set, so a row of a plain answer has the
+    shape every schema version accepts.
     """
     err = result.error
     row: dict[str, Any] = {
@@ -344,6 +350,12 @@ def insert_call(
         row["turns"] = canonical(result.turns)
     if result.structured is not None:
         row["structured"] = canonical(result.structured)
+    extra = {"cache_read_tokens": result.cache_read_tokens, "served_model_id":
+             result.served_model_id, "cache_write_tokens": result.cache_write_tokens,
+             "attempts": result.attempts if result.attempts > 1 else None}  # fmt: skip
+    row.update({k: v for k, v in extra.items() if v is not None})  # older files lack them
+    if result.response_meta:
+        row["response_meta"] = canonical(result.response_meta)
     cur = con.execute(
         f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         tuple(storable(v) for v in row.values()),
@@ -410,12 +422,22 @@ def row_to_result(row: sqlite3.Row) -> Result:
         run_id=row["run_id"],
         turns=_json_column(row, "turns") or [],
         structured=_json_column(row, "structured"),
+        cache_read_tokens=_column(row, "cache_read_tokens"),
+        cache_write_tokens=_column(row, "cache_write_tokens"),
+        attempts=_column(row, "attempts") or 1,
+        served_model_id=_column(row, "served_model_id"),
+        response_meta=_json_column(row, "response_meta"),
     )
+
+
+def _column(row: sqlite3.Row, name: str) -> Any:
+    """A column that older files (opened read-only, not migrated) may lack."""
+    return row[name] if name in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
 
 
 def _json_column(row: sqlite3.Row, name: str) -> Any:
     """A JSON column that older files (opened read-only, not migrated) may lack."""
-    raw = row[name] if name in row.keys() else None  # noqa: SIM118 (sqlite3.Row)
+    raw = _column(row, name)
     return json.loads(raw) if raw else None
 
 

@@ -243,9 +243,18 @@ def _m7_exchange(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN structured TEXT")
 
 
+def _m8_billing(con: sqlite3.Connection) -> None:
+    """What the bill needs besides input and output tokens: prompt-cache reads and writes,
+    requests sent (retries included), the model that actually served the call, and the
+    service's notes on the call (trace, tier). NULL in rows written before."""
+    for column in ("cache_read_tokens INTEGER", "cache_write_tokens INTEGER",
+                   "attempts INTEGER", "served_model_id TEXT", "response_meta TEXT"):  # fmt: skip
+        con.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
-    _m6_stats_by_model_id, _m7_exchange,
+    _m6_stats_by_model_id, _m7_exchange, _m8_billing,
 ]  # fmt: skip
 
 

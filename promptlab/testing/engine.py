@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.assertions import Context, evaluate, is_quick
-from promptlab.catalogue import ModelRef, adapt, cost_usd, resolve
+from promptlab.catalogue import ModelRef, adapt, completion_cost, cost_usd, resolve
 from promptlab.config import Config
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
@@ -63,7 +63,7 @@ class GraderServices:
         except ModelCallError as exc:
             self._record("judge", ref, adapted, about, started, None, None, exc)
             raise
-        cost = cost_usd(ref, completion.input_tokens, completion.output_tokens, self.config)
+        cost = completion_cost(ref, completion, adapted, self.config)
         self._record("judge", ref, adapted, about, started, completion, cost, None, notices)
         return completion, cost
 
