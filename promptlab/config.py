@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from promptlab.errors import ConfigError, Problem, PromptFileError
+from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
 from promptlab.yamlfile import load_mapping
 
@@ -20,13 +20,14 @@ CONFIG_FILE = "promptlab.yaml"
 
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
-    "retries", "timeouts", "store", "judge_model", "embedding_model",
+    "retries", "timeouts", "store", "judge_model", "embedding_model", "grader_concurrency",
 )  # fmt: skip
 
 # Environment variables (documented in .env.example). AWS_* ones are read by boto3 itself too.
 ENV_VARS = {
     "PROMPTLAB_MODELS": "models",
     "PROMPTLAB_CONCURRENCY": "concurrency",
+    "PROMPTLAB_GRADER_CONCURRENCY": "grader_concurrency",
     "PROMPTLAB_PROMPTS_DIR": "prompts_dir",
     "PROMPTLAB_MAX_ATTEMPTS": "max_attempts",
     "PROMPTLAB_RETRY_MODE": "retry_mode",
@@ -64,7 +65,10 @@ class Config:
     aliases: dict[str, str] = field(default_factory=dict)
     region: str | None = None
     profile: str | None = None
-    concurrency: int = 8
+    concurrency: int = 8  # model calls at once, overall (the worker pool's size)
+    # Caps for single models, by alias or model id (`concurrency: {default: 8, name: N}`).
+    model_concurrency: dict[str, int] = field(default_factory=dict)
+    grader_concurrency: int = 4  # judge and embedding calls at once, besides `concurrency`
     prices: dict[str, Price] = field(default_factory=dict)
     retry_mode: str = "standard"
     max_attempts: int = 4
@@ -79,6 +83,50 @@ class Config:
         """Apply command-line flags (None means 'not given')."""
         given = {k: v for k, v in flags.items() if v is not None}
         return replace(self, **given)
+
+    def with_concurrency(self, spec: Concurrency | None) -> Config:
+        """Apply `--concurrency`: its overall number, and its model caps over the config's."""
+        if spec is None:
+            return self
+        caps = {**self.model_concurrency, **spec.models}
+        return replace(self, concurrency=spec.total or self.concurrency, model_concurrency=caps)
+
+
+@dataclass(frozen=True)
+class Concurrency:
+    """A `--concurrency` / PROMPTLAB_CONCURRENCY value: `8` or `default=8,claude-sonnet=2`."""
+
+    total: int | None = None  # None: not given
+    models: dict[str, int] = field(default_factory=dict)
+
+
+CONCURRENCY_FORM = "give N, or default=N,MODEL=N,… (e.g. default=8,claude-sonnet=2)"
+
+
+def parse_concurrency(text: str) -> Concurrency:
+    """`8`, `default=8,claude-sonnet=2` or `claude-sonnet=2`. Raises ValueError saying what is
+    wrong (the caller names the option or variable)."""
+    total: int | None = None
+    models: dict[str, int] = {}
+    parts = [p.strip() for p in text.split(",")]
+    if not any(parts):
+        raise ValueError("expected a positive integer, got nothing")
+    for part in parts:
+        name, _, number = part.rpartition("=")
+        name = name.strip()
+        try:
+            value = int(number)
+        except ValueError:
+            raise ValueError(f"{part!r}: expected a positive integer") from None
+        if value < 1:
+            raise ValueError(f"{part!r}: expected a positive integer")
+        if not name and "=" in part:
+            raise ValueError(f"{part!r}: a model alias or id goes before '='")
+        if name in ("", "default"):
+            total = value
+        else:
+            models[name] = value
+    return Concurrency(total, models)
 
 
 def find_root(start: Path | None = None) -> tuple[Path, Path | None]:
@@ -120,13 +168,25 @@ def load_config(start: Path | None = None, env: dict[str, str] | None = None) ->
     values: dict[str, Any] = {}
     if file is not None:
         values.update(_from_file(file))
-    values.update(_from_env(env))
+    from_env = _from_env(env)
+    if "model_concurrency" in from_env:
+        _check_models(from_env["model_concurrency"], values.get("aliases") or {})
+        from_env["model_concurrency"] = {**values.get("model_concurrency", {}),
+                                         **from_env["model_concurrency"]}  # fmt: skip
+    values.update(from_env)
     cfg = Config(root=root, file=file, **values)
     return replace(
         cfg,
         prompts_dir=_under(root, cfg.prompts_dir),
         store_path=_under(root, cfg.store_path),
     )
+
+
+def _check_models(caps: dict[str, int], aliases: dict[str, str]) -> None:
+    for name in caps:
+        unknown = unknown_model(name, aliases)
+        if unknown is not None:
+            raise ConfigError(f"PROMPTLAB_CONCURRENCY: {unknown.message}", unknown.hint)
 
 
 def _under(root: Path, p: Path) -> Path:
@@ -172,7 +232,10 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["aliases"] = {str(k): v for k, v in aliases.items()} if aliases is not None else None
     for key in ("region", "profile", "judge_model", "embedding_model"):
         out[key] = top.get(key, STRING, unset="missing")
-    out["concurrency"] = top.get("concurrency", integer(1), message=EXPECTED_COUNT, unset="missing")
+    out["concurrency"], out["model_concurrency"] = _concurrency(top, out["aliases"] or {})
+    out["grader_concurrency"] = top.get(
+        "grader_concurrency", integer(1), message=EXPECTED_COUNT, unset="missing"
+    )
     if "prices" in top:
         out["prices"] = _prices(
             top.mapping(
@@ -216,6 +279,41 @@ def _settings(top: Fields) -> dict[str, Any]:
     return out
 
 
+def _concurrency(top: Fields, aliases: dict[str, str]) -> tuple[int | None, dict[str, int] | None]:
+    """`concurrency: 8`, or `concurrency: {default: 8, claude-sonnet: 2}`: (overall, caps)."""
+    if not isinstance(top.data.get("concurrency"), dict):
+        total = top.get("concurrency", integer(1), message=EXPECTED_COUNT, unset="missing",
+                        hint=f"or a mapping: {CONCURRENCY_EXAMPLE}")  # fmt: skip
+        return total, None
+    caps = top.mapping("concurrency")
+    total, models = None, {}
+    for key in caps:
+        value = caps.get(key, integer(1), unset="missing", message=EXPECTED_CAP)
+        unknown = None if key == "default" else unknown_model(str(key), aliases)
+        if unknown is not None:
+            caps.problem((key,), f"concurrency: {unknown.message}", unknown.hint)
+        elif value is not None and key == "default":
+            total = value
+        elif value is not None:
+            models[str(key)] = value
+    return total, models
+
+
+CONCURRENCY_EXAMPLE = "{default: 8, claude-sonnet: 2}"
+EXPECTED_CAP = "concurrency '{key}': expected a positive integer, got {value}"
+
+
+def unknown_model(name: str, aliases: dict[str, str]) -> PromptlabError | None:
+    """Why `name` names no model (an alias, model id, profile id or ARN), or None."""
+    from promptlab.catalogue import resolve
+
+    try:
+        resolve(name, Config(root=Path("."), aliases=aliases))
+    except PromptlabError as exc:
+        return exc
+    return None
+
+
 def _path(fields: Fields, key: str) -> Path | None:
     value = fields.get(key, NON_BLANK, message=EXPECTED_PATH, unset="missing")
     return Path(value) if value is not None else None
@@ -252,7 +350,13 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
         try:
             if key == "models":
                 out[key] = tuple(m.strip() for m in raw.split(",") if m.strip())
-            elif key in ("concurrency", "max_attempts"):
+            elif key == "concurrency":
+                spec = parse_concurrency(raw)
+                if spec.total is not None:
+                    out[key] = spec.total
+                if spec.models:
+                    out["model_concurrency"] = spec.models
+            elif key in ("grader_concurrency", "max_attempts"):
                 out[key] = int(raw)
                 if out[key] < 1:
                     raise ValueError

@@ -51,6 +51,7 @@ class Completion:
     notices: tuple[str, ...] = ()
     content: tuple[dict[str, Any], ...] = ()
     attempts: int = 1  # requests sent: botocore's retries (throttling, 5xx) included
+    retried: tuple[str, ...] = ()  # the error codes of the attempts that were retried
     cache_read_tokens: int | None = None  # input tokens read from the prompt cache
     cache_write_tokens: int | None = None  # input tokens written to the prompt cache
     # What the service says about the call besides the answer: its `trace` (guardrail

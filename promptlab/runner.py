@@ -1,6 +1,7 @@
 """Fan jobs (prompt × vars × model × repeat) out over worker threads; collect Results.
 
-Concurrency, retries of mid-stream failures, caching and history hooks live here once.
+Concurrency (fair per model, adaptive to throttling: scheduling.py), retries of mid-stream
+failures, caching and history hooks live here once.
 """
 
 from __future__ import annotations
@@ -24,6 +25,14 @@ from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
 from promptlab.results import Completion, ErrorInfo, Result, plain_content
+from promptlab.scheduling import (
+    Scheduler,
+    Ticket,
+    is_throttle,
+    lane_key,
+    model_caps,
+    throttled_attempts,
+)
 from promptlab.schemas import check_structured
 
 INTERRUPTED = "Interrupted"  # the error code of a call cut short by Ctrl-C (its text is kept)
@@ -64,6 +73,7 @@ class _InFlight:
     text: list[str] = field(default_factory=list)  # the current attempt's streamed text
     attempts: int = 0  # requests sent so far (botocore's own retries included, where known)
     discarded: list[int] = field(default_factory=list)  # ~tokens of each partial answer lost
+    throttled: int = 0  # attempts that were throttled (botocore's retries included)
 
     def __post_init__(self) -> None:
         self.first = self.request
@@ -92,11 +102,16 @@ class Runner:
         on_event: Callable[[Event], None] | None = None,
         store: ResultStore | None = None,
         run_id: str | None = None,
+        scheduler: Callable[[int, dict[str, int]], Scheduler[int]] | None = None,
     ) -> None:
         self.pool = pool
         self.config = config
         self.concurrency = max(1, concurrency or config.concurrency)
         pool.reserve(self.concurrency)  # a connection per worker thread
+        # (overall cap, model caps) → the run's Scheduler; the default one is fair and adaptive
+        self.make_scheduler = scheduler or Scheduler
+        self.scheduler: Scheduler[int] = Scheduler(self.concurrency)  # the last run's
+        self._names: dict[str, str] = {}  # lane key → the name the jobs used
         self.stream = stream
         self.on_event = on_event or (lambda e: None)
         self.store = store
@@ -122,6 +137,21 @@ class Runner:
         interrupted = False
         executor = ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(jobs))))
         futures: dict[Future[Result], int] = {}
+        pending: set[Future[Result]] = set()
+        asked: dict[int, tuple[Request, list[str], str | None]] = {}
+        sched = self.scheduler = self.make_scheduler(
+            self.concurrency, model_caps((j.ref for j in jobs), self.config)
+        )
+        self._names = {lane_key(j.ref): j.ref.alias for j in jobs}
+
+        def start_ready() -> None:
+            """Hand the calls the scheduler admits now to the pool."""
+            for ticket in sched.ready():
+                i = ticket.item
+                call = executor.submit(self._call, i, jobs[i], *asked.pop(i), ticket)
+                futures[call] = i
+                pending.add(call)
+
         try:
             for i, job in enumerate(jobs):
                 request, notices = job.request()
@@ -134,13 +164,15 @@ class Runner:
                 if answered is not None:
                     results[i] = answered
                     continue
-                call = executor.submit(self._call, i, job, request, notices, region)
-                futures[call] = i
-            pending = set(futures)
+                asked[i] = (request, notices, region)
+                sched.add(lane_key(job.ref), i)
+                start_ready()
             while pending:
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                pending.difference_update(done)
                 for fut in done:
                     results[futures[fut]] = fut.result()
+                start_ready()
         except PromptlabError:
             self.cancelled.set()
             executor.shutdown(wait=True, cancel_futures=True)
@@ -160,6 +192,20 @@ class Runner:
                 results[i] = results[i] or self._stop(i, job)
         wall = int((time.perf_counter() - start) * 1000)
         return RunOutcome([r for r in results if r is not None], interrupted, self.run_id, wall)
+
+    def throttling(self) -> list[str]:
+        """A line for each model the last run had to slow down: throttled calls, and how far
+        its concurrency went down."""
+        lines = []
+        for key, limit in self.scheduler.limits().items():
+            if not limit.throttled:
+                continue
+            line = f"{self._names.get(key, key)}: {limit.throttled} call(s) throttled"
+            if limit.lowest < limit.cap:
+                line += (f"; its concurrency went from {limit.cap} down to {limit.lowest} "
+                         f"(ended at {limit.limit})")  # fmt: skip
+            lines.append(line)
+        return lines
 
     # ------------------------------------------------------------ one job
 
@@ -194,12 +240,26 @@ class Runner:
         return hit
 
     def _call(
-        self, index: int, job: Job, request: Request, notices: list[str], region: str | None
+        self,
+        index: int,
+        job: Job,
+        request: Request,
+        notices: list[str],
+        region: str | None,
+        ticket: Ticket[int],
     ) -> Result:
+        call = _InFlight(job.new_result(request, notices, region, self.run_id), request, 0.0)
+        try:
+            return self._make_call(index, job, call)
+        finally:  # its model's place is free; throttling lowers the model's limit
+            clean = call.result.ok and not call.throttled
+            self.scheduler.finish(ticket, throttled=call.throttled > 0, clean=clean)
+
+    def _make_call(self, index: int, job: Job, call: _InFlight) -> Result:
         provider = self.pool.get(job.ref)  # its first use creates it: set-up errors end the run
         self.on_event(Event("start", index))
-        result = job.new_result(request, notices, region, self.run_id)
-        call = _InFlight(result, request, time.perf_counter())
+        result, request = call.result, call.request
+        call.started = time.perf_counter()
         with self._lock:
             self._in_flight[index] = call
         try:
@@ -312,7 +372,8 @@ class Runner:
             except ModelCallError as exc:
                 if self.cancelled.is_set():
                     raise
-                call.attempts += 1
+                call.attempts += exc.attempts
+                call.throttled += is_throttle(exc.code)
                 if parts:  # the partial answer on screen is discarded
                     mid_stream += 1
                     call.discarded.append(estimate_tokens("".join(parts)))
@@ -323,6 +384,7 @@ class Runner:
                 time.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
             else:
                 call.attempts += completion.attempts
+                call.throttled += throttled_attempts(completion.retried)
                 return completion
         raise AssertionError("unreachable")
 

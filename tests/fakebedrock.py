@@ -14,12 +14,14 @@ Use in tests (the fixture sets the endpoint variable, fake credentials and us-ea
     def test_x(fake_bedrock: FakeBedrock) -> None:
         fake_bedrock.script("amazon.nova-micro-v1:0", text="hello", latency=0.2)
         fake_bedrock.script("m", fail=2, status=429, error="ThrottlingException")
+        fake_bedrock.script("m", throttle_ratio=0.5)  # about half the requests get a 429
         fake_bedrock.script("m", stream_error=("throttlingException", "slow down"))
         fake_bedrock.script("m", text=lambda body: body["messages"][0]["content"][0]["text"])
         fake_bedrock.script("m", hang=True)          # never answers (until the server stops)
         fake_bedrock.default = Script(text="...")    # models without a script
         ... call the code under test ...
         assert fake_bedrock.count(model="m", op="converse") == 3
+        fake_bedrock.peak["m"]  # the most requests for m it was answering at once
         fake_bedrock.requests  # [Recorded(op, model, path, body, headers)], in arrival order
 
 Script fields (all optional): text (str or function of the parsed body), usage
@@ -28,7 +30,9 @@ metrics.latencyMs), latency (seconds before the response), chunk_delay (seconds 
 stream events), chunks (how the text is split when streaming; default: by word),
 content_block_start (stream a tool-use block, with contentBlockStart, before the text),
 fail / status / error / message (the first `fail` requests get that HTTP error, with an
-`x-amzn-ErrorType` header),
+`x-amzn-ErrorType` header), throttle_ratio (that share of requests, drawn at random from a
+seeded generator (`FakeBedrock(seed=…)`), get 429 ThrottlingException at once, without the
+latency: a throttled request is refused before any work),
 stream_error ((lower-camel exception type, message) sent after the first delta),
 stream_error_times (how many stream requests get it; default: all), hang, count_tokens
 (None: CountTokens answers ValidationException), embedding (vector for /invoke), content (the
@@ -44,6 +48,7 @@ from __future__ import annotations
 
 import binascii
 import json
+import random
 import struct
 import sys
 import threading
@@ -80,6 +85,7 @@ class Script:
     stream_error: tuple[str, str] | None = None
     stream_error_times: int | None = None
     hang: bool = False
+    throttle_ratio: float = 0.0
     count_tokens: int | None = 17
     content: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
@@ -144,10 +150,13 @@ def exception_event(exception_type: str, message: str) -> bytes:
 class FakeBedrock:
     """The server plus its scripts and the requests it recorded. Thread-safe."""
 
-    def __init__(self) -> None:
+    def __init__(self, seed: int = 0) -> None:
         self.default = Script()
+        self._random = random.Random(seed)  # throttle_ratio's draws
         self._scripts: dict[str, Script] = {}
         self._served: dict[tuple[str, str], int] = {}  # (model, kind) → requests so far
+        self._in_flight: dict[str, int] = {}  # model → requests being answered now
+        self.peak: dict[str, int] = {}  # model → most requests it was answering at once
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
         self.stopping = threading.Event()
@@ -191,6 +200,7 @@ class FakeBedrock:
             self.requests.clear()
             self._scripts.clear()
             self._served.clear()
+            self.peak.clear()
             self.default = Script()
 
     def _record(self, rec: Recorded, kind: str) -> int:
@@ -200,6 +210,19 @@ class FakeBedrock:
             n = self._served.get((rec.model, kind), 0)
             self._served[(rec.model, kind)] = n + 1
             return n
+
+    def _busy(self, model: str, delta: int) -> None:
+        """Count a request of `model` in (+1) or out (-1) of flight; keep the peak."""
+        with self._lock:
+            now = self._in_flight[model] = self._in_flight.get(model, 0) + delta
+            self.peak[model] = max(self.peak.get(model, 0), now)
+
+    def _throttles(self, script: Script) -> bool:
+        """Whether this request is one of the `throttle_ratio` share refused with a 429."""
+        if script.throttle_ratio <= 0:
+            return False
+        with self._lock:
+            return self._random.random() < script.throttle_ratio
 
     def _record_stream(self, model: str) -> int:
         """How many streams this model served before this one."""
@@ -256,11 +279,22 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = {"_raw": raw.decode("utf-8", "replace")}
         rec = Recorded(op, model, self.path, body, {k.lower(): v for k, v in self.headers.items()})
+        fake._busy(model, +1)
+        try:
+            self._answer(fake, rec, body)
+        finally:
+            fake._busy(model, -1)
+
+    def _answer(self, fake: FakeBedrock, rec: Recorded, body: dict[str, Any]) -> None:
+        op, model = rec.op, rec.model
         script = fake.script_for(model)
         served = fake._record(rec, "http")
         if script.hang:
             fake.stopping.wait(MAX_HANG_SECONDS)
             self.close_connection = True
+            return
+        if fake._throttles(script):
+            self._error(429, "ThrottlingException", script.message)
             return
         if script.latency:
             fake.stopping.wait(script.latency)
@@ -446,9 +480,9 @@ def first_user_text(body: dict[str, Any]) -> str:
         return ""
 
 
-def start_fake_bedrock() -> FakeBedrock:
+def start_fake_bedrock(seed: int = 0) -> FakeBedrock:
     """Start a server outside pytest; call .stop() (or use `with`) when done."""
-    return FakeBedrock()
+    return FakeBedrock(seed)
 
 
 @pytest.fixture

@@ -19,6 +19,30 @@ if TYPE_CHECKING:
 
 FORMATS = tuple(RESULTS)
 
+ConcurrencyOpt = typer.Option(
+    None, "--concurrency", "-j", metavar="N|default=N,MODEL=N",
+    help="Model calls at once: N overall; MODEL=N caps one model (alias or id), e.g. "
+    "default=8,claude-sonnet=2 (default: config, 8).",
+)  # fmt: skip
+
+
+def apply_concurrency(config: Config, text: str | None) -> Config:
+    """`--concurrency` over the config's; a bad value is a usage error naming the option."""
+    if text is None:
+        return config
+    from promptlab.config import CONCURRENCY_FORM, parse_concurrency, unknown_model
+
+    try:
+        spec = parse_concurrency(text)
+    except ValueError as exc:
+        raise UsageError(f"--concurrency: {exc}", CONCURRENCY_FORM) from None
+    for name in spec.models:
+        unknown = unknown_model(name, config.aliases)
+        if unknown is not None:
+            raise UsageError(f"--concurrency: {unknown.message}", unknown.hint)
+    return config.with_concurrency(spec)
+
+
 EPILOG = """Examples:
 
   promptlab run prompts/examples/support-reply.yaml -m echo --examples
@@ -32,6 +56,8 @@ EPILOG = """Examples:
   promptlab run support-reply@v1.0.0 support-reply --examples -m claude-haiku -m nova-lite
 
   promptlab run support-reply -m nova-micro --vars prompts/examples/_vars/customers.json -j 16
+
+  promptlab run support-reply --examples -m claude-sonnet,nova-lite -j default=8,claude-sonnet=2
 """
 
 
@@ -60,9 +86,7 @@ def run(
         None, "--stream/--no-stream", help="ConverseStream with a live view (default on a TTY)."
     ),
     fmt: str = typer.Option("table", "--format", "-f", help=f"{names(RESULTS)}."),
-    concurrency: int | None = typer.Option(
-        None, "--concurrency", "-j", min=1, help="Parallel calls (default: config, 8)."
-    ),
+    concurrency: str | None = ConcurrencyOpt,
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show what would be sent, with estimated input cost; call nothing."
     ),
@@ -92,7 +116,8 @@ def run(
     check(fmt, RESULTS)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
-    config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency)
+    config = load_config().with_overrides(region=region, profile=profile)
+    config = apply_concurrency(config, concurrency)
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
@@ -141,7 +166,7 @@ def execute(
     from promptlab.providers.base import ProviderPool
     from promptlab.results import SETUP_ERROR_CODES
     from promptlab.runner import Runner
-    from promptlab.views.notices import print_notices, print_unreachable
+    from promptlab.views.notices import print_notices, print_throttling, print_unreachable
 
     out = Console(highlight=False, soft_wrap=False)
     from promptlab.views.console import stderr
@@ -171,6 +196,7 @@ def execute(
         if store is not None:
             store.close()
     print_notices(err, outcome.results)
+    print_throttling(err, runner.throttling())
     RESULTS[fmt](out, outcome.results)
     if html is not None:
         from promptlab.views.html import run_page

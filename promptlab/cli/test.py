@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from promptlab.cli.app import command
+from promptlab.cli.run import ConcurrencyOpt, apply_concurrency
 from promptlab.errors import UsageError
 
 if TYPE_CHECKING:
@@ -66,9 +67,7 @@ def test(
     repeat: int | None = typer.Option(
         None, "--repeat", "-n", min=1, help="Samples per case × model (overrides 'repeat')."
     ),
-    concurrency: int | None = typer.Option(
-        None, "--concurrency", "-j", min=1, help="Parallel calls (default: config, 8)."
-    ),
+    concurrency: str | None = ConcurrencyOpt,
     junit: Path | None = typer.Option(None, "--junit", help="Write JUnit XML here."),
     json_file: Path | None = typer.Option(None, "--json", help="Write the full results here."),
     markdown: Path | None = typer.Option(None, "--markdown", help="Write a Markdown report."),
@@ -130,7 +129,7 @@ def test(
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
 
-    config = load_config()
+    config = apply_concurrency(load_config(), concurrency)
     if region:
         config = replace(config, region=region)
     shard_spec = parse_shard(shard) if shard else None
@@ -167,7 +166,7 @@ def test(
         return
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
-    run, recorded = _execute(config, planned, graders, region, profile, concurrency, err,
+    run, recorded = _execute(config, planned, graders, region, profile, err,
                              cache=cache, cache_ttl=cache_ttl, log=not no_log,
                              resume=resume)  # fmt: skip
     run.shard = shard
@@ -205,7 +204,6 @@ def _execute(
     graders: dict[str, ModelRef],
     region: str | None,
     profile: str | None,
-    concurrency: int | None,
     err: Console,
     *,
     cache: bool,
@@ -222,13 +220,16 @@ def _execute(
     store = open_store(config, "test", cache=cache, cache_ttl=cache_ttl, log=log, resume=resume)
     pool = ProviderPool(config, region=region, profile=profile)
     progress = LiveProgress(err) if err.is_terminal else PlainProgress()
-    engine = TestEngine(config, pool, concurrency=concurrency, store=store,
+    engine = TestEngine(config, pool, store=store,
                         run_id=store.run_id if store else None, progress=progress)  # fmt: skip
     try:
         run = engine.run(planned, graders)
     finally:
         if store is not None:
             store.close()
+    from promptlab.views.notices import print_throttling
+
+    print_throttling(err, engine.throttling)
     return run, store is not None and store.history and not store.broken
 
 

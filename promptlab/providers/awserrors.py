@@ -68,7 +68,9 @@ def map_error(
         message = " ".join(message.split())
         if len(message) > 500:
             message = message[:499] + "…"
-        return _client_error(code, message, ref, region, attempts, status)
+        err = _client_error(code, message, ref, region, attempts, status)
+        err.attempts = attempts
+        return err
     read_timeout = config.read_timeout if config else None
     if isinstance(exc, bx.ReadTimeoutError | Urllib3ReadTimeout):
         secs = f" of {read_timeout:g}s" if read_timeout else ""
@@ -157,8 +159,8 @@ def _client_error(
             hint = "the daily token quota is used up: try tomorrow or request a quota increase"
         else:
             hint = (
-                f"throttled after {attempts} attempt(s): lower --concurrency, raise "
-                "retries.max_attempts, or request a Bedrock quota increase"
+                f"throttled after {attempts} attempt(s): cap this model (--concurrency "
+                f"{ref.alias}=N), raise retries.max_attempts, or request a Bedrock quota increase"
             )
         return ModelCallError(code, message, hint, infrastructure=True)
     if code == "ModelTimeoutException":
@@ -202,7 +204,8 @@ def _stream_error(exc: Any, ref: ModelRef, where: str) -> ModelCallError:
         return ModelCallError(upper, message, "the model rejected the request mid-stream")
     hint = "failed mid-stream" + ("; retried by promptlab" if retryable else "")
     if code == "throttlingException":
-        hint = "throttled mid-stream: lower --concurrency or request a quota increase"
+        hint = (f"throttled mid-stream: cap this model (--concurrency {ref.alias}=N) or "
+                "request a quota increase")  # fmt: skip
     return ModelCallError(upper, message, hint, retryable=retryable, infrastructure=retryable)
 
 

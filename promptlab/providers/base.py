@@ -27,6 +27,7 @@ class ModelCallError(Exception):
         *,
         retryable: bool = False,
         infrastructure: bool = False,
+        attempts: int = 1,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
@@ -34,6 +35,7 @@ class ModelCallError(Exception):
         self.hint = hint
         self.retryable = retryable  # worth another attempt (throttling mid-stream, 5xx)
         self.infrastructure = infrastructure  # the call could not run (throttled, denied, ...)
+        self.attempts = attempts  # requests sent before giving up (botocore's retries included)
 
     def info(self) -> ErrorInfo:
         """The error as results record it."""

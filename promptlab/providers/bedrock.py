@@ -124,6 +124,7 @@ class BedrockProvider:
         usage = resp.get("usage", {})
         return Completion(
             attempts=attempts,
+            retried=tuple(_failed_attempts.codes),
             notices=notices,
             output=text_of(content),
             content=tuple(content),
@@ -140,6 +141,7 @@ class BedrockProvider:
         start = time.perf_counter()
         resp = self.client.converse_stream(**kwargs)
         attempts, notices = retried(resp, _failed_attempts.codes)
+        codes = tuple(_failed_attempts.codes)
         events = resp["stream"]
         answer = StreamAssembler()
         ttft: int | None = None
@@ -181,6 +183,7 @@ class BedrockProvider:
             ttft_ms=ttft,
             response_meta=meta,
             attempts=attempts,
+            retried=codes,
             notices=notices,
         )
 

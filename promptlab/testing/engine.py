@@ -18,6 +18,7 @@ from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
 from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_result
 from promptlab.runner import Event, ResultStore, Runner
+from promptlab.scheduling import Budget, is_throttle, throttled_attempts
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, jobs_for, plan_line
 
@@ -25,6 +26,8 @@ from promptlab.testing.plan import Planned, jobs_for, plan_line
 class GraderServices:
     """Judge and embedding calls for assertions, through the shared provider pool.
 
+    They have their own budget, `grader_concurrency` calls at once (lowered while they are
+    throttled), apart from the calls under test: neither starves the other.
     With a store, each grader call is recorded in history like any model call, under the
     graded prompt's name with " (judge)" / " (embedding)" appended, so its cost shows in stats.
     """
@@ -42,6 +45,7 @@ class GraderServices:
         self.refs = refs
         self.store = store
         self.run_id = run_id
+        self.budget = Budget(config.grader_concurrency)
         self._lock = threading.Lock()
         self._embeddings: dict[tuple[str, str], tuple[list[float], int, float | None]] = {}
 
@@ -57,12 +61,17 @@ class GraderServices:
     ) -> tuple[Completion, float | None]:
         ref = self._ref(model)
         adapted, notices = adapt(request, ref)
-        started = time.perf_counter()
-        try:
-            completion = self.pool.get(ref).complete(ref, adapted, stream=False)
-        except ModelCallError as exc:
-            self._record("judge", ref, adapted, about, started, None, None, exc)
-            raise
+        provider = self.pool.get(ref)
+        with self.budget.slot() as slot:
+            started = time.perf_counter()
+            try:
+                completion = provider.complete(ref, adapted, stream=False)
+            except ModelCallError as exc:
+                slot.throttled = is_throttle(exc.code)
+                self._record("judge", ref, adapted, about, started, None, None, exc)
+                raise
+            slot.throttled = throttled_attempts(completion.retried) > 0
+            slot.clean = not slot.throttled
         cost = completion_cost(ref, completion, adapted, self.config)
         self._record("judge", ref, adapted, about, started, completion, cost, None, notices)
         return completion, cost
@@ -77,13 +86,17 @@ class GraderServices:
                 vec, _, _ = self._embeddings[key]
                 return vec, 0, 0.0
         ref = self._ref(model)
-        started = time.perf_counter()
         request = Request.of(None, text)
-        try:
-            vec, tokens = self.pool.get(ref).embed(ref, text)
-        except ModelCallError as exc:
-            self._record("embedding", ref, request, about, started, None, None, exc)
-            raise
+        provider = self.pool.get(ref)
+        with self.budget.slot() as slot:
+            started = time.perf_counter()
+            try:
+                vec, tokens = provider.embed(ref, text)
+            except ModelCallError as exc:
+                slot.throttled = is_throttle(exc.code)
+                self._record("embedding", ref, request, about, started, None, None, exc)
+                raise
+            slot.clean = True
         cost = cost_usd(ref, tokens, 0, self.config)
         done = Completion(output="", input_tokens=tokens, output_tokens=0)
         self._record("embedding", ref, request, about, started, done, cost, None)
@@ -209,6 +222,17 @@ def relative(path: str, root: Path | None) -> str:
 # ---------------------------------------------------------------- running
 
 
+def grader_throttling(budget: Budget) -> list[str]:
+    """A line when judge and embedding calls were throttled (and slowed down)."""
+    limit = budget.limit
+    if not limit.throttled:
+        return []
+    line = f"judge and embedding calls: {limit.throttled} throttled"
+    if limit.lowest < limit.cap:
+        line += f"; their concurrency went from {limit.cap} down to {limit.lowest}"
+    return [line]
+
+
 class Progress:
     """Live-view hooks; the default does nothing."""
 
@@ -240,9 +264,12 @@ class TestEngine:
         self.config = config
         self.pool = pool
         self.concurrency = max(1, concurrency or config.concurrency)
+        # a connection for every call under test and every grader call that may run at once
+        pool.reserve(self.concurrency + max(1, config.grader_concurrency))
         self.store = store
         self.run_id = run_id
         self.progress = progress or Progress()
+        self.throttling: list[str] = []  # the models the last run slowed down, one line each
 
     def run(self, planned: list[Planned], graders: dict[str, ModelRef] | None = None) -> TestRun:
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -256,7 +283,8 @@ class TestEngine:
         done_cases: set[int] = set()
         lock = threading.Lock()
         futures: list[Future[None]] = []
-        evaluator = ThreadPoolExecutor(max_workers=self.concurrency)
+        # user code and grader calls (at most grader_concurrency of them at once: the budget)
+        evaluator = ThreadPoolExecutor(max_workers=max(self.concurrency, services.budget.limit.cap))
 
         def finish_sample(pi: int, result: Result) -> None:
             sample = evaluate_sample(result, planned[pi].case, self.config, services)
@@ -307,4 +335,5 @@ class TestEngine:
                      for i, p in enumerate(planned)]  # fmt: skip
         run = TestRun(cases, runner.run_id, started, wall_ms, interrupted)
         run.reused, run.cached = reused, cached
+        self.throttling = runner.throttling() + grader_throttling(services.budget)
         return run

@@ -21,6 +21,12 @@ def print_notices(err: Console, results: Sequence[Result]) -> None:
                 err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
 
 
+def print_throttling(err: Console, lines: Sequence[str]) -> None:
+    """The models a run slowed down because they were throttled, one line each."""
+    for line in lines:
+        err.print(Text(f"note: {line}", style="yellow"), soft_wrap=True)
+
+
 def print_unreachable(err: Console, error: ErrorInfo) -> None:
     """Bedrock could not be used at all (endpoint, credentials): one line with the fix."""
     hint = f" — {error.hint}" if error.hint else ""

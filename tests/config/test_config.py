@@ -64,6 +64,7 @@ def test_every_env_var_is_read(project: Path, monkeypatch: pytest.MonkeyPatch) -
     values = {
         "PROMPTLAB_MODELS": "a,b",
         "PROMPTLAB_CONCURRENCY": "2",
+        "PROMPTLAB_GRADER_CONCURRENCY": "3",
         "PROMPTLAB_PROMPTS_DIR": "my-prompts",
         "PROMPTLAB_MAX_ATTEMPTS": "6",
         "PROMPTLAB_RETRY_MODE": "adaptive",
