@@ -220,7 +220,8 @@ def stats(
     chart: str = typer.Option("cost", "--chart", help="Bar chart of cost, latency, or none."),
     fmt: str = typer.Option("table", "--format", "-f", help=f"{names(STATS)}."),
 ) -> None:
-    """Summarise recorded calls: calls, error rate, p50/p95 latency, TTFT, tokens, cost.
+    """Summarise recorded calls: calls, error rate, retries and throttling, p50/p95 latency,
+    TTFT, tokens, cost.
 
     Calls are grouped by the model id they resolved to (`nova-lite` and `amazon.nova-lite-v1:0`
     are one row), with its alias beside it. Cache hits are counted but left out of latency

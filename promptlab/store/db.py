@@ -252,9 +252,17 @@ def _m8_billing(con: sqlite3.Connection) -> None:
         con.execute(f"ALTER TABLE calls ADD COLUMN {column}")
 
 
+def _m9_retried_calls(con: sqlite3.Connection) -> None:
+    """`stats` counts retries per group: an index of the few calls that needed more than one
+    attempt (`attempts` is NULL for the others), so it reads those rows only."""
+    con.execute(
+        "CREATE INDEX IF NOT EXISTS calls_retried ON calls(attempts) WHERE attempts IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
-    _m6_stats_by_model_id, _m7_exchange, _m8_billing,
+    _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls,
 ]  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.errors import ConfigError, UsageError
+from promptlab.scheduling import THROTTLE_CODES
 from promptlab.store.db import StoreError, connect, has_fulltext
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)\s*$", re.IGNORECASE)
@@ -175,6 +176,9 @@ class GroupStats:
     latency_p50_ms: int | None = None
     latency_p95_ms: int | None = None
     ttft_p50_ms: int | None = None
+    retried: int = 0  # calls that needed more than one attempt (throttling, 5xx)
+    extra_attempts: int = 0  # requests sent beyond the first, over all calls
+    throttled: int = 0  # calls that failed throttled after every attempt
 
     @property
     def error_rate(self) -> float:
@@ -194,6 +198,9 @@ class GroupStats:
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
             "cost_usd": round(self.cost_usd, 6),
+            "retried": self.retried,
+            "extra_attempts": self.extra_attempts,
+            "throttled": self.throttled,
         }
 
 
@@ -225,6 +232,7 @@ def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[
             row["cached"] or 0, row["errors"], row["tin"] or 0, row["tout"] or 0,
             row["cost"] or 0.0,
         )  # fmt: skip
+    _add_retries(con, out, group, where, args)
     latencies: dict[str, list[int]] = {}
     ttfts: dict[str, list[int]] = {}
     cond = "cached = 0 AND error_code IS NULL"
@@ -242,6 +250,34 @@ def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[
     for g, values in ttfts.items():
         out[g].ttft_p50_ms = percentiles(values, 50)[0]
     return list(out.values())
+
+
+def _add_retries(
+    con: sqlite3.Connection, out: dict[str, GroupStats], group: str, where: str, args: list[Any]
+) -> None:
+    """Per group: calls that needed more than one attempt, the attempts beyond the first, and
+    calls that failed throttled. Each reads only the rows concerned: errors (their partial
+    index), and calls with `attempts` set, which only retried calls have (migration 9 indexes
+    them). Files from before migration 8 have no attempts: no retries to count."""
+
+    def grouped(cond: str, what: str, indexed: str = "") -> list[Any]:
+        clause = f"{where} AND {cond}" if where else f" WHERE {cond}"
+        sql = f"SELECT {group}, {what} FROM calls{indexed}{clause} GROUP BY 1"
+        return con.execute(sql, args).fetchall()
+
+    def by_index(name: str) -> str:
+        found = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+        return f" INDEXED BY {name}" if found else ""
+
+    codes = ", ".join(f"'{code}'" for code in sorted(THROTTLE_CODES))
+    throttled = f"error_code IS NOT NULL AND error_code IN ({codes})"
+    for g, n in grouped(throttled, "COUNT(*)", by_index("calls_errors")):
+        out[g].throttled = n
+    if not any(row[1] == "attempts" for row in con.execute("PRAGMA table_info(calls)")):
+        return
+    retried = "COUNT(*), SUM(attempts - 1)"
+    for g, n, extra in grouped("attempts > 1", retried, by_index("calls_retried")):
+        out[g].retried, out[g].extra_attempts = n, extra
 
 
 def _alias(model_id: str, typed: str | None) -> str | None:

@@ -14,24 +14,29 @@ if TYPE_CHECKING:
 
 
 def stats_table(groups: list[GroupStats], by: str) -> Table:
-    """One row per group; by model, the model id with the alias beside it."""
+    """One row per group; by model, the model id with the alias beside it. When any call
+    needed retries or was throttled: `retried` (calls), `+tries` (extra attempts) and
+    `throttled` (calls that failed throttled after every attempt)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     with_alias = by == "model"
+    retries = any(g.retried or g.throttled for g in groups)
     cells: list[list[Any]] = [
         [
             Text(inert(g.group)), *([Text(inert(g.alias or ""))] if with_alias else []),
             f"{g.calls:,}", f"{g.cached:,}",
             f"{g.errors} ({g.error_rate:.0%})" if g.errors else "0",
+            *([f"{g.retried:,}", f"{g.extra_attempts:,}", f"{g.throttled:,}"] if retries else []),
             ms(g.latency_p50_ms, unit=False), ms(g.latency_p95_ms, unit=False),
             ms(g.ttft_p50_ms, unit=False), tokens(g.input_tokens), tokens(g.output_tokens),
             usd(g.cost_usd),
         ]
         for g in groups
     ]  # fmt: skip
-    names = (by, *(["alias"] if with_alias else []), "calls", "cached", "errors", "p50 ms",
+    names = (by, *(["alias"] if with_alias else []), "calls", "cached", "errors",
+             *(["retried", "+tries", "throttled"] if retries else []), "p50 ms",
              "p95 ms", "ttft", "in tok", "out tok", "cost")  # fmt: skip
     labels = 2 if with_alias else 1
     for i, name in enumerate(names):

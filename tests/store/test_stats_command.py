@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,9 @@ import pytest
 from promptlab.config import Config
 from promptlab.errors import UsageError
 from promptlab.results import Result
-from promptlab.store.query import parse_duration, parse_since
+from promptlab.store.core import cache_key, insert_call
+from promptlab.store.db import migrate
+from promptlab.store.query import Filters, parse_duration, parse_since, stats
 from tests.conftest import Cli, write
 from tests.store.test_store_api import config_in, make_result, seed
 
@@ -115,3 +119,43 @@ def test_piped_stats_are_not_cut_at_80_columns(
     header, row = result.stdout.splitlines()[:2]
     assert header.split()[-1] == "cost"
     assert row.split()[0] == "a-rather-long-prompt-name@1.0.0" and row.split()[-1] == "$0"
+
+
+def test_stats_count_retries_extra_attempts_and_throttled_failures(project: Path, cli: Cli) -> None:
+    config = config_in(project)
+    retried = [replace(make_result(model="claude"), attempts=n) for n in (2, 4)]
+    throttled = replace(make_result(model="claude", error="ThrottlingException"), attempts=4)
+    rows = [*retried, throttled, make_result(model="claude"),
+            make_result(model="nova", error="ValidationException")]  # fmt: skip
+    seed(config, [(r, NOW - 60) for r in rows])
+    by_model = groups(cli)
+    claude, nova = by_model["claude"], by_model["nova"]
+    assert (claude["retried"], claude["extra_attempts"], claude["throttled"]) == (3, 7, 1)
+    assert (nova["retried"], nova["extra_attempts"], nova["throttled"]) == (0, 0, 0)
+    header = cli("stats", "--chart", "none").stdout.splitlines()[0].split()
+    assert header[header.index("errors") + 1 : header.index("errors") + 4] == [
+        "retried", "+tries", "throttled"
+    ]  # fmt: skip
+
+
+def test_stats_leave_out_the_retry_columns_when_nothing_was_retried_or_throttled(
+    project: Path, cli: Cli
+) -> None:
+    seed(config_in(project), [(make_result(), NOW - 60),
+                              (make_result(error="ValidationException"), NOW - 60)])  # fmt: skip
+    text = cli("stats", "--chart", "none").stdout
+    assert "errors" in text and "retried" not in text and "+tries" not in text
+
+
+def test_stats_read_a_history_from_before_attempts_were_recorded(project: Path) -> None:
+    config = config_in(project)
+    config.store_path.parent.mkdir(parents=True)
+    con = sqlite3.connect(config.store_path, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    migrate(con, upto=7)  # no attempts column: as a file opened read-only would stay
+    old = make_result(error="ThrottlingException")
+    insert_call(con, old, cache_key(old.model_id, old.region, old.request), command="run",
+                git=(None, None))  # fmt: skip
+    [claude] = stats(con, Filters())
+    con.close()
+    assert (claude.calls, claude.retried, claude.extra_attempts, claude.throttled) == (1, 0, 0, 1)
