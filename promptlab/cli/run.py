@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
-from promptlab.cli.prompts import ExamplesOpt, VarsOpt
+from promptlab.cli.prompts import ExamplesOpt, LatencyOpt, TierOpt, VarsOpt, checked_controls
 from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
@@ -32,6 +32,10 @@ EPILOG = """Examples:
   promptlab run support-reply@v1.0.0 support-reply --examples -m claude-haiku -m nova-lite
 
   promptlab run support-reply -m nova-micro --vars prompts/examples/_vars/customers.json -j 16
+
+  promptlab run support-reply --examples -m nova-pro -m claude-3.5-haiku --latency optimized
+
+  promptlab run support-reply --examples -m nova-pro --tier flex
 """
 
 
@@ -82,6 +86,8 @@ def run(
     html: Path | None = typer.Option(
         None, "--html", help="Also write the results as a self-contained HTML page here."
     ),
+    latency: str | None = LatencyOpt,
+    tier: str | None = TierOpt,
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -92,7 +98,9 @@ def run(
     check(fmt, RESULTS)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
-    config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency)
+    controls = checked_controls(latency, tier)
+    config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency,
+                                          **controls)  # fmt: skip
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
