@@ -14,6 +14,7 @@ from importlib import resources
 from typing import Any
 
 from promptlab.config import Config, Price
+from promptlab.controls import mode_label, ran
 from promptlab.errors import UsageError
 from promptlab.providers import registry
 from promptlab.request import Document, Request, Text
@@ -100,6 +101,8 @@ class Quirk:
     tools: bool = True
     structured_output: bool = False  # outputConfig.textFormat (json_schema)
     citations: bool = False  # citations on documents
+    latency_optimized: bool = False  # performanceConfig latency "optimized"
+    tiers: tuple[str, ...] = ()  # serviceTier types besides "default" (priority, flex, …)
     note: str = ""
 
 
@@ -113,14 +116,26 @@ _CLAUDE_45: dict[str, Any] = {
 }
 _NOVA_MEDIA: dict[str, Any] = {"images": True, "documents": True, "video": True}
 _NO_TOOLS: dict[str, Any] = {"tools": False}
+_TIERS: dict[str, Any] = {"tiers": ("priority", "flex")}
+_FAST: dict[str, Any] = {"latency_optimized": True}
 
 # Matched against the base model id by prefix; first match wins. Sources: the Converse
 # "supported models and model features" table (system prompts, images, documents, video,
 # tools), the structured-output and citations model lists, and ValidationExceptions seen.
+# Latency-optimized inference: the user guide's "Optimize model inference for latency" (Nova
+# Pro, Claude 3.5 Haiku, Llama 3.1 70B and 405B). Priority and Flex tiers: the launch
+# announcement (2025-11-18: gpt-oss, DeepSeek V3.1, Qwen3, Nova Pro and Premier) and Nova 2
+# Lite's listed tier prices. A model not listed here is not offered them: not sent, a notice.
 QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("amazon.titan-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="Titan Text has no system prompt")),
     ("amazon.nova-micro", Quirk(**_TEXT_ONLY)),
+    ("amazon.nova-pro", Quirk(**_NOVA_MEDIA, **_FAST, **_TIERS)),
+    ("amazon.nova-premier", Quirk(**_NOVA_MEDIA, **_TIERS)),
+    ("amazon.nova-2-lite", Quirk(**_NOVA_MEDIA, **_TIERS)),
     ("amazon.nova-", Quirk(**_NOVA_MEDIA)),
+    ("openai.gpt-oss", Quirk(**_TIERS)),
+    ("deepseek.v3", Quirk(**_TIERS)),
+    ("qwen.qwen3", Quirk(**_TIERS)),
     ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
     ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
     ("mistral.mistral-large-2407", Quirk(drop_params=("stop",), images=False, note="rejects stopSequences")),
@@ -134,6 +149,8 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("meta.llama3-2-11b", Quirk()),
     ("meta.llama3-2-90b", Quirk()),
     ("meta.llama4", Quirk()),
+    ("meta.llama3-1-70b", Quirk(images=False, **_FAST)),
+    ("meta.llama3-1-405b", Quirk(images=False, **_FAST)),
     ("meta.llama3-1", Quirk(images=False)),
     ("meta.llama3-3", Quirk(images=False)),
     ("meta.llama3-2", Quirk(images=False)),
@@ -147,13 +164,19 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("anthropic.claude-3-sonnet", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-opus", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-5-sonnet-20240620", Quirk(**_CLAUDE)),
-    ("anthropic.claude-3-5-haiku", Quirk(images=False, **_CLAUDE_CITES)),
+    ("anthropic.claude-3-5-haiku", Quirk(images=False, **_CLAUDE_CITES, **_FAST)),
     ("anthropic.claude-", Quirk(**_CLAUDE_CITES)),
 )  # fmt: skip
 
 # Offline stand-ins take everything, so every feature can be tried without AWS.
 KIND_QUIRKS: dict[str, Quirk] = {
-    "echo": Quirk(video=True, structured_output=True, citations=True),
+    "echo": Quirk(
+        video=True,
+        structured_output=True,
+        citations=True,
+        latency_optimized=True,
+        tiers=("priority", "flex", "reserved"),
+    ),
 }
 
 # What a request carries that a model may not take: (Quirk attribute, what it is, where to look).
@@ -344,6 +367,27 @@ def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
     if present:
         request = replace(request, params=p.without(*present))
         notices.append(f"{ref.alias}: dropped unsupported parameter(s): {', '.join(present)}")
+    return _offered(request, ref, quirk, notices)
+
+
+def _offered(
+    request: Request, ref: ModelRef, quirk: Quirk, notices: list[str]
+) -> tuple[Request, list[str]]:
+    """The latency mode and service tier the model offers; the others are not sent (standard
+    latency and the default tier silently: that is what runs anyway)."""
+    latency = (request.performance_config or {}).get("latency")
+    if latency and not quirk.latency_optimized:
+        if latency != "standard":
+            notices.append(f"{ref.alias}: latency-optimized inference is not offered for this "
+                           "model; sent at standard latency")  # fmt: skip
+        request = replace(request, performance_config=None)
+    tier = (request.service_tier or {}).get("type")
+    if tier and tier not in quirk.tiers and not (tier == "default" and quirk.tiers):
+        if tier != "default":
+            offered = f" (it offers {', '.join(quirk.tiers)})" if quirk.tiers else ""
+            notices.append(f"{ref.alias}: the {tier} service tier is not offered for this model"
+                           f"{offered}; sent on the default tier")  # fmt: skip
+        request = replace(request, service_tier=None)
     return request, notices
 
 
@@ -385,12 +429,16 @@ def cost_usd(
     tier: str | None = None,
     batch: bool = False,
     served_by: str | None = None,
+    latency: str | None = None,
 ) -> float | None:
     """What one call costs, in USD: ordinary input, cache writes, cache reads and output, each
-    at its own price (the tier's or batch's where it has one). `served_by`: the base model
-    that actually ran (an application inference profile's, a prompt router's pick).
+    at its own price (the tier's, latency-optimized inference's or batch's where it has one).
+    `served_by`: the base model that actually ran (an application inference profile's, a
+    prompt router's pick).
 
-    None when the token counts or a price they need are unknown: never guessed."""
+    None when the token counts or a price they need are unknown: never guessed. Prompt-cache
+    prices are on-demand ones: cached tokens on another tier or latency mode have no known
+    price."""
     if not ref.real:
         return 0.0
     if served_by:
@@ -398,14 +446,15 @@ def cost_usd(
     price = price_for(ref, config)
     if price is None or input_tokens is None or output_tokens is None:
         return None
-    rates = _rates(price, tier, batch)
+    rates = _rates(price, tier, batch, latency)
     if rates is None:
         return None
     per_input, per_output = rates
     total = input_tokens / 1000 * per_input + output_tokens / 1000 * per_output
+    on_demand = not batch and _plain(tier, latency)
     for tokens, rate in ((cache_read, price.cache_read), (cache_write, price.cache_write)):
         if tokens:
-            if rate is None:
+            if rate is None or not on_demand:
                 return None
             total += tokens / 1000 * rate
     return round(total, 8)
@@ -414,22 +463,73 @@ def cost_usd(
 def completion_cost(
     ref: ModelRef, completion: Completion, request: Request, config: Config | None = None
 ) -> float | None:
-    """The cost of an answered call: its usage at the prices of the tier it asked for and
-    the model that served it."""
-    tier = (request.service_tier or {}).get("type")
-    served = base_id_of(completion.served_model_id) if completion.served_model_id else None
+    """The cost of an answered call: its usage at the prices of the tier and latency mode it
+    ran with (the response's, else the request's) and of the model that served it."""
+    tier, latency = ran(completion.response_meta, request)
     return cost_usd(ref, completion.input_tokens, completion.output_tokens, config,
                     cache_read=completion.cache_read_tokens,
                     cache_write=completion.cache_write_tokens, tier=tier,
-                    served_by=served)  # fmt: skip
+                    served_by=served_base(ref, completion), latency=latency)  # fmt: skip
 
 
-def _rates(price: Price, tier: str | None, batch: bool) -> tuple[float, float] | None:
-    """(input, output) USD per 1K tokens for on-demand, batch, or a service tier."""
+def served_base(ref: ModelRef, completion: Completion) -> str | None:
+    """The base model id of the model that answered, when the response names one."""
+    return base_id_of(completion.served_model_id) if completion.served_model_id else None
+
+
+def unpriced_mode(
+    ref: ModelRef, completion: Completion, request: Request, config: Config | None = None
+) -> str | None:
+    """Why an answered call has no cost although its model has an on-demand price: the tier
+    or latency mode it ran with has none. None when that is not the reason."""
+    tier, latency = ran(completion.response_meta, request)
+    if _plain(tier, latency) or not ref.real:
+        return None
+    served = served_base(ref, completion)
+    price = price_for(replace(ref, base_id=served) if served else ref, config)
+    if price is None:
+        return None
+    if tier == "reserved":
+        return (f"{ref.alias}: ran on the reserved tier, billed by reservation rather than per "
+                "token: cost unknown")  # fmt: skip
+    if _rates(price, tier, False, latency) is None:
+        if latency == "optimized" and tier != "default":
+            return (f"{ref.alias}: ran on the {tier} tier at optimized latency, a combination "
+                    "with no published price: cost unknown")  # fmt: skip
+        what, keys = (("latency-optimized", "optimized") if latency == "optimized"
+                      else (f"on the {tier} tier", tier))  # fmt: skip
+        return (f"{ref.alias}: ran {what}, which has no known price for this model: cost "
+                f"unknown (set {keys}_input and {keys}_output under prices: in promptlab.yaml)")  # fmt: skip
+    if completion.cache_read_tokens or completion.cache_write_tokens:
+        return (f"{ref.alias}: prompt-cache tokens have no known price outside on-demand "
+                f"standard ({mode_label(tier, latency)}): cost unknown")  # fmt: skip
+    return None
+
+
+def _plain(tier: str | None, latency: str | None) -> bool:
+    """On-demand standard: the default tier (or none asked) at standard latency."""
+    return tier in (None, "default") and latency in (None, "standard")
+
+
+def _rates(
+    price: Price, tier: str | None, batch: bool, latency: str | None = None
+) -> tuple[float, float] | None:
+    """(input, output) USD per 1K tokens for on-demand, batch, latency-optimized inference or
+    a service tier; None when that price is unknown (or a combination has none)."""
+    fast = latency == "optimized"
+    special = tier not in (None, "default")
     if batch:
+        if fast or special:
+            return None
         pair = (price.batch_input, price.batch_output)
+    elif fast and special:
+        return None  # no price is published for a tier at optimized latency
+    elif fast:
+        pair = (price.optimized_input, price.optimized_output)
     elif tier in ("priority", "flex"):
         pair = (getattr(price, f"{tier}_input"), getattr(price, f"{tier}_output"))
+    elif special:  # reserved: billed by reservation, not per token
+        return None
     else:
         return price.input, price.output
     return None if pair[0] is None or pair[1] is None else (pair[0], pair[1])

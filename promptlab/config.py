@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from promptlab.controls import LATENCIES, TIERS, USER_MAX_PAIRS, metadata_problem
 from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
 from promptlab.yamlfile import load_mapping
@@ -21,6 +22,7 @@ CONFIG_FILE = "promptlab.yaml"
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
     "retries", "timeouts", "store", "judge_model", "embedding_model", "grader_concurrency",
+    "latency", "service_tier", "request_metadata",
 )  # fmt: skip
 
 # Environment variables (documented in .env.example). AWS_* ones are read by boto3 itself too.
@@ -54,6 +56,8 @@ class Price:
     priority_output: float | None = None
     flex_input: float | None = None
     flex_output: float | None = None
+    optimized_input: float | None = None  # latency-optimized inference
+    optimized_output: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,9 @@ class Config:
     history: bool = True
     judge_model: str = "nova-micro"
     embedding_model: str = "amazon.titan-embed-text-v2:0"
+    latency: str | None = None  # performanceConfig.latency for every call (--latency)
+    service_tier: str | None = None  # serviceTier.type for every call (--tier)
+    request_metadata: dict[str, str] = field(default_factory=dict)  # requestMetadata pairs
 
     def with_overrides(self, **flags: Any) -> Config:
         """Apply command-line flags (None means 'not given')."""
@@ -269,6 +276,10 @@ def _settings(top: Fields) -> dict[str, Any]:
             )
             out[f"{key}_timeout"] = float(seconds) if seconds is not None else None
 
+    out["latency"] = top.get("latency", one_of(LATENCIES), unset="null")
+    out["service_tier"] = top.get("service_tier", one_of(TIERS), unset="null")
+    out["request_metadata"] = _request_metadata(top)
+
     store = top.mapping("store", message="'store' must be a mapping: path, history", unset="empty")
     for key in store:
         if store.known(key, ("path", "history"), where="in store"):
@@ -314,6 +325,29 @@ def unknown_model(name: str, aliases: dict[str, str]) -> PromptlabError | None:
     return None
 
 
+def _request_metadata(top: Fields) -> dict[str, str] | None:
+    """`request_metadata:` pairs, each checked against what Bedrock's requestMetadata takes."""
+    if "request_metadata" not in top:
+        return None
+    pairs = top.mapping("request_metadata", unset="missing",
+                        message="'request_metadata' must map key → value (strings)",
+                        hint="e.g. request_metadata: {team: search}")  # fmt: skip
+    out: dict[str, str] = {}
+    for key, value in pairs.data.items():
+        why = metadata_problem(key, value)
+        if why is not None:
+            pairs.problem((key,), why, "letters, digits, spaces and : _ @ $ # = / + , - . only")
+            continue
+        out[str(key)] = str(value)
+    if len(out) > USER_MAX_PAIRS:
+        top.problem(
+            ("request_metadata",),
+            f"request_metadata has {len(out)} pairs; Bedrock takes 16 a call, promptlab sends 3",
+            f"keep at most {USER_MAX_PAIRS}",
+        )
+    return out
+
+
 def _path(fields: Fields, key: str) -> Path | None:
     value = fields.get(key, NON_BLANK, message=EXPECTED_PATH, unset="missing")
     return Path(value) if value is not None else None
@@ -330,8 +364,8 @@ def _prices(prices: Fields) -> dict[str, Price]:
         except (TypeError, ValueError):
             prices.problem(
                 (model,),
-                f"price for '{model}': numbers for input, output, "
-                "batch_input, batch_output, cache_read",
+                f"price for '{model}': numbers for input, output, batch_input, batch_output, "
+                "cache_read, cache_write, priority_*, flex_*, optimized_* (_input, _output)",
             )
     return out
 

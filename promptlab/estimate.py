@@ -12,6 +12,7 @@ from typing import Any
 
 from promptlab.catalogue import cost_usd, unsupported
 from promptlab.config import Config
+from promptlab.controls import ran
 from promptlab.errors import PromptlabError
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, ProviderPool
@@ -106,8 +107,10 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
     out: list[Estimate] = []
     for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
         tokens = n if n is not None else estimate_tokens(request.text)
-        cost = cost_usd(job.ref, tokens, 0, config)
+        tier, latency = ran(None, request)  # as asked: the tier and latency mode's prices
+        cost = cost_usd(job.ref, tokens, 0, config, tier=tier, latency=latency)
         most = request.params.max_tokens
-        worst = cost_usd(job.ref, 0, most, config) if most is not None else None
+        worst = (cost_usd(job.ref, 0, most, config, tier=tier, latency=latency)
+                 if most is not None else None)  # fmt: skip
         out.append(Estimate(job, request, notices, tokens, n is not None, cost, most, worst))
     return out, warnings

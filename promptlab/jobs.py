@@ -18,8 +18,10 @@ from promptlab.catalogue import (
     unsupported,
 )
 from promptlab.config import Config
+from promptlab.controls import NO_CONTROLS, Controls
 from promptlab.errors import PromptFileError, PromptlabError, UsageError
 from promptlab.media import Attachment
+from promptlab.profiles import is_application_profile
 from promptlab.prompt import Prompt, Rendered
 from promptlab.prompt.model import ToolScript
 from promptlab.providers.registry import get_kind
@@ -43,6 +45,7 @@ class Job:
     cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
     tool_results: tuple[ToolScript, ...] | None = None  # None: the prompt's
     max_turns: int | None = None  # None: the prompt's
+    controls: Controls = NO_CONTROLS  # latency mode, service tier, request metadata
 
     def __post_init__(self) -> None:
         # Records hold a media variable as written ("@shots/login.png"), never its content.
@@ -68,9 +71,12 @@ class Job:
     def request(self) -> tuple[Request, list[str]]:
         """The request this model is sent (its quirks applied), with a notice per change.
 
-        Its shape is the provider kind's `sends` (see REQUEST_SHAPES).
+        Its shape is the provider kind's `sends` (see REQUEST_SHAPES); the run's controls
+        (latency, tier, metadata) are added, then the model's quirks applied.
         """
-        return REQUEST_SHAPES[get_kind(self.ref.provider).sends](self)
+        request, notices = REQUEST_SHAPES[get_kind(self.ref.provider).sends](self)
+        request, adapted = adapt(self.controls.apply(request, self.prompt_id), self.ref)
+        return request, [*notices, *adapted]
 
     @property
     def prompt_id(self) -> PromptId:
@@ -81,9 +87,12 @@ class Job:
         self, request: Request, notices: list[str], region: str | None, run_id: str | None
     ) -> Result:
         """This job's Result, before any answer (see results.new_result)."""
-        return new_result(self.prompt_id, self.ref, request, region=region, run_id=run_id,
-                          notices=notices, vars=self.vars, case=self.case,
-                          repeat_index=self.repeat_index)  # fmt: skip
+        result = new_result(self.prompt_id, self.ref, request, region=region, run_id=run_id,
+                            notices=notices, vars=self.vars, case=self.case,
+                            repeat_index=self.repeat_index)  # fmt: skip
+        if self.ref.base_id and is_application_profile(self.ref.model_id):
+            result.served_model_id = self.ref.base_id  # looked up (profiles.py)
+        return result
 
 
 def refusal(job: Job) -> Unsupported | None:
@@ -108,13 +117,14 @@ def skip_unsupported(jobs: Sequence[Job]) -> tuple[list[Job], list[str]]:
 
 
 def _messages_request(job: Job) -> tuple[Request, list[str]]:
-    """The rendered prompt as system and messages, with the model's quirks applied.
+    """The rendered prompt as system and messages (Job.request applies the model's quirks).
 
     A model without structured output gets the output schema in the format section."""
     native = quirk_for(job.ref).structured_output
-    request, notices = adapt(job.rendered.request(job.params, native_schema=native), job.ref)
+    request = job.rendered.request(job.params, native_schema=native)
+    notices: list[str] = []
     if job.rendered.output_schema and not native:
-        notices.insert(0, f"{job.ref.alias}: no structured output; the schema was sent in the "
+        notices.append(f"{job.ref.alias}: no structured output; the schema was sent in the "
                        "format section")  # fmt: skip
     return request, notices
 
@@ -180,11 +190,14 @@ def build_jobs(
     use_examples: bool = False,
     cacheable: bool = False,
     origins: Sequence[str] | None = None,
+    controls: Controls | None = None,
 ) -> list[Job]:
     """Jobs ordered by vars set, then prompt, then model (the columns of each comparison).
 
     `origins`: where each vars set comes from (`file:line`), named when one of them is wrong.
+    `controls`: latency, tier and metadata for every call (default: the config's).
     """
+    controls = controls if controls is not None else Controls.of(config)
     refs: dict[str, ModelRef] = {}
     jobs: list[Job] = []
     rendered_by: dict[tuple[int, int], Any] = {}
@@ -215,9 +228,8 @@ def build_jobs(
                     refs[name] = resolve(name, config, config.region)
                 ref = refs[name]
                 params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
-                jobs.append(
-                    Job(prompt, rendered, ref, params, vars=values, case=case, cacheable=cacheable)
-                )
+                jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
+                                cacheable=cacheable, controls=controls))  # fmt: skip
     return jobs
 
 

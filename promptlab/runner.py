@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
-from promptlab.catalogue import completion_cost, cost_usd, unsupported
+from promptlab.catalogue import ModelRef, completion_cost, cost_usd, unpriced_mode, unsupported
 from promptlab.config import Config
+from promptlab.controls import ran, with_run
 from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.jobs import Job
+from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
 from promptlab.results import Completion, ErrorInfo, Result, plain_content
@@ -120,6 +122,7 @@ class Runner:
         self._lock = threading.Lock()
         self._in_flight: dict[int, _InFlight] = {}
         self._settled: dict[int, Result] = {}  # index → its result, whoever made it first
+        self._served: dict[ModelRef, tuple[ModelRef, str | None]] = {}  # see _serving
 
     def run(self, jobs: Sequence[Job]) -> RunOutcome:
         """Run every job; results keep job order. Ctrl-C returns what had finished, and the
@@ -133,6 +136,7 @@ class Runner:
         PromptlabError is raised here.
         """
         results: list[Result | None] = [None] * len(jobs)
+        jobs = list(jobs)
         start = time.perf_counter()
         interrupted = False
         executor = ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(jobs))))
@@ -154,7 +158,12 @@ class Runner:
 
         try:
             for i, job in enumerate(jobs):
+                jobs[i] = job = self._serving(job)
                 request, notices = job.request()
+                request = with_run(request, self.run_id)
+                looked_up = self._served[job.ref][1]  # why a profile's model is unknown
+                if looked_up:
+                    notices.insert(0, looked_up)
                 region = self.pool.region_for(job.ref)
                 refused = unsupported(request, job.ref)
                 if refused is not None:  # that cell's error, no call made
@@ -206,6 +215,16 @@ class Runner:
                          f"(ended at {limit.limit})")  # fmt: skip
             lines.append(line)
         return lines
+
+    def _serving(self, job: Job) -> Job:
+        """The job with the model its application inference profile serves (looked up once
+        per run and profile; profiles.py), so that it is adapted and priced as that model."""
+        ref = job.ref
+        if ref not in self._served:
+            resolved, note = served_ref(ref, self.pool)
+            self._served[ref] = self._served[resolved] = (resolved, note)
+        resolved = self._served[ref][0]
+        return job if resolved is ref else replace(job, ref=resolved)
 
     # ------------------------------------------------------------ one job
 
@@ -276,6 +295,10 @@ class Runner:
             result.take(completion)
             result.turns = [record_form(m.to_converse()) for m in call.turns]
             result.cost_usd = completion_cost(job.ref, completion, request, self.config)
+            if result.cost_usd is None:  # say so when the tier or latency mode has no price
+                why = unpriced_mode(job.ref, completion, request, self.config)
+                if why and why not in result.notices:
+                    result.notices.append(why)
             if job.rendered.output_schema:
                 native = bool(request.output_config)
                 result.structured = check_structured(job.rendered.output_schema, result.output,
@@ -343,7 +366,9 @@ class Runner:
         result.input_tokens = estimate_tokens(call.request.text)
         result.output_tokens = estimate_tokens(text)
         result.tokens_estimated = True
-        result.cost_usd = cost_usd(job.ref, result.input_tokens, result.output_tokens, self.config)
+        tier, latency = ran(None, call.request)
+        result.cost_usd = cost_usd(job.ref, result.input_tokens, result.output_tokens, self.config,
+                                   tier=tier, latency=latency)  # fmt: skip
         result.error = ErrorInfo(
             INTERRUPTED,
             f"stopped by Ctrl-C after ~{result.output_tokens:,} output tokens; "

@@ -26,6 +26,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("COLUMNS", "160")
+    from promptlab import profiles
+
+    profiles.forget()  # application inference profiles looked up by an earlier test
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ Speaks:
     POST /model/{modelId}/converse-stream   ConverseStream (AWS event-stream binary framing)
     POST /model/{modelId}/count-tokens      CountTokens
     POST /model/{modelId}/invoke            InvokeModel (embeddings: {"embedding", ...})
+    GET  /inference-profiles/{id}           GetInferenceProfile (control plane: point
+                                            AWS_ENDPOINT_URL_BEDROCK here too)
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -38,7 +40,16 @@ stream_error_times (how many stream requests get it; default: all), hang, count_
 (None: CountTokens answers ValidationException), embedding (vector for /invoke), content (the
 answer's Converse content blocks, e.g. reasoningContent, toolUse and text blocks; replaces
 `text`; streamed as the events Bedrock sends for each block; or a function of the parsed
-body returning them, e.g. a tool call first and text once a toolResult comes back).
+body returning them, e.g. a tool call first and text once a toolResult comes back),
+service_tier / latency_mode (what the response says ran; default: the request's serviceTier
+and performanceConfig echoed, as Bedrock does), trace (the response's `trace`), invoked_model
+(`trace.promptRouter.invokedModelId`; a prompt-router model id gets Claude 3 Haiku's profile
+ARN unless scripted).
+
+Inference profiles: `fake_bedrock.inference_profile(ARN, "anthropic.claude-3-haiku-...")` makes
+GetInferenceProfile answer with that model (foundation-model ARNs in three regions); any other
+id is ResourceNotFoundException; `fake_bedrock.profile_error = (403, "AccessDeniedException",
+"...")` fails every lookup.
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -89,6 +100,16 @@ class Script:
     count_tokens: int | None = 17
     content: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
+    service_tier: str | None = None
+    latency_mode: str | None = None
+    trace: dict[str, Any] | None = None
+    invoked_model: str | None = None
+
+
+ROUTER_PICK = (  # what a prompt router answers with unless a script says otherwise
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+    "us.anthropic.claude-3-haiku-20240307-v1:0"
+)
 
 
 @dataclass(frozen=True)
@@ -158,6 +179,8 @@ class FakeBedrock:
         self._in_flight: dict[str, int] = {}  # model → requests being answered now
         self.peak: dict[str, int] = {}  # model → most requests it was answering at once
         self.requests: list[Recorded] = []
+        self.profiles: dict[str, list[str]] = {}  # inference profile ARN or id → model ARNs
+        self.profile_error: tuple[int, str, str] | None = None
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -178,6 +201,13 @@ class FakeBedrock:
         with self._lock:
             self._scripts[model] = s
         return s
+
+    def inference_profile(self, arn: str, model_id: str) -> None:
+        """GetInferenceProfile for `arn` (or its id) answers that it routes to `model_id`."""
+        regions = ("us-east-1", "us-east-2", "us-west-2")
+        models = [f"arn:aws:bedrock:{r}::foundation-model/{model_id}" for r in regions]
+        with self._lock:
+            self.profiles[arn] = self.profiles[arn.rsplit("/", 1)[-1]] = models
 
     def script_for(self, model: str) -> Script:
         with self._lock:
@@ -201,6 +231,8 @@ class FakeBedrock:
             self._scripts.clear()
             self._served.clear()
             self.peak.clear()
+            self.profiles.clear()
+            self.profile_error = None
             self.default = Script()
 
     def _record(self, rec: Recorded, kind: str) -> int:
@@ -265,6 +297,30 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def do_GET(self) -> None:
+        fake = self.server.fake
+        path = self.path.split("?")[0]
+        prefix = "/inference-profiles/"
+        if not path.startswith(prefix):
+            self._error(404, "UnknownOperationException", f"no route for {self.path}")
+            return
+        arn = unquote(path[len(prefix) :])
+        rec = Recorded("get-inference-profile", arn, self.path, {},
+                       {k.lower(): v for k, v in self.headers.items()})  # fmt: skip
+        fake._record(rec, "http")
+        with fake._lock:
+            models, failure = fake.profiles.get(arn), fake.profile_error
+        if failure is not None:
+            self._error(*failure)
+        elif models is None:
+            self._error(404, "ResourceNotFoundException", f"Inference profile {arn} not found")
+        else:
+            ident = arn.rsplit("/", 1)[-1]
+            self._json(200, {"inferenceProfileName": ident, "inferenceProfileArn": arn,
+                             "inferenceProfileId": ident, "status": "ACTIVE",
+                             "type": "APPLICATION",
+                             "models": [{"modelArn": m} for m in models]})  # fmt: skip
+
     def do_POST(self) -> None:
         fake = self.server.fake
         length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
@@ -302,9 +358,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(script.status, script.error, script.message)
             return
         if op == "converse":
-            self._converse(script, body)
+            self._converse(script, body, model)
         elif op == "converse-stream":
-            self._stream(script, body, fake._record_stream(model))
+            self._stream(script, body, fake._record_stream(model), model)
         elif op == "count-tokens":
             if script.count_tokens is None:
                 msg = "The provided model doesn't support counting tokens."
@@ -335,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, code: str, message: str) -> None:
         self._json(status, {"message": message}, {"x-amzn-ErrorType": f"{code}:http://fake/"})
 
-    def _converse(self, script: Script, body: dict[str, Any]) -> None:
+    def _converse(self, script: Script, body: dict[str, Any], model: str) -> None:
         text = _text(script, body)
         content = _content(script, body)
         content = content if content is not None else [{"text": text}]
@@ -346,10 +402,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "stopReason": script.stop_reason,
                 "usage": _usage(script, body, text),
                 "metrics": {"latencyMs": script.latency_ms},
+                **_served(script, body, model),
             },
         )
 
-    def _stream(self, script: Script, body: dict[str, Any], stream_no: int) -> None:
+    def _stream(self, script: Script, body: dict[str, Any], stream_no: int, model: str) -> None:
         fake = self.server.fake
         text = _text(script, body)
         chunks = script.chunks if script.chunks is not None else _split_words(text)
@@ -392,6 +449,7 @@ class _Handler(BaseHTTPRequestHandler):
                     {
                         "usage": _usage(script, body, text),
                         "metrics": {"latencyMs": script.latency_ms},
+                        **_served(script, body, model),
                     },
                 )
             )
@@ -410,6 +468,25 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:  # the client went away (timeout, Ctrl-C)
             self.close_connection = True
             return False
+
+
+def _served(script: Script, body: dict[str, Any], model: str) -> dict[str, Any]:
+    """What the response says about how the call ran: serviceTier and performanceConfig (the
+    request's, echoed, unless scripted) and trace (a prompt router's pick)."""
+    out: dict[str, Any] = {}
+    tier = script.service_tier or (body.get("serviceTier") or {}).get("type")
+    if tier:
+        out["serviceTier"] = {"type": tier}
+    latency = script.latency_mode or (body.get("performanceConfig") or {}).get("latency")
+    if latency:
+        out["performanceConfig"] = {"latency": latency}
+    trace = dict(script.trace or {})
+    picked = script.invoked_model or (ROUTER_PICK if "prompt-router/" in model else None)
+    if picked:
+        trace["promptRouter"] = {"invokedModelId": picked}
+    if trace:
+        out["trace"] = trace
+    return out
 
 
 def _content(script: Script, body: dict[str, Any]) -> list[dict[str, Any]] | None:

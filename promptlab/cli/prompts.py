@@ -22,6 +22,26 @@ VarsFileOpt = typer.Option(None, "--vars", help="YAML or JSON file of variable v
 ExamplesOpt = typer.Option(
     False, "--examples", help="Fill variables that have no value with their declared example."
 )
+LatencyOpt = typer.Option(
+    None,
+    "--latency",
+    help="standard or optimized (latency-optimized inference, where the model offers it). "
+    "Default: latency in promptlab.yaml.",
+)
+TierOpt = typer.Option(
+    None,
+    "--tier",
+    help="Service tier: priority, default, flex or reserved (where the model offers it; "
+    "priced per tier). Default: service_tier in promptlab.yaml.",
+)
+
+
+def checked_controls(latency: str | None, tier: str | None) -> dict[str, str | None]:
+    """--latency and --tier, checked, as Config overrides (None: not given)."""
+    from promptlab.controls import LATENCIES, TIERS, option
+
+    return {"latency": option("--latency", latency, LATENCIES, "optimized"),
+            "service_tier": option("--tier", tier, TIERS, "flex")}  # fmt: skip
 
 
 def load_inputs(
@@ -65,10 +85,14 @@ def render(
     attachment (kind, format, size, sha256), tools and output schema."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
+    from promptlab.controls import Controls
+    from promptlab.results import PromptId
     from promptlab.views.rendered import request_json, request_text
 
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
-    request = rendered.request(p.inference)
+    controls = Controls.of(config)  # a run adds promptlab-run: render has no run
+    identity = PromptId(p.name, p.version, p.content_hash)
+    request = controls.apply(rendered.request(p.inference), identity)
     notices: list[str] = []
     model_id = None
     if model:
@@ -78,7 +102,7 @@ def render(
         ref = resolve(model, config, config.region)
         model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
-        request, notices = Job(p, rendered, ref, for_model).request()
+        request, notices = Job(p, rendered, ref, for_model, controls=controls).request()
         refused = unsupported(request, ref)
         if refused is not None:
             notices.insert(0, f"{refused.message}: a run gives this model's cell that error")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
-from promptlab.cli.prompts import ExamplesOpt, VarsOpt
+from promptlab.cli.prompts import ExamplesOpt, LatencyOpt, TierOpt, VarsOpt, checked_controls
 from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
@@ -58,6 +58,10 @@ EPILOG = """Examples:
   promptlab run support-reply -m nova-micro --vars prompts/examples/_vars/customers.json -j 16
 
   promptlab run support-reply --examples -m claude-sonnet,nova-lite -j default=8,claude-sonnet=2
+
+  promptlab run support-reply --examples -m nova-pro -m claude-3.5-haiku --latency optimized
+
+  promptlab run support-reply --examples -m nova-pro --tier flex
 """
 
 
@@ -106,6 +110,8 @@ def run(
     html: Path | None = typer.Option(
         None, "--html", help="Also write the results as a self-contained HTML page here."
     ),
+    latency: str | None = LatencyOpt,
+    tier: str | None = TierOpt,
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -116,7 +122,8 @@ def run(
     check(fmt, RESULTS)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
-    config = load_config().with_overrides(region=region, profile=profile)
+    controls = checked_controls(latency, tier)
+    config = load_config().with_overrides(region=region, profile=profile, **controls)
     config = apply_concurrency(config, concurrency)
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from promptlab.cli.app import command
+from promptlab.cli.prompts import LatencyOpt, TierOpt, checked_controls
 from promptlab.cli.run import ConcurrencyOpt, apply_concurrency
 from promptlab.errors import UsageError
 
@@ -35,6 +36,8 @@ EPILOG = """Examples:
   promptlab test --shard 1/2 --json shard-1.json   # one CI job of two
 
   promptlab test --shard 2/2 --json shard-2.json   # the other; then: promptlab report merge
+
+  promptlab test support-reply -m nova-pro --tier flex   # evaluations at the flex price
 
 Exit codes: 0 all passed (or pass rate ≥ --fail-under), 1 assertion failures, 2 bad suite or
 usage (nothing was called), 3 infrastructure errors (throttled, access denied) kept cases from
@@ -118,10 +121,10 @@ def test(
         help="After the table: every assertion (score, reason) and the judged output of each "
         "case that did not pass.",
     ),
+    latency: str | None = LatencyOpt,
+    tier: str | None = TierOpt,
 ) -> None:
     """Run prompt test suites: assertions on every case × model, reports for CI."""
-    from dataclasses import replace
-
     from promptlab.ci import github_actions
     from promptlab.config import load_config
     from promptlab.suite import load_cases
@@ -129,9 +132,8 @@ def test(
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
 
-    config = apply_concurrency(load_config(), concurrency)
-    if region:
-        config = replace(config, region=region)
+    controls = checked_controls(latency, tier)
+    config = apply_concurrency(load_config(), concurrency).with_overrides(region=region, **controls)
     shard_spec = parse_shard(shard) if shard else None
     base = load_run(baseline, what="baseline") if baseline else None
     cases = load_cases(list(paths or []), config)

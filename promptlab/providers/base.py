@@ -61,7 +61,8 @@ class ProviderPool:
     without a network call). A failure there is a PromptlabError (exit 2): it is remembered and
     raised again for every later `get` of that kind, so it is reported once and no call is made.
     A run answered entirely from the cache, or by offline providers only, never creates a
-    Bedrock client (and never imports boto3).
+    Bedrock client (and never imports boto3), unless it names an application inference profile,
+    whose model is looked up first (profiles.py).
     """
 
     def __init__(self, config: Config, region: str | None = None, profile: str | None = None):

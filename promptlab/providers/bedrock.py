@@ -53,6 +53,14 @@ def response_meta(resp: dict[str, Any]) -> dict[str, Any] | None:
     return meta or None
 
 
+def invoked_model(meta: dict[str, Any] | None) -> str | None:
+    """The model a prompt router picked (`trace.promptRouter.invokedModelId`), if any."""
+    trace = (meta or {}).get("trace") or {}
+    router = trace.get("promptRouter") if isinstance(trace, dict) else None
+    picked = router.get("invokedModelId") if isinstance(router, dict) else None
+    return str(picked) if picked else None
+
+
 def retried(resp: dict[str, Any], codes: list[str]) -> tuple[int, tuple[str, ...]]:
     """(attempts, notices) of a successful response: botocore's RetryAttempts, and why."""
     attempts = int((resp.get("ResponseMetadata") or {}).get("RetryAttempts") or 0) + 1
@@ -135,6 +143,7 @@ class BedrockProvider:
             cache_write_tokens=usage.get("cacheWriteInputTokens"),
             latency_ms=resp.get("metrics", {}).get("latencyMs"),
             response_meta=response_meta(resp),
+            served_model_id=invoked_model(response_meta(resp)),
         )
 
     def _stream(self, kwargs: dict[str, Any], on_text: OnText | None) -> Completion:
@@ -182,6 +191,7 @@ class BedrockProvider:
             latency_ms=latency,
             ttft_ms=ttft,
             response_meta=meta,
+            served_model_id=invoked_model(meta),
             attempts=attempts,
             retried=codes,
             notices=notices,
@@ -243,6 +253,23 @@ class BedrockProvider:
             return None
         tokens = resp.get("inputTokens")
         return int(tokens) if isinstance(tokens, int) else None
+
+    # ------------------------------------------------------------ control plane
+
+    @property
+    def control_endpoint(self) -> str:
+        """Where control-plane calls go (AWS_ENDPOINT_URL_BEDROCK or the region's endpoint)."""
+        return str(self.aws.control.meta.endpoint_url)
+
+    def inference_profile_models(self, identifier: str) -> list[str]:
+        """The model ARNs of an inference profile (GetInferenceProfile). Raises ModelCallError."""
+        try:
+            resp = self.aws.control.get_inference_profile(inferenceProfileIdentifier=identifier)
+        except Exception as exc:
+            ref = ModelRef(identifier, identifier, None)
+            raise map_error(exc, ref, self.region, self.config,
+                            endpoint_env="AWS_ENDPOINT_URL_BEDROCK") from None  # fmt: skip
+        return [str(m.get("modelArn")) for m in resp.get("models") or [] if m.get("modelArn")]
 
     # ------------------------------------------------------------ errors
 

@@ -116,6 +116,13 @@ def _citations(request: Request) -> list[dict[str, Any]]:
     return blocks
 
 
+def _ran(request: Request) -> dict[str, Any] | None:
+    """The tier and latency mode asked for, echoed as Bedrock's response does."""
+    meta = {key: dict(value) for key, value in (("serviceTier", request.service_tier),
+            ("performanceConfig", request.performance_config)) if value}  # fmt: skip
+    return meta or None
+
+
 class EchoProvider:
     """Offline and free: answers every request with the request itself."""
 
@@ -144,6 +151,7 @@ class EchoProvider:
                 tokens_estimated=True,
                 notices=(NOTICE,),
                 content=({"toolUse": use},),
+                response_meta=_ran(request),
             )
         structured = _structured(request)
         text = echo_text(request) if structured is None else structured
@@ -175,6 +183,7 @@ class EchoProvider:
             tokens_estimated=True,
             notices=(NOTICE,),
             content=content,
+            response_meta=_ran(request),
         )
 
     def embed(self, ref: ModelRef, text: str) -> tuple[list[float], int]:

@@ -32,6 +32,9 @@ ANSWER_FIELDS = (
     "cache_read_tokens", "cache_write_tokens", "response_meta", "served_model_id",
 )  # fmt: skip
 
+# Request fields that do not change the answer: left out of cache keys.
+UNKEYED = ("requestMetadata",)
+
 _warned: set[str] = set()
 # UTF-16 halves without a partner (a JSON "\ud800" escape in an answer): SQLite cannot store them.
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -55,10 +58,12 @@ def cache_key(
     converse: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> str:
-    """sha256 over model id, region and the full request in its record form (every field;
-    attached files by their content's sha256, never by path), and `extra`: what else decides
-    the answer (scripted tool results; see Job.key_extra)."""
-    keyed = {"model_id": model_id, "region": region, "request": converse}
+    """sha256 over model id, region and the full request in its record form (every field but
+    `requestMetadata`, labels for Bedrock's logs that carry the run id; attached files by their
+    content's sha256, never by path), and `extra`: what else decides the answer (scripted tool
+    results; see Job.key_extra)."""
+    asked = {k: v for k, v in converse.items() if k not in UNKEYED}
+    keyed = {"model_id": model_id, "region": region, "request": asked}
     if extra:
         keyed["extra"] = extra
     blob = canonical(keyed)

@@ -14,6 +14,8 @@ from typing import Any
 from promptlab.assertions import Context, evaluate, is_quick
 from promptlab.catalogue import ModelRef, adapt, completion_cost, cost_usd, resolve
 from promptlab.config import Config
+from promptlab.controls import Controls, with_run
+from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
 from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_result
@@ -59,8 +61,14 @@ class GraderServices:
     def complete(
         self, model: str, request: Request, about: Result | None = None
     ) -> tuple[Completion, float | None]:
-        ref = self._ref(model)
-        adapted, notices = adapt(request, ref)
+        ref, note = served_ref(self._ref(model), self.pool)
+        graded = about.prompt_id if about else PromptId("grader", "-", "")
+        labelled = Controls(metadata=self.config.request_metadata).apply(
+            request, replace(graded, name=f"{graded.name} judge")
+        )
+        adapted, notices = adapt(with_run(labelled, self.run_id), ref)
+        if note:
+            notices.insert(0, note)
         provider = self.pool.get(ref)
         with self.budget.slot() as slot:
             started = time.perf_counter()
@@ -273,7 +281,7 @@ class TestEngine:
 
     def run(self, planned: list[Planned], graders: dict[str, ModelRef] | None = None) -> TestRun:
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-        jobs, index = jobs_for(planned)
+        jobs, index = jobs_for(planned, Controls.of(self.config))
         graders = graders or {}
         services = GraderServices(self.pool, self.config, dict(graders), self.store, self.run_id)
         samples: list[list[Sample]] = [[] for _ in planned]

@@ -11,6 +11,7 @@ from typing import Any
 from promptlab.assertions import is_remote
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
+from promptlab.controls import NO_CONTROLS, Controls, ran
 from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.runner import Job
 
@@ -223,8 +224,11 @@ def supported(planned: list[Planned]) -> tuple[list[Planned], list[str]]:
     return kept, list(notes)
 
 
-def jobs_for(planned: list[Planned]) -> tuple[list[Job], list[tuple[int, int]]]:
-    """Runner jobs and, for each, (planned index, repeat index)."""
+def jobs_for(
+    planned: list[Planned], controls: Controls = NO_CONTROLS
+) -> tuple[list[Job], list[tuple[int, int]]]:
+    """Runner jobs and, for each, (planned index, repeat index); `controls`: the run's latency
+    mode, service tier and request metadata."""
     jobs: list[Job] = []
     index: list[tuple[int, int]] = []
     for pi, p in enumerate(planned):
@@ -233,7 +237,8 @@ def jobs_for(planned: list[Planned]) -> tuple[list[Job], list[tuple[int, int]]]:
         cacheable = p.repeat == 1 and params.temperature == 0
         for r in range(p.repeat):
             jobs.append(Job(case.prompt, case.rendered, p.ref, params, dict(case.vars), case.name,
-                            r, cacheable, tool_results=case.tool_results))  # fmt: skip
+                            r, cacheable, tool_results=case.tool_results,
+                            controls=controls))  # fmt: skip
             index.append((pi, r))
     return jobs, index
 
@@ -255,12 +260,14 @@ def plan_cost(planned: list[Planned], config: Config) -> PlanCost:
 
     inputs: list[float | None] = []
     worst: list[float | None] = []
-    for job in jobs_for(planned)[0]:
+    for job in jobs_for(planned, Controls.of(config))[0]:
         request, _ = job.request()
         tokens = estimate_tokens(request.text)
-        inputs.append(cost_usd(job.ref, tokens, 0, config))
+        tier, latency = ran(None, request)
+        inputs.append(cost_usd(job.ref, tokens, 0, config, tier=tier, latency=latency))
         limit = request.params.max_tokens
-        worst.append(cost_usd(job.ref, tokens, limit, config) if limit is not None else None)
+        worst.append(cost_usd(job.ref, tokens, limit, config, tier=tier, latency=latency)
+                     if limit is not None else None)  # fmt: skip
     graders = sum(p.repeat * sum(1 for a in p.case.asserts if is_remote(a)) for p in planned)
     total_in = None if None in inputs else round(sum(c or 0.0 for c in inputs), 8)
     total_worst = None if None in worst else round(sum(c or 0.0 for c in worst), 8)

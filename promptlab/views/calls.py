@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from promptlab.store.core import row_to_result
-from promptlab.views.format import local_time, ms, tokens, usd
+from promptlab.views.format import local_time, ms, served_label, tokens, usd
 from promptlab.views.sanitize import dumps, inert
 
 if TYPE_CHECKING:
@@ -186,12 +186,15 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
         fact("model", model_name(result.model_alias, result.model_id))
     else:
         fact("model", f"{result.model_alias} → {result.model_id}")
+    fact("served", served_label(result) or None)
     fact("region", result.region)
     fact("case", result.case)
     if result.repeat_index:
         fact("repeat", result.repeat_index)
     fact("vars", dumps(result.vars) if result.vars else None)
     fact("params", dumps(result.params) if result.params else None)
+    labels = result.request.get("requestMetadata") or {}
+    fact("metadata", " ".join(f"{k}={v}" for k, v in labels.items()))
     status = "error" if result.error else ("cached" if result.cached else "ok")
     if result.cached and row["cached_from"]:
         status += f" (answer from run {row['cached_from']})"

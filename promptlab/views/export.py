@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from promptlab.results import Result
 from promptlab.views.answer import ToolCall, answer_of
-from promptlab.views.format import NOT_REAL, ms, summarize, tokens, usd, vars_label
+from promptlab.views.format import NOT_REAL, ms, served_label, summarize, tokens, usd, vars_label
 from promptlab.views.sanitize import dumps, inert
 
 
@@ -78,6 +78,11 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
         lines.append("|---|" + "---|" * len(group))
         rows = {
             "output": [_output(r) for r in group],
+            **(
+                {"served": [served_label(r) or "–" for r in group]}
+                if any(served_label(r) for r in group)
+                else {}
+            ),
             "stop reason": [r.stop_reason or "–" for r in group],
             "tokens in / out": [
                 f"{tokens(r.input_tokens, r.tokens_estimated)} / "

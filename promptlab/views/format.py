@@ -78,6 +78,24 @@ def model_label(r: Result, *, with_version: bool = False) -> str:
     return head
 
 
+def served_label(r: Result) -> str:
+    """What actually ran when it is not plain on-demand standard: the model an application
+    inference profile or a prompt router served (`house → claude-haiku`), a service tier other
+    than the default, latency-optimized inference; '' otherwise (and for errors)."""
+    from promptlab.catalogue import alias_for, base_id_of
+    from promptlab.controls import mode_label, ran
+    from promptlab.views.sanitize import inert
+
+    if r.error:
+        return ""
+    parts: list[str] = []
+    if r.served_model_id:
+        base = base_id_of(r.served_model_id) or r.served_model_id
+        parts.append(f"{r.model_alias} → {alias_for(base) or base}")
+    mode = mode_label(*ran(r.response_meta, r.request))
+    return inert(" · ".join([*parts, mode] if mode else parts))
+
+
 def vars_label(values: dict[str, object], limit: int = 80) -> str:
     text = ", ".join(f"{k}={v!r}" for k, v in values.items())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from promptlab.controls import RUN_KEY, mode_label, ran
 from promptlab.request import ATTACHMENT_BLOCKS, Request, Text, record_form
 
 if TYPE_CHECKING:
@@ -83,6 +84,14 @@ def request_text(
     params = request.params.to_dict()
     if params:
         lines += ["", "━━━ inference ━━━", json.dumps(params, ensure_ascii=False)]
+    mode = mode_label(*ran(None, request))
+    if mode:
+        lines += ["", "━━━ service ━━━", mode]
+    labels = request.metadata or {}
+    if labels:
+        pairs = " ".join(f"{k}={v}" for k, v in labels.items())
+        later = "" if RUN_KEY in labels else f" (a run adds {RUN_KEY})"
+        lines += ["", "━━━ request metadata ━━━", pairs + later]
     return "\n".join(lines)
 
 

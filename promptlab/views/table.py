@@ -13,7 +13,15 @@ from rich.text import Text
 from promptlab.results import Result
 from promptlab.views.answer import answer_of, rich_text
 from promptlab.views.export import groups
-from promptlab.views.format import model_label, ms, summarize, tokens, usd, vars_label
+from promptlab.views.format import (
+    model_label,
+    ms,
+    served_label,
+    summarize,
+    tokens,
+    usd,
+    vars_label,
+)
 from promptlab.views.sanitize import inert
 
 MIN_COLUMN = 28  # narrower than this per model: stack instead of squeezing
@@ -33,8 +41,10 @@ def output_cell(r: Result) -> Text:
     return text
 
 
-def facts(r: Result) -> list[tuple[str, str]]:
+def facts(r: Result, *, served: bool = False) -> list[tuple[str, str]]:
+    """The rows under the answer; `served`: with what actually ran (see served_label)."""
     return [
+        *([("served", served_label(r) or "–")] if served else []),
         ("stop reason", r.stop_reason or "–"),
         (
             "tokens in / out",
@@ -63,7 +73,8 @@ def comparison(group: Sequence[Result], *, with_version: bool) -> Table:
     for r in group:
         table.add_column(Text(model_label(r, with_version=with_version)), ratio=1, overflow="fold")
     table.add_row("output", *[output_cell(r) for r in group])
-    rows = [facts(r) for r in group]
+    served = any(served_label(r) for r in group)
+    rows = [facts(r, served=served) for r in group]
     for i, (name, _) in enumerate(rows[0]):
         table.add_row(name, *[Text(row[i][1]) for row in rows])
     return table
@@ -75,7 +86,7 @@ def stacked(group: Sequence[Result], *, with_version: bool) -> Group:
         body = Text()
         body.append_text(output_cell(r))
         body.append("\n")
-        for name, value in facts(r):
+        for name, value in facts(r, served=bool(served_label(r))):
             body.append(f"\n{name}: ", style="bold")
             body.append(value)
         title = Text(model_label(r, with_version=with_version).replace("\n", " · "))

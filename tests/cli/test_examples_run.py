@@ -203,6 +203,10 @@ def repo(
     `@v1.0.0`, `@main` and `origin/main` all resolve), as the working directory."""
     isolate_git(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL", fake_bedrock.url)  # nothing else may leave the host
+    fake_bedrock.inference_profile(  # the README's application inference profile
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/house1",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+    )
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     monkeypatch.setattr("webbrowser.open", lambda *a, **k: True)
     git = GitRepo(tmp_path / "checkout")

@@ -1,7 +1,8 @@
 """A deployed version as a model: `-m bedrock-prompt:ARN:VERSION` beside echo in run and test.
 
-Converse gets modelId = the prompt version ARN and the values as promptVariables, and no
-messages, system or inferenceConfig (the fake server records the request body).
+Converse gets modelId = the prompt version ARN and the values as promptVariables (with the
+request metadata every call carries), and no messages, system or inferenceConfig (the fake
+server records the request body).
 """
 
 from __future__ import annotations
@@ -50,13 +51,15 @@ def test_run_sends_variables_to_the_prompt_version_beside_echo(
     assert result.exit_code == 0, result.output
     deployed, echo = json.loads(result.stdout)
     assert deployed["model"]["alias"] == MODEL and deployed["output"] == "Hello Ana, about billing!"
-    assert deployed["request"] == {
-        "promptVariables": {"name": {"text": "Ana"}, "topic": {"text": "billing"}}
-    }
+    variables = {"promptVariables": {"name": {"text": "Ana"}, "topic": {"text": "billing"}}}
+    labels = deployed["request"].pop("requestMetadata")
+    assert deployed["request"] == variables
+    assert labels == {"promptlab-prompt": "greet", "promptlab-version": "1.2.0",
+                      "promptlab-run": deployed["run_id"]}  # fmt: skip
     assert "Be friendly to Ana." in echo["output"]
     [rec] = fake_bedrock.requests
     assert (rec.op, rec.model) == ("converse", VERSION_ARN)
-    assert rec.body == {"promptVariables": {"name": {"text": "Ana"}, "topic": {"text": "billing"}}}
+    assert rec.body == {**variables, "requestMetadata": labels}
 
 
 def test_run_streams_to_the_prompt_version_too(
@@ -66,7 +69,7 @@ def test_run_streams_to_the_prompt_version_too(
     assert result.exit_code == 0, result.output
     [rec] = fake_bedrock.requests
     assert rec.op == "converse-stream" and rec.model == VERSION_ARN
-    assert set(rec.body) == {"promptVariables"}
+    assert set(rec.body) == {"promptVariables", "requestMetadata"}
 
 
 def test_test_accepts_a_deployed_version_in_a_case(
@@ -81,7 +84,7 @@ def test_test_accepts_a_deployed_version_in_a_case(
     result = cli("test", "prompts/greet.yaml", "--no-cache")
     assert result.exit_code == 0, result.output
     [rec] = fake_bedrock.requests
-    assert rec.model == VERSION_ARN and set(rec.body) == {"promptVariables"}
+    assert rec.model == VERSION_ARN and set(rec.body) == {"promptVariables", "requestMetadata"}
 
 
 def test_test_accepts_a_deployed_version_with_m(
@@ -147,5 +150,6 @@ def test_values_are_sent_as_text_and_lists_as_json(tmp_path: Path) -> None:
             "flag": {"text": "true"},
             "items": {"text": '["a", "b"]'},
             "obj": {"text": '{"k": "é"}'},
-        }
+        },
+        "requestMetadata": {"promptlab-prompt": "p", "promptlab-version": "1.0.0"},
     }

@@ -37,7 +37,9 @@ def test_example_json_is_a_converse_body(in_repo: Path, cli: Cli, name: str) -> 
     result = cli("render", name, "--examples", "--format", "json")
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
-    assert set(body) == {"system", "messages", "inferenceConfig", *EXTRA_FIELDS.get(name, ())}
+    assert set(body) == {"system", "messages", "inferenceConfig", "requestMetadata",
+                         *EXTRA_FIELDS.get(name, ())}  # fmt: skip
+    assert body["requestMetadata"]["promptlab-prompt"] == name  # no run yet: no promptlab-run
     assert body["messages"][0]["role"] == "user"
     assert body["inferenceConfig"]["maxTokens"] > 0
 

@@ -83,16 +83,17 @@ def test_the_record_holds_attached_bytes_by_digest_only() -> None:
     assert request.user == "What is this?"
 
 
-def test_the_cache_key_covers_every_field_and_attached_content() -> None:
+def test_the_cache_key_covers_every_field_but_metadata_and_attached_content() -> None:
     def key(request: Request) -> str:
         return cache_key("amazon.nova-lite-v1:0", "us-east-1", request.to_record())
 
     base = key(full_request())
     assert key(full_request()) == base
+    assert key(full_request(metadata={"run": "r2"})) == base  # labels for Bedrock's logs
     for change in (
         {"guardrail_config": {"guardrailIdentifier": "g2", "guardrailVersion": "1"}},
         {"service_tier": {"type": "priority"}},
-        {"metadata": {"run": "r2"}},
+        {"performance_config": {"latency": "standard"}},
         {"tool_config": None},
         {"messages": (Message.user("2+2?"),)},
     ):
