@@ -48,6 +48,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("nova-lite", "amazon.nova-lite-v1:0", "Amazon"),
     CatalogueEntry("nova-pro", "amazon.nova-pro-v1:0", "Amazon"),
     CatalogueEntry("nova-premier", "amazon.nova-premier-v1:0", "Amazon", True),
+    CatalogueEntry("nova-2-lite", "amazon.nova-2-lite-v1:0", "Amazon", True),
     CatalogueEntry("titan-express", "amazon.titan-text-express-v1", "Amazon"),
     CatalogueEntry("titan-lite", "amazon.titan-text-lite-v1", "Amazon"),
     CatalogueEntry("titan-embed", "amazon.titan-embed-text-v2:0", "Amazon", modality="embedding"),
@@ -70,6 +71,8 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("llama4-maverick", "meta.llama4-maverick-17b-instruct-v1:0", "Meta", True),
     CatalogueEntry("mistral-large-2407", "mistral.mistral-large-2407-v1:0", "Mistral AI"),
     CatalogueEntry("deepseek-r1", "deepseek.r1-v1:0", "DeepSeek", True),
+    CatalogueEntry("gpt-oss-120b", "openai.gpt-oss-120b-1:0", "OpenAI"),
+    CatalogueEntry("gpt-oss-20b", "openai.gpt-oss-20b-1:0", "OpenAI"),
     CatalogueEntry("command-r", "cohere.command-r-v1:0", "Cohere"),
     CatalogueEntry("command-r-plus", "cohere.command-r-plus-v1:0", "Cohere"),
     CatalogueEntry("jamba-mini", "ai21.jamba-1-5-mini-v1:0", "AI21 Labs"),
@@ -100,14 +103,16 @@ class Quirk:
     tools: bool = True
     structured_output: bool = False  # outputConfig.textFormat (json_schema)
     citations: bool = False  # citations on documents
+    reasoning: str = ""  # how it is asked to reason: a style of reasoning.STYLES ("": not sent)
     note: str = ""
 
 
 _TEXT_ONLY: dict[str, Any] = {"images": False, "documents": False, "video": False}
 _CLAUDE: dict[str, Any] = {"video": False}
 _CLAUDE_CITES: dict[str, Any] = {**_CLAUDE, "citations": True}
+_CLAUDE_THINKS: dict[str, Any] = {**_CLAUDE_CITES, "reasoning": "budget"}
 _CLAUDE_45: dict[str, Any] = {
-    **_CLAUDE_CITES,
+    **_CLAUDE_THINKS,
     "structured_output": True,
     "temperature_xor_top_p": True,
 }
@@ -120,6 +125,7 @@ _NO_TOOLS: dict[str, Any] = {"tools": False}
 QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("amazon.titan-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="Titan Text has no system prompt")),
     ("amazon.nova-micro", Quirk(**_TEXT_ONLY)),
+    ("amazon.nova-2-", Quirk(**_NOVA_MEDIA, reasoning="nova")),
     ("amazon.nova-", Quirk(**_NOVA_MEDIA)),
     ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
     ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
@@ -138,11 +144,15 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("meta.llama3-3", Quirk(images=False)),
     ("meta.llama3-2", Quirk(images=False)),
     ("meta.llama3", Quirk(images=False, **_NO_TOOLS)),
-    ("deepseek.r1", Quirk(images=False, **_NO_TOOLS)),
+    ("deepseek.r1", Quirk(images=False, **_NO_TOOLS, reasoning="always")),
+    ("openai.gpt-oss", Quirk(images=False, reasoning="effort")),
     ("anthropic.claude-sonnet-4-5", Quirk(**_CLAUDE_45)),
     ("anthropic.claude-haiku-4-5", Quirk(**_CLAUDE_45)),
     ("anthropic.claude-opus-4-1", Quirk(**_CLAUDE_45)),
     ("anthropic.claude-opus-4-5", Quirk(**_CLAUDE_45)),
+    ("anthropic.claude-3-7-sonnet", Quirk(**_CLAUDE_THINKS)),
+    ("anthropic.claude-sonnet-4-2", Quirk(**_CLAUDE_THINKS)),
+    ("anthropic.claude-opus-4-2", Quirk(**_CLAUDE_THINKS)),
     ("anthropic.claude-3-haiku", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-sonnet", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-opus", Quirk(**_CLAUDE)),
@@ -153,7 +163,7 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
 
 # Offline stand-ins take everything, so every feature can be tried without AWS.
 KIND_QUIRKS: dict[str, Quirk] = {
-    "echo": Quirk(video=True, structured_output=True, citations=True),
+    "echo": Quirk(video=True, structured_output=True, citations=True, reasoning="echo"),
 }
 
 # What a request carries that a model may not take: (Quirk attribute, what it is, where to look).

@@ -23,6 +23,7 @@ from promptlab.media import Attachment
 from promptlab.prompt import Prompt, Rendered
 from promptlab.prompt.model import ToolScript
 from promptlab.providers.registry import get_kind
+from promptlab.reasoning import apply as ask_reasoning
 from promptlab.request import InferenceParams, Request
 from promptlab.results import PromptId, Result, new_result
 from promptlab.sources import prepare
@@ -108,11 +109,17 @@ def skip_unsupported(jobs: Sequence[Job]) -> tuple[list[Job], list[str]]:
 
 
 def _messages_request(job: Job) -> tuple[Request, list[str]]:
-    """The rendered prompt as system and messages, with the model's quirks applied.
+    """The rendered prompt as system and messages, with reasoning asked for the way the model
+    takes it and the model's quirks applied.
 
     A model without structured output gets the output schema in the format section."""
-    native = quirk_for(job.ref).structured_output
-    request, notices = adapt(job.rendered.request(job.params, native_schema=native), job.ref)
+    quirk = quirk_for(job.ref)
+    native = quirk.structured_output
+    reasoning = job.prompt.reasoning_for(job.ref.alias, job.ref.model_id)
+    request = job.rendered.request(job.params, native_schema=native)
+    request, asked = ask_reasoning(request, job.ref.alias, quirk.reasoning, reasoning)
+    request, notices = adapt(request, job.ref)
+    notices += asked
     if job.rendered.output_schema and not native:
         notices.insert(0, f"{job.ref.alias}: no structured output; the schema was sent in the "
                        "format section")  # fmt: skip
