@@ -34,7 +34,10 @@ stream_error_times (how many stream requests get it; default: all), hang, count_
 (None: CountTokens answers ValidationException), embedding (vector for /invoke), content (the
 answer's Converse content blocks, e.g. reasoningContent, toolUse and text blocks; replaces
 `text`; streamed as the events Bedrock sends for each block; or a function of the parsed
-body returning them, e.g. a tool call first and text once a toolResult comes back).
+body returning them, e.g. a tool call first and text once a toolResult comes back),
+reasoning (a reasoning text answered before `text`, as a reasoningContent block with a
+signature, its words counted as output tokens; "" for none), redacted (the reasoning comes as
+redactedContent instead).
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -42,6 +45,7 @@ outside pytest, e.g. bench/concurrency.py.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 import struct
@@ -83,6 +87,8 @@ class Script:
     count_tokens: int | None = 17
     content: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
+    reasoning: str = ""
+    redacted: bool = False
 
 
 @dataclass(frozen=True)
@@ -379,11 +385,22 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _content(script: Script, body: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The scripted content blocks, or the function's blocks for this request body."""
+    """The scripted content blocks, or the function's blocks for this request body; with
+    `reasoning`, a reasoning block and the text."""
     if callable(script.content):
         blocks: list[dict[str, Any]] | None = script.content(body)
         return blocks
+    if script.content is None and (script.reasoning or script.redacted):
+        return [_reasoning_block(script), {"text": _text(script, body)}]
     return script.content
+
+
+def _reasoning_block(script: Script) -> dict[str, Any]:
+    if script.redacted:  # a blob: base64 in JSON, as the service sends it
+        secret = base64.b64encode((script.reasoning or "hidden").encode()).decode()
+        return {"reasoningContent": {"redactedContent": secret}}
+    return {"reasoningContent": {"reasoningText": {"text": script.reasoning,
+                                                   "signature": "fake-signature"}}}  # fmt: skip
 
 
 def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
@@ -401,6 +418,9 @@ def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
             raw = json.dumps(tool.get("input", {}))
             half = len(raw) // 2
             deltas = [{"toolUse": {"input": raw[:half]}}, {"toolUse": {"input": raw[half:]}}]
+        elif "redactedContent" in block.get("reasoningContent", {}):
+            secret = block["reasoningContent"]["redactedContent"]
+            deltas = [{"reasoningContent": {"redactedContent": secret}}]
         elif "reasoningContent" in block:
             reasoning = block["reasoningContent"]["reasoningText"]
             deltas = [{"reasoningContent": {"text": w}} for w in _split_words(reasoning["text"])]
@@ -422,7 +442,8 @@ def _usage(script: Script, body: dict[str, Any], text: str) -> dict[str, int]:
         usage = dict(script.usage)
     else:
         prompt = json.dumps(body.get("messages", [])) + json.dumps(body.get("system", []))
-        usage = {"inputTokens": _words(prompt), "outputTokens": _words(text)}
+        said = _words(text) + _words(script.reasoning)
+        usage = {"inputTokens": _words(prompt), "outputTokens": said}
     usage.setdefault("totalTokens", usage.get("inputTokens", 0) + usage.get("outputTokens", 0))
     return usage
 
