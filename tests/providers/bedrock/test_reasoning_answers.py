@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,35 @@ def test_the_reasoning_estimate_covers_a_tool_exchange_and_never_exceeds_the_out
     r.content = [{"text": "ok"}]
     r.turns = []
     assert r.reasoning_tokens_estimated is None and r.to_dict()["reasoning"] is None
+
+
+def test_a_tool_exchange_sends_the_signed_reasoning_back_and_forces_no_tool(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    write(project / "prompts" / "w.yaml", """\
+version: "1.0.0"
+input: Weather in Lima?
+tools:
+  - name: get_weather
+    input_schema: {type: object, properties: {city: {type: string}}}
+tool_choice: any
+tool_results:
+  - {tool: get_weather, result: {sky: drizzle}}
+reasoning: {budget_tokens: 2048}
+""")  # fmt: skip
+    thought = {"reasoningContent": {"reasoningText": {"text": "I need the forecast.",
+                                                      "signature": "sig-1"}}}  # fmt: skip
+    call = {"toolUse": {"toolUseId": "t1", "name": "get_weather", "input": {"city": "Lima"}}}
+
+    def answer(body: dict[str, Any]) -> list[dict[str, Any]]:
+        return [thought, call] if len(body["messages"]) == 1 else [{"text": "Drizzle."}]
+
+    fake_bedrock.script(SONNET.model_id, content=answer, stop_reason="tool_use")
+    done = cli("run", "w", "-m", "claude-sonnet-4.5", "-f", "json")
+    assert done.exit_code == 0, done.output
+    first, second = (r.body for r in fake_bedrock.requests_for(SONNET.model_id))
+    assert first["toolConfig"]["toolChoice"] == {"auto": {}}  # thinking cannot force a tool
+    assert second["messages"][1] == {"role": "assistant", "content": [thought, call]}
+    assert second["additionalModelRequestFields"]["thinking"]["budget_tokens"] == 2048
+    [r] = json.loads(done.stdout)
+    assert r["output"] == "Drizzle." and "tool_choice sent as auto" in " ".join(r["notices"])
