@@ -49,6 +49,7 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("nova-lite", "amazon.nova-lite-v1:0", "Amazon"),
     CatalogueEntry("nova-pro", "amazon.nova-pro-v1:0", "Amazon"),
     CatalogueEntry("nova-premier", "amazon.nova-premier-v1:0", "Amazon", True),
+    CatalogueEntry("nova-2-lite", "amazon.nova-2-lite-v1:0", "Amazon", True),
     CatalogueEntry("titan-express", "amazon.titan-text-express-v1", "Amazon"),
     CatalogueEntry("titan-lite", "amazon.titan-text-lite-v1", "Amazon"),
     CatalogueEntry("titan-embed", "amazon.titan-embed-text-v2:0", "Amazon", modality="embedding"),
@@ -71,6 +72,8 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("llama4-maverick", "meta.llama4-maverick-17b-instruct-v1:0", "Meta", True),
     CatalogueEntry("mistral-large-2407", "mistral.mistral-large-2407-v1:0", "Mistral AI"),
     CatalogueEntry("deepseek-r1", "deepseek.r1-v1:0", "DeepSeek", True),
+    CatalogueEntry("gpt-oss-120b", "openai.gpt-oss-120b-1:0", "OpenAI"),
+    CatalogueEntry("gpt-oss-20b", "openai.gpt-oss-20b-1:0", "OpenAI"),
     CatalogueEntry("command-r", "cohere.command-r-v1:0", "Cohere"),
     CatalogueEntry("command-r-plus", "cohere.command-r-plus-v1:0", "Cohere"),
     CatalogueEntry("jamba-mini", "ai21.jamba-1-5-mini-v1:0", "AI21 Labs"),
@@ -103,14 +106,16 @@ class Quirk:
     citations: bool = False  # citations on documents
     latency_optimized: bool = False  # performanceConfig latency "optimized"
     tiers: tuple[str, ...] = ()  # serviceTier types besides "default" (priority, flex, …)
+    reasoning: str = ""  # how it is asked to reason: a style of reasoning.STYLES ("": not sent)
     note: str = ""
 
 
 _TEXT_ONLY: dict[str, Any] = {"images": False, "documents": False, "video": False}
 _CLAUDE: dict[str, Any] = {"video": False}
 _CLAUDE_CITES: dict[str, Any] = {**_CLAUDE, "citations": True}
+_CLAUDE_THINKS: dict[str, Any] = {**_CLAUDE_CITES, "reasoning": "budget"}
 _CLAUDE_45: dict[str, Any] = {
-    **_CLAUDE_CITES,
+    **_CLAUDE_THINKS,
     "structured_output": True,
     "temperature_xor_top_p": True,
 }
@@ -131,9 +136,9 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("amazon.nova-micro", Quirk(**_TEXT_ONLY)),
     ("amazon.nova-pro", Quirk(**_NOVA_MEDIA, **_FAST, **_TIERS)),
     ("amazon.nova-premier", Quirk(**_NOVA_MEDIA, **_TIERS)),
-    ("amazon.nova-2-lite", Quirk(**_NOVA_MEDIA, **_TIERS)),
+    ("amazon.nova-2-", Quirk(**_NOVA_MEDIA, **_TIERS, reasoning="nova")),
     ("amazon.nova-", Quirk(**_NOVA_MEDIA)),
-    ("openai.gpt-oss", Quirk(**_TIERS)),
+    ("openai.gpt-oss", Quirk(images=False, reasoning="effort", **_TIERS)),
     ("deepseek.v3", Quirk(**_TIERS)),
     ("qwen.qwen3", Quirk(**_TIERS)),
     ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
@@ -155,11 +160,14 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("meta.llama3-3", Quirk(images=False)),
     ("meta.llama3-2", Quirk(images=False)),
     ("meta.llama3", Quirk(images=False, **_NO_TOOLS)),
-    ("deepseek.r1", Quirk(images=False, **_NO_TOOLS)),
+    ("deepseek.r1", Quirk(images=False, **_NO_TOOLS, reasoning="always")),
     ("anthropic.claude-sonnet-4-5", Quirk(**_CLAUDE_45)),
     ("anthropic.claude-haiku-4-5", Quirk(**_CLAUDE_45)),
     ("anthropic.claude-opus-4-1", Quirk(**_CLAUDE_45)),
     ("anthropic.claude-opus-4-5", Quirk(**_CLAUDE_45)),
+    ("anthropic.claude-3-7-sonnet", Quirk(**_CLAUDE_THINKS)),
+    ("anthropic.claude-sonnet-4-2", Quirk(**_CLAUDE_THINKS)),
+    ("anthropic.claude-opus-4-2", Quirk(**_CLAUDE_THINKS)),
     ("anthropic.claude-3-haiku", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-sonnet", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-opus", Quirk(**_CLAUDE)),
@@ -176,6 +184,7 @@ KIND_QUIRKS: dict[str, Quirk] = {
         citations=True,
         latency_optimized=True,
         tiers=("priority", "flex", "reserved"),
+        reasoning="echo",
     ),
 }
 

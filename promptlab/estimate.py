@@ -17,11 +17,9 @@ from promptlab.errors import PromptlabError
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import ATTACHMENT_BLOCKS, Request
+from promptlab.results import estimate_tokens
 
-
-def estimate_tokens(text: str) -> int:
-    """About 4 characters a token (documented estimate, used where no tokenizer is at hand)."""
-    return max(1, (len(text) + 3) // 4) if text else 0
+__all__ = ["Estimate", "estimate", "estimate_tokens"]
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from promptlab.profiles import is_application_profile
 from promptlab.prompt import Prompt, Rendered
 from promptlab.prompt.model import ToolScript
 from promptlab.providers.registry import get_kind
+from promptlab.reasoning import apply as ask_reasoning
 from promptlab.request import InferenceParams, Request
 from promptlab.results import PromptId, Result, new_result
 from promptlab.sources import prepare
@@ -117,12 +118,15 @@ def skip_unsupported(jobs: Sequence[Job]) -> tuple[list[Job], list[str]]:
 
 
 def _messages_request(job: Job) -> tuple[Request, list[str]]:
-    """The rendered prompt as system and messages (Job.request applies the model's quirks).
+    """The rendered prompt as system and messages, with reasoning asked for the way the model
+    takes it (Job.request applies the model's quirks).
 
     A model without structured output gets the output schema in the format section."""
-    native = quirk_for(job.ref).structured_output
+    quirk = quirk_for(job.ref)
+    native = quirk.structured_output
+    reasoning = job.prompt.reasoning_for(job.ref.alias, job.ref.model_id)
     request = job.rendered.request(job.params, native_schema=native)
-    notices: list[str] = []
+    request, notices = ask_reasoning(request, job.ref.alias, quirk.reasoning, reasoning)
     if job.rendered.output_schema and not native:
         notices.append(f"{job.ref.alias}: no structured output; the schema was sent in the "
                        "format section")  # fmt: skip

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,58 @@ class Completion:
 
 # The notice every grader call (judge, embedding) carries in the history, after its kind.
 GRADER_NOTICE = "call grading a test output"
+REDACTED = "[REDACTED]"  # the reasoning text of a model that bills its reasoning but hides it
+
+
+def estimate_tokens(text: str) -> int:
+    """About 4 characters a token (documented estimate, used where no tokenizer is at hand)."""
+    return max(1, (len(text) + 3) // 4) if text else 0
+
+
+def reasoning_of(content: Iterable[Any]) -> tuple[str, bool]:
+    """The reasoning in an answer's content blocks: the text of its `reasoningContent` blocks
+    (apart by a blank line), and whether any of it was redacted (`redactedContent`, or a text
+    that is only `[REDACTED]`, as Nova 2 sends)."""
+    parts, redacted = _reasoning_parts(content)
+    return "\n\n".join(parts), redacted
+
+
+def _reasoning_parts(content: Iterable[Any]) -> tuple[list[str], bool]:
+    parts: list[str] = []
+    redacted = False
+    for block in content:
+        rc = block.get("reasoningContent") if isinstance(block, dict) else None
+        if not isinstance(rc, dict):
+            continue
+        rt = rc.get("reasoningText")
+        if isinstance(rt, dict) and isinstance(rt.get("text"), str):
+            if rt["text"].strip() == REDACTED:
+                redacted = True
+            elif rt["text"]:
+                parts.append(rt["text"])
+        elif "redactedContent" in rc:
+            redacted = True
+    return parts, redacted
+
+
+def reasoning_tokens(answers: Sequence[Sequence[Any]], output_tokens: int | None) -> int | None:
+    """About how many of `output_tokens` were reasoning, over every answer of a call (a tool
+    exchange has several): ~4 characters a token of the reasoning text; when the reasoning is
+    redacted, the output tokens the answers' text and tool inputs do not account for. At most
+    `output_tokens`; None when there is no reasoning (or nothing to estimate it from)."""
+    blocks = [b for answer in answers for b in answer if isinstance(b, dict)]
+    parts, redacted = _reasoning_parts(blocks)
+    if redacted:
+        if output_tokens is None:
+            return None
+        said = "".join(b["text"] for b in blocks if isinstance(b.get("text"), str))
+        said += "".join(json.dumps(b["toolUse"].get("input")) for b in blocks
+                        if isinstance(b.get("toolUse"), dict))  # fmt: skip
+        return max(0, output_tokens - estimate_tokens(said))
+    if not parts:
+        return None
+    tokens = sum(estimate_tokens(part) for part in parts)
+    return tokens if output_tokens is None else min(tokens, output_tokens)
 
 
 def tool_calls(
@@ -169,6 +222,24 @@ class Result:
         self.served_model_id = completion.served_model_id or self.served_model_id
         self.notices.extend(n for n in completion.notices if n not in self.notices)
 
+    @property
+    def reasoning(self) -> str:
+        """The answer's reasoning text ("" when it has none), kept apart from `output`."""
+        return reasoning_of(self.content)[0]
+
+    @property
+    def reasoning_redacted(self) -> bool:
+        """Some of the answer's reasoning was redacted by the provider (still billed)."""
+        return reasoning_of(self.content)[1]
+
+    @property
+    def reasoning_tokens_estimated(self) -> int | None:
+        """~ how many of the output tokens were reasoning, across the calls of a tool exchange
+        (see reasoning_tokens); None without reasoning."""
+        answers = [t.get("content") or [] for t in self.turns
+                   if isinstance(t, dict) and t.get("role") == "assistant"]  # fmt: skip
+        return reasoning_tokens([*answers, self.content], self.output_tokens)
+
     def tool_calls(self) -> list[dict[str, Any]]:
         """Every tool the model called, in order, across all turns: dicts with `name`, `input`,
         `id`, `turn` (0 = the first answer) and `result` (the scripted result sent back, or None
@@ -210,6 +281,8 @@ class Result:
             "params": self.params,
             "request": self.request,
             "output": self.output,
+            "reasoning": self.reasoning or None,
+            "reasoning_redacted": self.reasoning_redacted,
             "content": self.content,
             "stop_reason": self.stop_reason,
             "usage": {
@@ -218,6 +291,7 @@ class Result:
                 "total_tokens": self.total_tokens,
                 "cache_read_tokens": self.cache_read_tokens,
                 "cache_write_tokens": self.cache_write_tokens,
+                "reasoning_tokens_estimated": self.reasoning_tokens_estimated,
                 "estimated": self.tokens_estimated,
             },
             "latency_ms": self.latency_ms,

@@ -42,7 +42,8 @@ INTERRUPTED = "Interrupted"  # the error code of a call cut short by Ctrl-C (its
 
 @dataclass(frozen=True)
 class Event:
-    """Progress for live views: kind is 'start', 'text', 'retry' or 'done'."""
+    """Progress for live views: kind is 'start', 'text' (answer text), 'reasoning' (reasoning
+    text), 'retry' or 'done'."""
 
     kind: str
     index: int
@@ -73,6 +74,7 @@ class _InFlight:
     turns: list[Message] = field(default_factory=list)  # tool exchange turns added to it
     follow_ups: int = 0  # the exchange's calls after the first (not retries)
     text: list[str] = field(default_factory=list)  # the current attempt's streamed text
+    thoughts: list[str] = field(default_factory=list)  # ... and its streamed reasoning
     attempts: int = 0  # requests sent so far (botocore's own retries included, where known)
     discarded: list[int] = field(default_factory=list)  # ~tokens of each partial answer lost
     throttled: int = 0  # attempts that were throttled (botocore's retries included)
@@ -285,7 +287,7 @@ class Runner:
             completion = self._call_with_retry(index, provider, job, call)
             completion = self._follow_tools(index, provider, job, call, completion)
         except ModelCallError as exc:
-            if self.cancelled.is_set() and call.text:
+            if self.cancelled.is_set() and (call.text or call.thoughts):
                 result = self._cut_short(job, call)
             else:
                 result.error = exc.info()
@@ -348,7 +350,7 @@ class Runner:
             if index in self._settled:
                 return self._settled[index]
             call = self._in_flight.get(index)
-            if call is None or not call.text:
+            if call is None or not (call.text or call.thoughts):
                 return None
             result = self._settled[index] = self._cut_short(job, call)
         if self.store is not None:
@@ -358,13 +360,16 @@ class Runner:
     def _cut_short(self, job: Job, call: _InFlight) -> Result:
         """A copy of the call's result holding what streamed before Ctrl-C, marked Interrupted.
 
-        Usage arrives only at the end of a stream: tokens are estimated (~4 characters each),
-        and so is the cost of what was generated."""
+        Usage arrives only at the end of a stream: tokens are estimated (~4 characters each,
+        the reasoning that streamed included), and so is the cost of what was generated."""
         text = "".join(call.text)
+        thought = "".join(call.thoughts)
         result = replace(call.result, notices=list(call.result.notices))
         result.output, result.content = text, plain_content(text)
+        if thought:
+            result.content.insert(0, {"reasoningContent": {"reasoningText": {"text": thought}}})
         result.input_tokens = estimate_tokens(call.request.text)
-        result.output_tokens = estimate_tokens(text)
+        result.output_tokens = estimate_tokens(text) + estimate_tokens(thought)
         result.tokens_estimated = True
         tier, latency = ran(None, call.request)
         result.cost_usd = cost_usd(job.ref, result.input_tokens, result.output_tokens, self.config,
@@ -388,23 +393,27 @@ class Runner:
         mid_stream = 0  # attempts that failed after text had arrived
         for attempt in range(1, attempts + 1):
             parts: list[str] = []
+            thoughts: list[str] = []
             with self._lock:
-                call.text = parts
+                call.text, call.thoughts = parts, thoughts
             try:
                 completion = provider.complete(
-                    job.ref, call.request, stream=self.stream, on_text=self._on_text(index, parts)
-                )
+                    job.ref, call.request, stream=self.stream,
+                    on_text=self._on_text(index, parts, "text"),
+                    on_reasoning=self._on_text(index, thoughts, "reasoning"),
+                )  # fmt: skip
             except ModelCallError as exc:
                 if self.cancelled.is_set():
                     raise
                 call.attempts += exc.attempts
                 call.throttled += is_throttle(exc.code)
-                if parts:  # the partial answer on screen is discarded
+                if parts or thoughts:  # the partial answer on screen is discarded
                     mid_stream += 1
-                    call.discarded.append(estimate_tokens("".join(parts)))
+                    call.discarded.append(estimate_tokens("".join(parts))
+                                          + estimate_tokens("".join(thoughts)))  # fmt: skip
                 if not exc.retryable or attempt == attempts:
                     raise _gave_up(exc, attempt, mid_stream) from None
-                if parts:
+                if parts or thoughts:
                     self.on_event(Event("retry", index, text=exc.code))
                 time.sleep(min(20.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0))
             else:
@@ -413,14 +422,15 @@ class Runner:
                 return completion
         raise AssertionError("unreachable")
 
-    def _on_text(self, index: int, parts: list[str]) -> Callable[[str], None]:
-        """What a stream calls with each piece of text: kept in `parts`, shown live."""
+    def _on_text(self, index: int, parts: list[str], kind: str) -> Callable[[str], None]:
+        """What a stream calls with each piece of answer text (`kind` "text") or reasoning text
+        ("reasoning"): kept in `parts`, shown live."""
 
         def on_text(text: str) -> None:
             if self.cancelled.is_set():
                 raise ModelCallError("Cancelled", "stopped by Ctrl-C")
             parts.append(text)
-            self.on_event(Event("text", index, text=text))
+            self.on_event(Event(kind, index, text=text))
 
         return on_text
 

@@ -13,6 +13,21 @@ from promptlab.errors import Problem, PromptFileError
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: a prompt file larger than this is a mistake
 
 PathKey = tuple[Any, ...]
+BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's when present: several times faster), with keys read as text:
+    YAML 1.1 reads a plain `on`, `off`, `yes` or `no` as a boolean, which as a key is never
+    meant (`on: reasoning`). Values are read as usual."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        for key_node, _ in node.value:
+            plain = isinstance(key_node, yaml.ScalarNode) and not key_node.style  # not quoted
+            if plain and key_node.tag == BOOL_TAG:
+                key_node.tag = "tag:yaml.org,2002:str"
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep)
+        return mapping
 
 
 @dataclass
@@ -87,8 +102,7 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
             [Problem(file, f"file is over the {MAX_FILE_BYTES:,}-byte limit", None,
                      "keep large data out of prompt files; pass it with --vars")]
         )  # fmt: skip
-    # libyaml's parser when present: same nodes and marks, several times faster.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None

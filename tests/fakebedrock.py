@@ -44,7 +44,9 @@ body returning them, e.g. a tool call first and text once a toolResult comes bac
 service_tier / latency_mode (what the response says ran; default: the request's serviceTier
 and performanceConfig echoed, as Bedrock does), trace (the response's `trace`), invoked_model
 (`trace.promptRouter.invokedModelId`; a prompt-router model id gets Claude 3 Haiku's profile
-ARN unless scripted).
+ARN unless scripted), reasoning (a reasoning text answered before `text`, as a
+reasoningContent block with a signature, its words counted as output tokens; "" for none),
+redacted (the reasoning comes as redactedContent instead).
 
 Inference profiles: `fake_bedrock.inference_profile(ARN, "anthropic.claude-3-haiku-...")` makes
 GetInferenceProfile answer with that model (foundation-model ARNs in three regions); any other
@@ -57,6 +59,7 @@ outside pytest, e.g. bench/concurrency.py.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import json
 import random
@@ -104,6 +107,8 @@ class Script:
     latency_mode: str | None = None
     trace: dict[str, Any] | None = None
     invoked_model: str | None = None
+    reasoning: str = ""
+    redacted: bool = False
 
 
 ROUTER_PICK = (  # what a prompt router answers with unless a script says otherwise
@@ -490,11 +495,22 @@ def _served(script: Script, body: dict[str, Any], model: str) -> dict[str, Any]:
 
 
 def _content(script: Script, body: dict[str, Any]) -> list[dict[str, Any]] | None:
-    """The scripted content blocks, or the function's blocks for this request body."""
+    """The scripted content blocks, or the function's blocks for this request body; with
+    `reasoning`, a reasoning block and the text."""
     if callable(script.content):
         blocks: list[dict[str, Any]] | None = script.content(body)
         return blocks
+    if script.content is None and (script.reasoning or script.redacted):
+        return [_reasoning_block(script), {"text": _text(script, body)}]
     return script.content
+
+
+def _reasoning_block(script: Script) -> dict[str, Any]:
+    if script.redacted:  # a blob: base64 in JSON, as the service sends it
+        secret = base64.b64encode((script.reasoning or "hidden").encode()).decode()
+        return {"reasoningContent": {"redactedContent": secret}}
+    return {"reasoningContent": {"reasoningText": {"text": script.reasoning,
+                                                   "signature": "fake-signature"}}}  # fmt: skip
 
 
 def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
@@ -512,6 +528,9 @@ def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
             raw = json.dumps(tool.get("input", {}))
             half = len(raw) // 2
             deltas = [{"toolUse": {"input": raw[:half]}}, {"toolUse": {"input": raw[half:]}}]
+        elif "redactedContent" in block.get("reasoningContent", {}):
+            secret = block["reasoningContent"]["redactedContent"]
+            deltas = [{"reasoningContent": {"redactedContent": secret}}]
         elif "reasoningContent" in block:
             reasoning = block["reasoningContent"]["reasoningText"]
             deltas = [{"reasoningContent": {"text": w}} for w in _split_words(reasoning["text"])]
@@ -533,7 +552,8 @@ def _usage(script: Script, body: dict[str, Any], text: str) -> dict[str, int]:
         usage = dict(script.usage)
     else:
         prompt = json.dumps(body.get("messages", [])) + json.dumps(body.get("system", []))
-        usage = {"inputTokens": _words(prompt), "outputTokens": _words(text)}
+        said = _words(text) + _words(script.reasoning)
+        usage = {"inputTokens": _words(prompt), "outputTokens": said}
     usage.setdefault("totalTokens", usage.get("inputTokens", 0) + usage.get("outputTokens", 0))
     return usage
 

@@ -5,6 +5,7 @@ Each check returns a Verdict (pass, score 0..1, reason). `not-<type>` negates an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from promptlab.assertions.base import (
     Verdict,
 )
 from promptlab.errors import Problem
-from promptlab.fields import STRING, Fields, did_you_mean, number
+from promptlab.fields import STRING, Fields, did_you_mean, number, one_of
 from promptlab.yamlfile import YamlDoc
 
 __all__ = [
@@ -41,7 +42,8 @@ __all__ = [
     "parse_assertion",
 ]
 
-COMMON_KEYS = ("type", "value", "weight", "name", "metric", "threshold")
+COMMON_KEYS = ("type", "value", "weight", "name", "metric", "threshold", "on")
+ON = ("answer", "reasoning")  # what a text assertion reads (`on:`)
 
 TYPES: dict[str, Check] = {
     "equals": Check(text.equals, text.prepare_equals, summary="output equals the value"),
@@ -69,11 +71,12 @@ TYPES: dict[str, Check] = {
     "contains-xml": Check(markup.contains_xml, markup.prepare_xml, ("elements",), "optional",
                           summary="a well-formed XML element in the output"),
     "tool-called": Check(tools.tool_called, tools.prepare_tool_called, ("times",), "optional",
-                         summary="a tool (this one, these in order) was called"),
+                         text=False, summary="a tool (this one, these in order) was called"),
     "tool-args": Check(tools.tool_args, tools.prepare_tool_args,
-                       ("tool", "equals", "path", "schema"), "optional",
+                       ("tool", "equals", "path", "schema"), "optional", text=False,
                        summary="a tool call's input equals / has a value / fits a schema"),
     "valid-tool-call": Check(tools.valid_tool_call, tools.prepare_valid_tool_call, (), "none",
+                             text=False,
                              summary="every tool call's input fits its tool's inputSchema"),
     "levenshtein": Check(overlap.levenshtein, overlap.prepare_levenshtein, scored=True,
                          threshold_max=None, summary="edit distance ≤ threshold (5)"),
@@ -81,11 +84,14 @@ TYPES: dict[str, Check] = {
                      summary="ROUGE-N F-measure ≥ threshold (0.75)"),
     "bleu": Check(overlap.bleu, overlap.prepare_bleu, scored=True, quick=False,
                   summary="sentence BLEU ≥ threshold (0.5)"),
-    "max-latency-ms": Check(metrics.max_latency_ms, metrics.need_number, summary="latency ≤"),
-    "max-output-tokens": Check(metrics.max_output_tokens, metrics.need_number,
+    "max-latency-ms": Check(metrics.max_latency_ms, metrics.need_number, text=False,
+                            summary="latency ≤"),
+    "max-output-tokens": Check(metrics.max_output_tokens, metrics.need_number, text=False,
                                summary="output tokens ≤"),
-    "max-cost-usd": Check(metrics.max_cost_usd, metrics.need_number, summary="call cost ≤"),
-    "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, summary="stop reason is"),
+    "max-cost-usd": Check(metrics.max_cost_usd, metrics.need_number, text=False,
+                          summary="call cost ≤"),
+    "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, text=False,
+                         summary="stop reason is"),
     "similar": Check(graders.similar, graders.prepare_model, ("model",), scored=True, remote=True,
                      quick=False, summary="embedding cosine similarity ≥ threshold (0.8)"),
     "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
@@ -172,6 +178,15 @@ def parse_assertion(
         )
     limit = number(0, check.threshold_max)
     threshold = fields.get("threshold", limit) if check.scored else None
+    on = fields.get("on", one_of(ON), "answer", unset="missing",
+                    message="'{key}' must be answer or reasoning, got {value}",
+                    hint="on: reasoning checks the reasoning instead of the answer")  # fmt: skip
+    if on == "reasoning" and not check.text:
+        fields.problem(
+            ("on",),
+            f"'on' does not apply to '{full}': it checks the call, not text",
+            "on: reasoning works with text checks (contains, regex, judge, …)",
+        )
     if len(problems) > before:
         return None
     assertion = Assertion(
@@ -184,6 +199,7 @@ def parse_assertion(
         options={k: data[k] for k in check.keys if k in data},
         file=doc.file,
         line=doc.line(where),
+        on=on,
     )
     try:
         compiled = check.prepare(assertion, root) if check.prepare else None
@@ -213,6 +229,12 @@ def evaluate(a: Assertion, ctx: Context) -> Verdict:
     not 0.33.
     """
     check = TYPES[a.type]
+    if a.on == "reasoning":
+        if not ctx.reasoning:
+            why = "was redacted by the provider" if ctx.reasoning_redacted else "is empty"
+            return Verdict(False, 0.0, f"on: reasoning, but the answer's reasoning {why}",
+                           broken=True)  # fmt: skip
+        ctx = replace(ctx, output=ctx.reasoning)
     try:
         v = check.run(a, ctx)
     except Exception as exc:  # a bug in a check must not stop the suite

@@ -24,6 +24,7 @@ class Assertion:
     options: Mapping[str, Any] = field(default_factory=dict)
     file: str | None = None
     line: int | None = None
+    on: str = "answer"  # what a text check reads: the answer's text, or its reasoning
     compiled: Any = field(default=None, compare=False, repr=False)
 
     @property
@@ -91,6 +92,8 @@ class Context:
     user_prompt: str = ""
     # The prompt's `output_schema`: what `json-schema` checks when the assertion has no schema.
     output_schema: Mapping[str, Any] | None = None
+    reasoning: str = ""  # the answer's reasoning text: what `on: reasoning` checks
+    reasoning_redacted: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class Check:
     threshold_max: float | None = 1.0  # `threshold` range 0..threshold_max (None: unbounded)
     remote: bool = False  # calls a model (judge, similar)
     quick: bool = True  # takes microseconds: evaluated where the result arrives, not on a pool
+    text: bool = True  # checks the answer's text (so `on: reasoning` can point it at reasoning)
     summary: str = ""
 
 

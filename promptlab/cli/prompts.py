@@ -111,6 +111,9 @@ def render(
                    if base.get(k) != v]  # fmt: skip
         if changed:
             notices.insert(0, f"{ref.alias}: inference.overrides applied: {', '.join(changed)}")
+    elif p.reasoning or p.reasoning_overrides:
+        notices.append("reasoning is asked for the way each model takes it: pass -m MODEL to "
+                       "see that model's request")  # fmt: skip
     if fmt == "json":
         typer.echo(request_json(request, model_id, include_bytes))
         return

@@ -62,6 +62,8 @@ EPILOG = """Examples:
   promptlab run support-reply --examples -m nova-pro -m claude-3.5-haiku --latency optimized
 
   promptlab run support-reply --examples -m nova-pro --tier flex
+
+  promptlab run bat-and-ball -m claude-sonnet-4.5,nova-2-lite,echo --examples --show-reasoning
 """
 
 
@@ -112,6 +114,12 @@ def run(
     ),
     latency: str | None = LatencyOpt,
     tier: str | None = TierOpt,
+    show_reasoning: bool = typer.Option(
+        False,
+        "--show-reasoning",
+        help="Table: each answer's reasoning in full, not its first lines (JSON, Markdown and "
+        "HTML always have all of it).",
+    ),
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -138,7 +146,7 @@ def run(
         dryrun.show(*estimate(jobs, config), config, fmt)
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
-                   log=not no_log, html=html)  # fmt: skip
+                   log=not no_log, html=html, show_reasoning=show_reasoning)  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -166,6 +174,7 @@ def execute(
     cache_ttl: float | None,
     log: bool,
     html: Path | None = None,
+    show_reasoning: bool = False,
 ) -> int:
     """Run the jobs with the right view; print results; return the exit code."""
     from rich.console import Console
@@ -204,7 +213,12 @@ def execute(
             store.close()
     print_notices(err, outcome.results)
     print_throttling(err, runner.throttling())
-    RESULTS[fmt](out, outcome.results)
+    if fmt == "table":
+        from promptlab.views.formats import results_table
+
+        results_table(out, outcome.results, full_reasoning=show_reasoning)
+    else:
+        RESULTS[fmt](out, outcome.results)
     if html is not None:
         from promptlab.views.html import run_page
         from promptlab.views.reportfiles import write

@@ -36,6 +36,7 @@ from promptlab.prompt.model import (
 )
 from promptlab.prompt.render import make_env
 from promptlab.prompt.variables import check_value
+from promptlab.reasoning import read as read_reasoning
 from promptlab.request import INFERENCE_KEYS, InferenceParams
 from promptlab.yamlfile import YamlDoc, load_mapping
 
@@ -148,6 +149,7 @@ def _build(
         hint="e.g. models: [nova-micro, claude-haiku]",
     )
     inference, overrides = _inference(top)
+    reasoning, reasoning_overrides = read_reasoning(top, inference, overrides)
     tests = top.get(
         "tests",
         LIST,
@@ -176,6 +178,8 @@ def _build(
         models=tuple(models),
         inference=inference,
         overrides=overrides,
+        reasoning=reasoning,
+        reasoning_overrides=reasoning_overrides,
         tests=tuple(tests),
         examples=examples,
         messages=messages,

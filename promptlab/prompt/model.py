@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from promptlab.reasoning import Reasoning
 from promptlab.request import Block, InferenceParams, Message, Request, Text
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ TOP_KEYS = (
     "name", "version", "description", "metadata", *SECTIONS,
     "layout", "variables", "examples", "messages", "attachments",
     "tools", "tool_choice", "tool_results", "max_turns", "output_schema",
-    "models", "inference", "tests",
+    "models", "inference", "reasoning", "tests",
 )  # fmt: skip
 VARIABLE_KEYS = ("type", "description", "default", "required", "enum", "example", "citations",
                  "context")  # fmt: skip
@@ -130,6 +131,8 @@ class Prompt:
     models: tuple[str, ...] = ()
     inference: InferenceParams = field(default_factory=InferenceParams)
     overrides: Mapping[str, InferenceParams] = field(default_factory=dict)
+    reasoning: Reasoning | None = None  # `reasoning:` for every model
+    reasoning_overrides: Mapping[str, Reasoning] = field(default_factory=dict)  # per model
     tests: tuple[Any, ...] = ()
     examples: tuple[Turn, ...] = ()  # few-shot turns before the conversation
     messages: tuple[Turn, ...] = ()  # a scripted conversation; the sections join its last turn
@@ -167,6 +170,13 @@ class Prompt:
             if key in self.overrides:
                 return params.merged(self.overrides[key])
         return params
+
+    def reasoning_for(self, model: str, *aliases: str) -> Reasoning | None:
+        """The reasoning one model is asked for: its override, else the prompt's."""
+        for key in (model, *aliases):
+            if key in self.reasoning_overrides:
+                return self.reasoning_overrides[key]
+        return self.reasoning
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,16 @@ class ModelCallError(Exception):
 
 class Provider(Protocol):
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
-        """Call the model. Streams text to `on_text` when given. Raises ModelCallError."""
+        """Call the model. Streams the answer's text to `on_text` and its reasoning text to
+        `on_reasoning` when given. Raises ModelCallError."""
         ...
 
     def embed(self, ref: ModelRef, text: str) -> tuple[list[float], int]:

@@ -103,14 +103,20 @@ class BedrockProvider:
     # ------------------------------------------------------------ Converse
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         """Call the model through Converse (or ConverseStream). Raises ModelCallError."""
         kwargs = {"modelId": ref.model_id, **request.to_converse()}
         _failed_attempts.codes = []
         try:
             if stream:
-                return self._stream(kwargs, on_text)
+                return self._stream(kwargs, on_text, on_reasoning)
             return self._converse(kwargs)
         except ModelCallError:
             raise
@@ -146,7 +152,11 @@ class BedrockProvider:
             served_model_id=invoked_model(response_meta(resp)),
         )
 
-    def _stream(self, kwargs: dict[str, Any], on_text: OnText | None) -> Completion:
+    def _stream(
+        self, kwargs: dict[str, Any], on_text: OnText | None, on_reasoning: OnText | None
+    ) -> Completion:
+        """ConverseStream: answer and reasoning text go to their callbacks as they arrive; the
+        time to first token counts the first of either."""
         start = time.perf_counter()
         resp = self.client.converse_stream(**kwargs)
         attempts, notices = retried(resp, _failed_attempts.codes)
@@ -161,12 +171,13 @@ class BedrockProvider:
         try:
             for event in events:
                 if "contentBlockDelta" in event:  # text may come without a contentBlockStart
-                    text = answer.delta(event["contentBlockDelta"])
-                    if text:
+                    piece = answer.delta(event["contentBlockDelta"])
+                    if piece and piece[1]:
                         if ttft is None:
                             ttft = int((time.perf_counter() - start) * 1000)
-                        if on_text is not None:
-                            on_text(text)
+                        to = on_text if piece[0] == "text" else on_reasoning
+                        if to is not None:
+                            to(piece[1])
                 elif "contentBlockStart" in event:
                     answer.start(event["contentBlockStart"])
                 elif "contentBlockStop" in event:

@@ -38,14 +38,15 @@ class StreamAssembler:
             self._blocks[index] = {"toolUse": {**start["toolUse"], "input": {}}}
             self._tool_input[index] = []
 
-    def delta(self, event: dict[str, Any]) -> str | None:
-        """Adds one delta; returns its text, if it was answer text."""
+    def delta(self, event: dict[str, Any]) -> tuple[str, str] | None:
+        """Adds one delta; returns ("text", piece) for answer text, ("reasoning", piece) for
+        reasoning text, None for anything else (tool input, a signature, a citation)."""
         index = int(event.get("contentBlockIndex", 0))
         delta = event.get("delta") or {}
         if "text" in delta:
             block = self._blocks.setdefault(index, {"text": ""})
             block["text"] = block.get("text", "") + delta["text"]
-            return str(delta["text"])
+            return "text", str(delta["text"])
         if "toolUse" in delta:
             self._tool_input.setdefault(index, []).append(delta["toolUse"].get("input", ""))
             self._blocks.setdefault(index, {"toolUse": {"input": {}}})
@@ -53,13 +54,16 @@ class StreamAssembler:
             part = delta["reasoningContent"]
             block = self._blocks.setdefault(index, {"reasoningContent": {}})
             reasoning = block.setdefault("reasoningContent", {})
-            if "redactedContent" in part:
-                reasoning["redactedContent"] = part["redactedContent"]
+            if "redactedContent" in part:  # bytes, possibly in several pieces
+                reasoning["redactedContent"] = (reasoning.get("redactedContent") or b""
+                                                ) + part["redactedContent"]  # fmt: skip
             else:
                 text = reasoning.setdefault("reasoningText", {"text": ""})
                 text["text"] += part.get("text", "")
                 if "signature" in part:
                     text["signature"] = text.get("signature", "") + part["signature"]
+                if part.get("text"):
+                    return "reasoning", str(part["text"])
         elif "citation" in delta:
             block = self._blocks.setdefault(index, {"citationsContent": {"citations": []}})
             block.setdefault("citationsContent", {}).setdefault("citations", []).append(

@@ -93,6 +93,18 @@ def _structured(request: Request) -> str | None:
     return json.dumps(minimal_instance(json.loads(schema["schema"])))
 
 
+def _reasoning(request: Request) -> str | None:
+    """What echo "thinks" when reasoning is asked for (reasoning.py's echo style): the setting
+    and what it read, as a reasoning block's text."""
+    setting = (request.additional_fields or {}).get("reasoning")
+    if not isinstance(setting, dict):
+        return None
+    asked = ", ".join(f"{k} {v}" for k, v in setting.items())
+    turns = len(request.messages)
+    return (f"echo reasoning ({asked}): {turns} turn(s) and {len(request.text):,} characters "
+            "to read; the answer is the rendered prompt.")  # fmt: skip
+
+
 def _citations(request: Request) -> list[dict[str, Any]]:
     """For each document with citations on and readable text: a cited span (its start)."""
     last = request.messages[-1] if request.messages else None
@@ -131,9 +143,20 @@ class EchoProvider:
         return cls()
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         start = time.perf_counter()
+        thought = _reasoning(request)
+        thinking = ({"reasoningContent": {"reasoningText": {"text": thought}}},) if thought else ()
+        thought_tokens = estimate_tokens(thought or "")
+        if stream and thought and on_reasoning is not None:
+            on_reasoning(thought)
         tool = _forced_tool(request)
         if tool is not None:
             schema = (tool.get("inputSchema") or {}).get("json") or {}
@@ -146,11 +169,11 @@ class EchoProvider:
                 output="",
                 stop_reason="tool_use",
                 input_tokens=estimate_tokens(request.text),
-                output_tokens=estimate_tokens(json.dumps(use)),
+                output_tokens=estimate_tokens(json.dumps(use)) + thought_tokens,
                 latency_ms=int((time.perf_counter() - start) * 1000),
                 tokens_estimated=True,
                 notices=(NOTICE,),
-                content=({"toolUse": use},),
+                content=(*thinking, {"toolUse": use}),
                 response_meta=_ran(request),
             )
         structured = _structured(request)
@@ -165,19 +188,19 @@ class EchoProvider:
                 text = text[: text.index(seq)]
                 stop_reason = "stop_sequence"
                 break
-        content = ({"text": text}, *_citations(request))
+        content = (*thinking, {"text": text}, *_citations(request))
         text = text_of(content)
-        ttft = None
+        ttft = int((time.perf_counter() - start) * 1000) if stream and thought else None
         if stream and on_text is not None:
             for i, line in enumerate(text.splitlines(keepends=True)):
                 on_text(line)
-                if i == 0:
+                if i == 0 and ttft is None:
                     ttft = int((time.perf_counter() - start) * 1000)
         return Completion(
             output=text,
             stop_reason=stop_reason,
             input_tokens=estimate_tokens(request.text),
-            output_tokens=estimate_tokens(text),
+            output_tokens=estimate_tokens(text) + thought_tokens,
             latency_ms=int((time.perf_counter() - start) * 1000),
             ttft_ms=ttft if stream else None,
             tokens_estimated=True,

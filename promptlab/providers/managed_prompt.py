@@ -29,10 +29,17 @@ class ManagedPromptProvider(BedrockProvider):
     """BedrockProvider with the prompt version ARN as the model id."""
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         target = replace(ref, model_id=version_arn(ref.model_id))
-        return super().complete(target, request, stream=stream, on_text=on_text)
+        return super().complete(target, request, stream=stream, on_text=on_text,
+                                on_reasoning=on_reasoning)  # fmt: skip
 
     def embed(self, ref: ModelRef, text: str) -> tuple[list[float], int]:
         raise ModelCallError(

@@ -155,6 +155,7 @@ def evaluate_sample(
         services=services, judge_model=case.judge_model or config.judge_model,
         embedding_model=case.embedding_model or config.embedding_model,
         user_prompt=case.rendered.user, output_schema=case.prompt.output_schema,
+        reasoning=result.reasoning, reasoning_redacted=result.reasoning_redacted,
     )  # fmt: skip
     outcomes: list[AssertionOutcome] = []
     for a in case.asserts:

@@ -23,6 +23,9 @@ CALL_LIMIT = 300  # characters of a tool call line (`name(arg=…)`)
 RESULT_LIMIT = 100  # characters of the tool result shown after `←`
 QUOTE_LIMIT = 120  # characters of a cited passage
 INVALID = "✗ not valid against output_schema"
+REASONING_LINES = 4  # lines of reasoning the run table shows (`run --show-reasoning`: all)
+REASONING_CHARS = 400  # ... and at most this many characters of them
+REDACTED = "(redacted by the provider)"
 
 
 def short(text: str, limit: int) -> str:
@@ -68,6 +71,25 @@ class Answer:
     calls: tuple[ToolCall, ...] = ()
     sources: tuple[Source, ...] = ()
     model_calls: int = 1  # model calls made: more than one in a tool exchange
+    reasoning: str = ""  # the reasoning text, shown apart from the answer (views decide where)
+    redacted: bool = False  # some of the reasoning was redacted by the provider
+
+    @property
+    def has_reasoning(self) -> bool:
+        return bool(self.reasoning) or self.redacted
+
+    def reasoning_text(self, *, full: bool = True) -> tuple[str, int]:
+        """The reasoning to show and how many characters were left out: all of it, or (not
+        `full`) its first REASONING_LINES lines, at most REASONING_CHARS characters. Redacted
+        reasoning is said to be."""
+        text = self.reasoning
+        if self.redacted:
+            text = f"{text}\n\n{REDACTED}" if text else REDACTED
+        if full:
+            return text, 0
+        shown = "\n".join(text.splitlines()[:REASONING_LINES])[:REASONING_CHARS]
+        left = len(text) - len(shown)
+        return (shown if not left else shown.rstrip() + "…"), left
 
     @property
     def exchange(self) -> str | None:
@@ -141,7 +163,8 @@ def answer_of(r: Result) -> Answer:
     calls = tuple(tool_call(c) for c in r.tool_calls())
     asked = sum(1 for t in r.turns if isinstance(t, dict) and t.get("role") == "assistant")
     return Answer(text=text, structured=structured, invalid=invalid, calls=calls,
-                  sources=sources(r.content), model_calls=1 + asked)  # fmt: skip
+                  sources=sources(r.content), model_calls=1 + asked,
+                  reasoning=inert(r.reasoning), redacted=r.reasoning_redacted)  # fmt: skip
 
 
 def shown_text(r: Result) -> str:

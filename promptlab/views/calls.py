@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from promptlab.store.core import row_to_result
-from promptlab.views.format import local_time, ms, served_label, tokens, usd
+from promptlab.views.format import local_time, ms, reasoning_share, served_label, tokens, usd
 from promptlab.views.sanitize import dumps, inert
 
 if TYPE_CHECKING:
@@ -201,6 +201,7 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     fact("status", status)
     fact("stop reason", result.stop_reason)
     usage = f"{tokens(result.input_tokens or 0)} in / {tokens(result.output_tokens or 0)} out"
+    usage += reasoning_share(result)
     fact("tokens", usage + (" (estimated)" if result.tokens_estimated else ""))
     fact("latency", None if result.latency_ms is None else ms(result.latency_ms))
     fact("first token", None if result.ttft_ms is None else ms(result.ttft_ms))
@@ -215,13 +216,16 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     for message in result.request.get("messages") or []:
         text = "\n".join(b["text"] for b in message.get("content", []) if "text" in b)
         parts.append(_panel(Text(inert(text)), str(message.get("role"))))
+    answer = answer_of(result)
+    if answer.has_reasoning:
+        parts.append(_panel(Text(answer.reasoning_text()[0], style="dim"), "reasoning"))
     if result.error:
         err = f"{result.error.code}: {result.error.message}"
         if result.error.hint:
             err += f"\nhint: {result.error.hint}"
         parts.append(_panel(Text(inert(err), style="red"), "error"))
     else:
-        parts.append(_panel(rich_text(answer_of(result)), "output"))
+        parts.append(_panel(rich_text(answer), "output"))
     return parts
 
 

@@ -6,8 +6,16 @@ import re
 from collections.abc import Sequence
 
 from promptlab.results import Result
-from promptlab.views.answer import ToolCall, answer_of
-from promptlab.views.format import NOT_REAL, ms, served_label, summarize, tokens, usd, vars_label
+from promptlab.views.answer import Answer, ToolCall, answer_of
+from promptlab.views.format import (
+    NOT_REAL,
+    ms,
+    served_label,
+    summarize,
+    usage_pair,
+    usd,
+    vars_label,
+)
 from promptlab.views.sanitize import dumps, inert
 
 
@@ -76,19 +84,15 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
             heads.append(md_cell(head))
         lines.append("| | " + " | ".join(heads) + " |")
         lines.append("|---|" + "---|" * len(group))
-        rows = {
-            "output": [_output(r) for r in group],
-            **(
-                {"served": [served_label(r) or "–" for r in group]}
-                if any(served_label(r) for r in group)
-                else {}
-            ),
+        answers = [answer_of(r) for r in group]
+        rows = {"output": [_output(r) for r in group]}
+        if any(a.has_reasoning for a in answers):
+            rows["reasoning"] = [_reasoning(a) for a in answers]
+        if any(served_label(r) for r in group):
+            rows["served"] = [served_label(r) or "–" for r in group]
+        rows |= {
             "stop reason": [r.stop_reason or "–" for r in group],
-            "tokens in / out": [
-                f"{tokens(r.input_tokens, r.tokens_estimated)} / "
-                f"{tokens(r.output_tokens, r.tokens_estimated)}"
-                for r in group
-            ],
+            "tokens in / out": [usage_pair(r) for r in group],
             "latency (service / wall)": [f"{ms(r.latency_ms)} / {ms(r.wall_ms)}" for r in group],
             "time to first token": [ms(r.ttft_ms) for r in group],
             "cost": [
@@ -121,13 +125,24 @@ def _output(r: Result) -> str:
     return "\n\n".join(part for part in parts if part)
 
 
+def _reasoning(a: Answer) -> str:
+    """The reasoning cell: its first lines, pointing to the whole of it below the table."""
+    if not a.has_reasoning:
+        return "–"
+    shown, left = a.reasoning_text(full=False)
+    return shown + (f"\n(+{left:,} characters: in full below)" if left else "")
+
+
 def _parts(head: str, r: Result) -> list[str]:
-    """Under the table: a structured value as a JSON block, tool calls as a list, sources as a
-    numbered list (nothing for an answer that is only text)."""
+    """Under the table: the reasoning in full, a structured value as a JSON block, tool calls
+    as a list, sources as a numbered list (nothing for an answer that is only text)."""
     a = answer_of(r)
-    if r.error or not (a.structured or a.calls or a.sources):
+    cut = a.reasoning_text(full=False)[1] > 0
+    if r.error or not (a.structured or a.calls or a.sources or cut):
         return []
     lines = [f"**{head}**", ""]
+    if cut:
+        lines += ["Reasoning:", "", *fenced(a.reasoning_text()[0], "text"), ""]
     if a.structured:
         lines += [*fenced(a.text, "json"), ""]
     if a.calls:

@@ -60,6 +60,19 @@ def tokens(value: int | None, estimated: bool = False) -> str:
     return f"~{value:,}" if estimated else f"{value:,}"
 
 
+def reasoning_share(r: Result) -> str:
+    """` (~900 reasoning)`: about how many of the output tokens were reasoning (they are in the
+    output count and billed as output); "" without reasoning."""
+    n = r.reasoning_tokens_estimated
+    return "" if n is None else f" (~{n:,} reasoning)"
+
+
+def usage_pair(r: Result) -> str:
+    """`412 / 1,188 (~900 reasoning)`: input and output tokens, and the reasoning among them."""
+    est = r.tokens_estimated
+    return f"{tokens(r.input_tokens, est)} / {tokens(r.output_tokens, est)}{reasoning_share(r)}"
+
+
 def local_time(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     """A Unix timestamp in local time; blank when there is none."""
     return datetime.fromtimestamp(ts).strftime(fmt) if ts is not None else ""

@@ -47,11 +47,14 @@ def check(fmt: str, formats: Mapping[str, Any], option: str = "--format") -> str
 # ---------------------------------------------------------------- run results
 
 
-def results_table(out: Console, results: Sequence[Result]) -> None:
+def results_table(out: Console, results: Sequence[Result], *, full_reasoning: bool = False
+                  ) -> None:  # fmt: skip
+    """The run table; `full_reasoning` (`run --show-reasoning`): reasoning in full, not its
+    first lines (the other formats always carry all of it)."""
     from promptlab.views.table import render_results
 
     if results:
-        render_results(out, results)
+        render_results(out, results, full_reasoning=full_reasoning)
 
 
 def results_json(out: Console, results: Sequence[Result]) -> None:

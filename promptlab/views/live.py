@@ -1,4 +1,5 @@
-"""Live streaming view: every model's text filling in side by side while the calls run."""
+"""Live streaming view: every model's text filling in side by side while the calls run; a
+reasoning model's reasoning streams first, dimmed, then its answer."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Cell:
     row: str
     status: str = "waiting"
     text: str = ""
+    reasoning: str = ""  # streamed reasoning, shown dimmed before the answer
     started: float | None = None
     first_token: float | None = None
     ended: float | None = None
@@ -110,13 +112,16 @@ class LiveView:
             cell = self.cells[event.index]
             if event.kind == "start":
                 cell.status, cell.started = "streaming", now
-            elif event.kind == "text":
+            elif event.kind in ("text", "reasoning"):
                 if cell.first_token is None:
                     cell.first_token = now
-                cell.text += event.text
+                if event.kind == "text":
+                    cell.text += event.text
+                else:
+                    cell.reasoning += event.text
             elif event.kind == "retry":
                 cell.retries += 1
-                cell.text = ""
+                cell.text = cell.reasoning = ""
                 cell.first_token = None
             elif event.kind == "done" and event.result is not None:
                 r = event.result
@@ -128,7 +133,9 @@ class LiveView:
                     cell.status, cell.error = "error", f"{r.error.code}: {r.error.message}"
                 else:
                     cell.status = "cached" if r.cached else "done"
-                    cell.text = answer_of(r).plain()
+                    answer = answer_of(r)
+                    cell.text = answer.plain()
+                    cell.reasoning = answer.reasoning_text()[0] if answer.has_reasoning else ""
 
     def render(self) -> RenderableType:
         """The current frame, never taller than the terminal (taller frames can't be erased)."""
@@ -147,7 +154,10 @@ class LiveView:
         if cell.error:  # the start of an error says what went wrong
             body.append("\n".join(wrap(inert(cell.error), width)[:lines]), style="red")
         else:
-            body.append(tail(inert(cell.text), lines, width))
+            parts = [("dim", inert(cell.reasoning))] if cell.reasoning else []
+            if cell.text or not parts:
+                parts.append(("", inert(cell.text)))
+            body.append_text(tail_text(parts, lines, width))
         return body
 
     def _grid(self, now: float) -> Table:
@@ -228,6 +238,20 @@ def wrap(text: str, width: int) -> list[str]:
 def tail(text: str, lines: int, width: int) -> str:
     """The last `lines` screen lines of text wrapped at `width` (the part being written)."""
     return "\n".join(wrap(text, width)[-lines:])
+
+
+def tail_text(parts: Sequence[tuple[str, str]], lines: int, width: int) -> Text:
+    """The last `lines` screen lines of several (style, text) parts one under another (a
+    blank line between), each line in its part's style: reasoning dimmed, then the answer."""
+    screen: list[tuple[str, str]] = []
+    for n, (style, text) in enumerate(parts):
+        if n:
+            screen.append(("", ""))
+        screen.extend((style, line) for line in wrap(text, width))
+    out = Text()
+    for n, (style, line) in enumerate(screen[-lines:]):
+        out.append(("\n" if n else "") + line, style=style)
+    return out
 
 
 def job_labels(jobs: Sequence[Job]) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from promptlab.views.format import (
     ms,
     served_label,
     summarize,
-    tokens,
+    usage_pair,
     usd,
     vars_label,
 )
@@ -41,16 +41,21 @@ def output_cell(r: Result) -> Text:
     return text
 
 
+def reasoning_cell(r: Result, *, full: bool = False) -> Text:
+    """The answer's reasoning, dimmed: its first lines, or all of it (`full`)."""
+    text, left = answer_of(r).reasoning_text(full=full)
+    cell = Text(text, style="dim")
+    if left:
+        cell.append(f"\n(+{left:,} characters; --show-reasoning shows all)", style="dim italic")
+    return cell
+
+
 def facts(r: Result, *, served: bool = False) -> list[tuple[str, str]]:
     """The rows under the answer; `served`: with what actually ran (see served_label)."""
     return [
         *([("served", served_label(r) or "–")] if served else []),
         ("stop reason", r.stop_reason or "–"),
-        (
-            "tokens in / out",
-            f"{tokens(r.input_tokens, r.tokens_estimated)} / "
-            f"{tokens(r.output_tokens, r.tokens_estimated)}",
-        ),
+        ("tokens in / out", usage_pair(r)),
         ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}{attempts(r)}"),
         ("time to first token", ms(r.ttft_ms)),
         (
@@ -67,12 +72,20 @@ def attempts(r: Result) -> str:
     return f" ({r.attempts} attempts)" if r.attempts > 1 else ""
 
 
-def comparison(group: Sequence[Result], *, with_version: bool) -> Table:
+def reasons(group: Sequence[Result]) -> bool:
+    return any(answer_of(r).has_reasoning for r in group)
+
+
+def comparison(
+    group: Sequence[Result], *, with_version: bool, full_reasoning: bool = False
+) -> Table:
     table = Table(show_lines=True, expand=True, title_justify="left")
     table.add_column("", style="bold", no_wrap=True, ratio=None)
     for r in group:
         table.add_column(Text(model_label(r, with_version=with_version)), ratio=1, overflow="fold")
     table.add_row("output", *[output_cell(r) for r in group])
+    if reasons(group):
+        table.add_row("reasoning", *[reasoning_cell(r, full=full_reasoning) for r in group])
     served = any(served_label(r) for r in group)
     rows = [facts(r, served=served) for r in group]
     for i, (name, _) in enumerate(rows[0]):
@@ -80,12 +93,17 @@ def comparison(group: Sequence[Result], *, with_version: bool) -> Table:
     return table
 
 
-def stacked(group: Sequence[Result], *, with_version: bool) -> Group:
+def stacked(group: Sequence[Result], *, with_version: bool, full_reasoning: bool = False
+            ) -> Group:  # fmt: skip
     panels: list[RenderableType] = []
     for r in group:
         body = Text()
         body.append_text(output_cell(r))
         body.append("\n")
+        if answer_of(r).has_reasoning:
+            body.append("\nreasoning\n", style="bold")
+            body.append_text(reasoning_cell(r, full=full_reasoning))
+            body.append("\n")
         for name, value in facts(r, served=bool(served_label(r))):
             body.append(f"\n{name}: ", style="bold")
             body.append(value)
@@ -94,8 +112,11 @@ def stacked(group: Sequence[Result], *, with_version: bool) -> Group:
     return Group(*panels)
 
 
-def render_results(console: Console, results: Sequence[Result]) -> None:
-    """Print every comparison (one per case/vars set), then the summary line."""
+def render_results(
+    console: Console, results: Sequence[Result], *, full_reasoning: bool = False
+) -> None:
+    """Print every comparison (one per case/vars set), then the summary line. Reasoning shows
+    in its own row, its first lines only unless `full_reasoning`."""
     with_version = len({(r.prompt_hash, r.prompt_ref) for r in results}) > 1
     stacked_models = 0
     for group in groups(results):
@@ -104,10 +125,8 @@ def render_results(console: Console, results: Sequence[Result]) -> None:
             console.print(Text(inert(label), style="bold"))
         narrow = console.width < 20 + MIN_COLUMN * len(group)
         stacked_models = max(stacked_models, len(group) if narrow else 0)
-        view = stacked(group, with_version=with_version) if narrow else comparison(
-            group, with_version=with_version
-        )  # fmt: skip
-        console.print(view)
+        view = stacked if narrow else comparison
+        console.print(view(group, with_version=with_version, full_reasoning=full_reasoning))
     console.print(Text(summarize(results).line(), style="bold"))
     if stacked_models > 1 and not console.is_terminal:
         print(stacked_note(stacked_models, console.width), file=sys.stderr)

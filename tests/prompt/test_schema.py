@@ -74,6 +74,11 @@ def test_every_shipped_prompt_validates(schema: dict[str, Any]) -> None:
         'version: "1.0"\ninput: y\n',  # not semver
         "input: y\n",  # no version
         'version: "1.0.0"\ncontext: only context\n',  # neither instructions nor input
+        'version: "1.0.0"\ninput: y\nreasoning: {effort: max}\n',  # unknown effort
+        'version: "1.0.0"\ninput: y\nreasoning: {budget_tokens: 512}\n',  # below 1,024
+        'version: "1.0.0"\ninput: y\nreasoning: {effort: low, budget_tokens: 2048}\n',  # both
+        'version: "1.0.0"\ninput: y\nreasoning: {}\n',  # neither
+        'version: "1.0.0"\ninput: y\nreasoning: {overrides: {m: {effort: low, x: 1}}}\n',
     ],
 )
 def test_schema_and_validator_reject_the_same_mistakes(

@@ -27,7 +27,13 @@ class Parrot:
         CREATED.append(settings)
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: Any = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: Any = None,
+        on_reasoning: Any = None,
     ) -> Completion:
         return Completion(output=f"{ref.model_id} says {request.user}")
 

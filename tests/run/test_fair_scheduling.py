@@ -32,7 +32,13 @@ class PerModelProvider:
         self.give_up: set[str] = set()
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         with self.lock:
             self.running[ref.alias] = self.running.get(ref.alias, 0) + 1

@@ -34,7 +34,13 @@ class ScriptedProvider:
         self.gate: threading.Event | None = None
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         with self.lock:
             self.in_flight += 1

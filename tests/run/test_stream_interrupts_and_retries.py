@@ -24,20 +24,32 @@ from tests.conftest import write
 
 
 class Streamer:
-    """Streams `chunks` for every model; then answers, fails (`fail`) or blocks until released."""
+    """Streams `thoughts` (reasoning) then `chunks` for every model; then answers, fails
+    (`fail`) or blocks until released."""
 
     def __init__(self, chunks: list[str], *, fail: list[ModelCallError] | None = None,
-                 block: bool = False, attempts: int = 1) -> None:  # fmt: skip
+                 block: bool = False, attempts: int = 1,
+                 thoughts: list[str] | None = None) -> None:  # fmt: skip
         self.chunks, self.fail, self.block = chunks, list(fail or []), block
+        self.thoughts = list(thoughts or [])
         self.attempts = attempts
         self.streaming = threading.Event()
         self.release = threading.Event()
         self.calls = 0
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         self.calls += 1
+        for thought in self.thoughts:
+            assert on_reasoning is not None
+            on_reasoning(thought)
         for chunk in self.chunks:
             assert on_text is not None
             on_text(chunk)
@@ -146,3 +158,36 @@ def test_live_view_ends_with_a_short_footer_and_shows_attempts() -> None:
                   model_id="m", region=None, params={}, request={}, attempts=3)  # fmt: skip
     view.on_event(Event("done", 0, result=done))
     assert "3 attempts" in view.cells[0].header(0.0).plain
+
+
+# ---------------------------------------------------------------- reasoning
+
+
+def test_reasoning_streams_as_its_own_events_before_the_answer(job: Job) -> None:
+    events: list[Event] = []
+    provider = Streamer(["$0.05"], thoughts=["Let x be ", "the ball."])
+    runner(provider, on_event=events.append).run([job])
+    streamed = [(e.kind, e.text) for e in events if e.kind in ("text", "reasoning")]
+    assert streamed == [("reasoning", "Let x be "), ("reasoning", "the ball."), ("text", "$0.05")]
+
+
+def test_ctrl_c_while_reasoning_keeps_the_reasoning_so_far(job: Job, sigint_handled: None) -> None:
+    provider = Streamer([], thoughts=["x" * 40], block=True)
+    run = runner(provider, store=Recorder())
+    threading.Thread(target=lambda: (provider.streaming.wait(5), _thread.interrupt_main())).start()
+    outcome = run.run([job])
+    provider.release.set()
+    [cut] = outcome.results
+    assert cut.error is not None and cut.error.code == "Interrupted"
+    assert (cut.output, cut.reasoning) == ("", "x" * 40)
+    assert cut.output_tokens == 10 and cut.tokens_estimated  # the reasoning is output too
+
+
+def test_a_retry_after_reasoning_counts_it_as_discarded(job: Job) -> None:
+    events: list[Event] = []
+    fail = [ModelCallError("ModelStreamErrorException", "broke", retryable=True)]
+    provider = Streamer([], thoughts=["y" * 80], fail=fail)
+    [result] = runner(provider, on_event=events.append).run([job]).results
+    assert result.ok and provider.calls == 2
+    assert "retry" in [e.kind for e in events]
+    assert any("~20 output tokens generated" in n for n in result.notices)

@@ -57,7 +57,13 @@ class ScriptedProvider:
         self._lock = threading.Lock()
 
     def complete(
-        self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
+        self,
+        ref: ModelRef,
+        request: Request,
+        *,
+        stream: bool,
+        on_text: OnText | None = None,
+        on_reasoning: OnText | None = None,
     ) -> Completion:
         with self._lock:
             self.calls.append(request.user)

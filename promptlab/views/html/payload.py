@@ -16,11 +16,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from promptlab.results import Result
+from promptlab.results import REDACTED, Result
 from promptlab.testing import CaseOutcome, TestRun
 from promptlab.views.answer import answer_of
 from promptlab.views.export import groups
-from promptlab.views.format import model_label, ms, tokens, usd, vars_label
+from promptlab.views.format import model_label, ms, reasoning_share, tokens, usd, vars_label
 from promptlab.views.sanitize import inert
 from promptlab.views.testreport import cost, pct
 
@@ -38,7 +38,8 @@ def js(value: Any) -> str:
 def facts(r: Result) -> str:
     est = r.tokens_estimated
     parts = [
-        f"tokens {tokens(r.input_tokens, est)} in / {tokens(r.output_tokens, est)} out",
+        f"tokens {tokens(r.input_tokens, est)} in / {tokens(r.output_tokens, est)} out"
+        + reasoning_share(r),
         f"latency {ms(r.latency_ms)}",
     ]
     if r.wall_ms is not None and r.wall_ms != r.latency_ms:
@@ -85,7 +86,9 @@ def block(b: Any) -> dict[str, Any]:
         rc = b["reasoningContent"]
         rt = rc.get("reasoningText")
         if isinstance(rt, dict) and isinstance(rt.get("text"), str):
-            return {"t": "reasoning", "v": inert(rt["text"])}
+            if rt["text"].strip() != REDACTED:
+                return {"t": "reasoning", "v": inert(rt["text"])}
+            return {"t": "reasoning", "v": "(reasoning redacted by the provider)"}
         if "redactedContent" in rc:
             return {"t": "reasoning", "v": "(reasoning redacted by the provider)"}
     for kind in ("image", "document", "video"):
