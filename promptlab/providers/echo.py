@@ -127,6 +127,7 @@ class EchoProvider:
         self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
     ) -> Completion:
         start = time.perf_counter()
+        request = request.without_cache_points()  # no prompt cache: echo answers the same
         tool = _forced_tool(request)
         if tool is not None:
             schema = (tool.get("inputSchema") or {}).get("json") or {}
