@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from promptlab.results import Result
 from promptlab.views.answer import ToolCall, answer_of
-from promptlab.views.format import NOT_REAL, ms, summarize, tokens, usd, vars_label
+from promptlab.views.format import NOT_REAL, ms, summarize, token_usage, usd, vars_label
 from promptlab.views.sanitize import dumps, inert
 
 
@@ -79,11 +79,7 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
         rows = {
             "output": [_output(r) for r in group],
             "stop reason": [r.stop_reason or "–" for r in group],
-            "tokens in / out": [
-                f"{tokens(r.input_tokens, r.tokens_estimated)} / "
-                f"{tokens(r.output_tokens, r.tokens_estimated)}"
-                for r in group
-            ],
+            "tokens in / out": [token_usage(r) for r in group],
             "latency (service / wall)": [f"{ms(r.latency_ms)} / {ms(r.wall_ms)}" for r in group],
             "time to first token": [ms(r.ttft_ms) for r in group],
             "cost": [

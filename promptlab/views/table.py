@@ -13,7 +13,7 @@ from rich.text import Text
 from promptlab.results import Result
 from promptlab.views.answer import answer_of, rich_text
 from promptlab.views.export import groups
-from promptlab.views.format import model_label, ms, summarize, tokens, usd, vars_label
+from promptlab.views.format import model_label, ms, summarize, token_usage, usd, vars_label
 from promptlab.views.sanitize import inert
 
 MIN_COLUMN = 28  # narrower than this per model: stack instead of squeezing
@@ -36,11 +36,7 @@ def output_cell(r: Result) -> Text:
 def facts(r: Result) -> list[tuple[str, str]]:
     return [
         ("stop reason", r.stop_reason or "–"),
-        (
-            "tokens in / out",
-            f"{tokens(r.input_tokens, r.tokens_estimated)} / "
-            f"{tokens(r.output_tokens, r.tokens_estimated)}",
-        ),
+        ("tokens in / out", token_usage(r)),
         ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}{attempts(r)}"),
         ("time to first token", ms(r.ttft_ms)),
         (
