@@ -53,6 +53,7 @@ def synthetic(i: int, rng: random.Random, now: float) -> tuple[Result, float]:
         ttft_ms=int(rng.lognormvariate(5.5, 0.4)), cost_usd=rng.random() / 1000,
         error=ErrorInfo("ThrottlingException", "Too many requests") if failed else None,
         cached=rng.random() < 0.1, run_id=f"run-{i // 50}", case=f"case {i % 50}",
+        cache_read_tokens=rng.randint(1000, 4000) if rng.random() < 0.3 else None,
     )  # fmt: skip
     return result, now - rng.random() * 30 * 86400  # spread over 30 days
 

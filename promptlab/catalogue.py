@@ -107,6 +107,11 @@ class Quirk:
     latency_optimized: bool = False  # performanceConfig latency "optimized"
     tiers: tuple[str, ...] = ()  # serviceTier types besides "default" (priority, flex, …)
     reasoning: str = ""  # how it is asked to reason: a style of reasoning.STYLES ("": not sent)
+    # Prompt caching: where the model takes cache points (tools, system, messages), the cache
+    # lifetimes it offers, and the fewest tokens before a cache point that get cached.
+    caching: tuple[str, ...] = ()
+    cache_ttls: tuple[str, ...] = ("5m",)
+    cache_min_tokens: int | None = None
     note: str = ""
 
 
@@ -123,6 +128,13 @@ _NOVA_MEDIA: dict[str, Any] = {"images": True, "documents": True, "video": True}
 _NO_TOOLS: dict[str, Any] = {"tools": False}
 _TIERS: dict[str, Any] = {"tiers": ("priority", "flex")}
 _FAST: dict[str, Any] = {"latency_optimized": True}
+# Prompt caching through Converse (the Bedrock prompt-caching model table): Claude takes cache
+# points in tools, system and messages; Nova in system and messages only. The 1-hour lifetime
+# is offered on Claude Haiku 4.5, Sonnet 4.5 and Opus 4.5.
+_CACHES = ("tools", "system", "messages")
+_CLAUDE_CACHE: dict[str, Any] = {"caching": _CACHES, "cache_min_tokens": 1024}
+_CLAUDE_CACHE_1H: dict[str, Any] = {**_CLAUDE_CACHE, "cache_ttls": ("5m", "1h")}
+_NOVA_CACHE: dict[str, Any] = {"caching": ("system", "messages"), "cache_min_tokens": 1000}
 
 # Matched against the base model id by prefix; first match wins. Sources: the Converse
 # "supported models and model features" table (system prompts, images, documents, video,
@@ -133,11 +145,11 @@ _FAST: dict[str, Any] = {"latency_optimized": True}
 # Lite's listed tier prices. A model not listed here is not offered them: not sent, a notice.
 QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("amazon.titan-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="Titan Text has no system prompt")),
-    ("amazon.nova-micro", Quirk(**_TEXT_ONLY)),
-    ("amazon.nova-pro", Quirk(**_NOVA_MEDIA, **_FAST, **_TIERS)),
-    ("amazon.nova-premier", Quirk(**_NOVA_MEDIA, **_TIERS)),
-    ("amazon.nova-2-", Quirk(**_NOVA_MEDIA, **_TIERS, reasoning="nova")),
-    ("amazon.nova-", Quirk(**_NOVA_MEDIA)),
+    ("amazon.nova-micro", Quirk(**_TEXT_ONLY, **_NOVA_CACHE)),
+    ("amazon.nova-pro", Quirk(**_NOVA_MEDIA, **_FAST, **_TIERS, **_NOVA_CACHE)),
+    ("amazon.nova-premier", Quirk(**_NOVA_MEDIA, **_TIERS, **_NOVA_CACHE)),
+    ("amazon.nova-2-", Quirk(**_NOVA_MEDIA, **_TIERS, reasoning="nova", **_NOVA_CACHE)),
+    ("amazon.nova-", Quirk(**_NOVA_MEDIA, **_NOVA_CACHE)),
     ("openai.gpt-oss", Quirk(images=False, reasoning="effort", **_TIERS)),
     ("deepseek.v3", Quirk(**_TIERS)),
     ("qwen.qwen3", Quirk(**_TIERS)),
@@ -161,20 +173,24 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("meta.llama3-2", Quirk(images=False)),
     ("meta.llama3", Quirk(images=False, **_NO_TOOLS)),
     ("deepseek.r1", Quirk(images=False, **_NO_TOOLS, reasoning="always")),
-    ("anthropic.claude-sonnet-4-5", Quirk(**_CLAUDE_45)),
-    ("anthropic.claude-haiku-4-5", Quirk(**_CLAUDE_45)),
-    ("anthropic.claude-opus-4-1", Quirk(**_CLAUDE_45)),
-    ("anthropic.claude-opus-4-5", Quirk(**_CLAUDE_45)),
-    ("anthropic.claude-3-7-sonnet", Quirk(**_CLAUDE_THINKS)),
-    ("anthropic.claude-sonnet-4-2", Quirk(**_CLAUDE_THINKS)),
-    ("anthropic.claude-opus-4-2", Quirk(**_CLAUDE_THINKS)),
+    ("anthropic.claude-sonnet-4-5", Quirk(**_CLAUDE_45, **_CLAUDE_CACHE_1H)),
+    ("anthropic.claude-haiku-4-5", Quirk(**_CLAUDE_45, **{**_CLAUDE_CACHE_1H, "cache_min_tokens": 4096})),
+    ("anthropic.claude-opus-4-1", Quirk(**_CLAUDE_45, **_CLAUDE_CACHE)),
+    ("anthropic.claude-opus-4-5", Quirk(**_CLAUDE_45, **{**_CLAUDE_CACHE_1H, "cache_min_tokens": 4096})),
+    ("anthropic.claude-3-7-sonnet", Quirk(**_CLAUDE_THINKS, **_CLAUDE_CACHE)),
+    ("anthropic.claude-sonnet-4-2", Quirk(**_CLAUDE_THINKS, **_CLAUDE_CACHE)),
+    ("anthropic.claude-opus-4-2", Quirk(**_CLAUDE_THINKS, **_CLAUDE_CACHE)),
     ("anthropic.claude-3-haiku", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-sonnet", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-opus", Quirk(**_CLAUDE)),
     ("anthropic.claude-3-5-sonnet-20240620", Quirk(**_CLAUDE)),
-    ("anthropic.claude-3-5-haiku", Quirk(images=False, **_CLAUDE_CITES, **_FAST)),
-    ("anthropic.claude-", Quirk(**_CLAUDE_CITES)),
+    ("anthropic.claude-3-5-sonnet-20241022", Quirk(**_CLAUDE_CITES, note="prompt caching was a preview only")),
+    ("anthropic.claude-3-5-haiku", Quirk(images=False, **_CLAUDE_CITES, **_FAST, **{**_CLAUDE_CACHE, "cache_min_tokens": 2048})),
+    ("anthropic.claude-", Quirk(**_CLAUDE_CITES, **_CLAUDE_CACHE)),  # 3.7 Sonnet, Sonnet 4, Opus 4
 )  # fmt: skip
+
+# A model no row names (an opaque ARN, a new family): the service decides about caching.
+UNKNOWN_QUIRK = Quirk(caching=_CACHES, cache_ttls=("5m", "1h"))
 
 # Offline stand-ins take everything, so every feature can be tried without AWS.
 KIND_QUIRKS: dict[str, Quirk] = {
@@ -185,6 +201,8 @@ KIND_QUIRKS: dict[str, Quirk] = {
         latency_optimized=True,
         tiers=("priority", "flex", "reserved"),
         reasoning="echo",
+        caching=_CACHES,
+        cache_ttls=("5m", "1h"),
     ),
 }
 
@@ -330,7 +348,7 @@ def quirk_for(ref: ModelRef) -> Quirk:
         for prefix, quirk in QUIRKS:
             if ref.base_id.startswith(prefix):
                 return quirk
-    return Quirk()
+    return UNKNOWN_QUIRK
 
 
 class Unsupported(UsageError):
@@ -362,12 +380,18 @@ def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
     """Apply the model's quirks to a request; returns it with a notice for each change."""
     quirk = quirk_for(ref)
     notices: list[str] = []
+    if not quirk.caching and request.cache_points():  # before folding the system prompt
+        request = request.without_cache_points()
+        notices.append(f"{ref.alias}: no prompt caching through Converse; sent without cache "
+                       "points")  # fmt: skip
     if not quirk.system_prompt and request.system:
         request = request.fold_system()
         notices.append(f"{ref.alias}: no system prompt support; instructions sent in the user turn")
     if not quirk.citations and _asks_citations(request):
         request = request.without_citations()
         notices.append(f"{ref.alias}: citations are not supported; documents sent without them")
+    request, cache_notes = _adapt_cache(request, ref, quirk)
+    notices += cache_notes
     drop = list(quirk.drop_params)
     p = request.params
     if quirk.temperature_xor_top_p and p.temperature is not None and p.top_p is not None:
@@ -397,6 +421,22 @@ def _offered(
             notices.append(f"{ref.alias}: the {tier} service tier is not offered for this model"
                            f"{offered}; sent on the default tier")  # fmt: skip
         request = replace(request, service_tier=None)
+    return request, notices
+
+
+def _adapt_cache(request: Request, ref: ModelRef, quirk: Quirk) -> tuple[Request, list[str]]:
+    """Cache points where the model takes them, with a lifetime it offers; a notice each."""
+    notices: list[str] = []
+    points = request.cache_points()
+    refused = list(dict.fromkeys(where for where, _ in points if where not in quirk.caching))
+    if points and quirk.caching and refused:
+        request = request.without_cache_points(*refused)
+        notices.append(f"{ref.alias}: takes no cache point in {' or '.join(refused)}; sent "
+                       "without it")  # fmt: skip
+    if any(p.ttl and p.ttl not in quirk.cache_ttls for _, p in request.cache_points()):
+        request = request.with_cache_ttl(None)
+        notices.append(f"{ref.alias}: no 1-hour prompt cache; cache points sent with the "
+                       "default 5-minute lifetime")  # fmt: skip
     return request, notices
 
 
@@ -439,11 +479,13 @@ def cost_usd(
     batch: bool = False,
     served_by: str | None = None,
     latency: str | None = None,
+    cache_ttl: str | None = None,
 ) -> float | None:
     """What one call costs, in USD: ordinary input, cache writes, cache reads and output, each
     at its own price (the tier's, latency-optimized inference's or batch's where it has one).
     `served_by`: the base model that actually ran (an application inference profile's, a
-    prompt router's pick).
+    prompt router's pick). `cache_ttl` "1h": the cache was written to be kept an hour (its own
+    write price).
 
     None when the token counts or a price they need are unknown: never guessed. Prompt-cache
     prices are on-demand ones: cached tokens on another tier or latency mode have no known
@@ -461,7 +503,8 @@ def cost_usd(
     per_input, per_output = rates
     total = input_tokens / 1000 * per_input + output_tokens / 1000 * per_output
     on_demand = not batch and _plain(tier, latency)
-    for tokens, rate in ((cache_read, price.cache_read), (cache_write, price.cache_write)):
+    write = price.cache_write_1h if cache_ttl == "1h" else price.cache_write
+    for tokens, rate in ((cache_read, price.cache_read), (cache_write, write)):
         if tokens:
             if rate is None or not on_demand:
                 return None
@@ -473,12 +516,29 @@ def completion_cost(
     ref: ModelRef, completion: Completion, request: Request, config: Config | None = None
 ) -> float | None:
     """The cost of an answered call: its usage at the prices of the tier and latency mode it
-    ran with (the response's, else the request's) and of the model that served it."""
+    ran with (the response's, else the request's), of the model that served it and of the
+    lifetime its cache points asked for."""
     tier, latency = ran(completion.response_meta, request)
     return cost_usd(ref, completion.input_tokens, completion.output_tokens, config,
                     cache_read=completion.cache_read_tokens,
                     cache_write=completion.cache_write_tokens, tier=tier,
-                    served_by=served_base(ref, completion), latency=latency)  # fmt: skip
+                    served_by=served_base(ref, completion), latency=latency,
+                    cache_ttl=request.cache_write_ttl)  # fmt: skip
+
+
+def cache_savings_usd(
+    ref: ModelRef,
+    cache_read: int,
+    config: Config | None = None,
+    *,
+    tier: str | None = None,
+    served_by: str | None = None,
+) -> float | None:
+    """What reading `cache_read` tokens from the prompt cache saved: their cost at the input
+    price minus their cost at the cache-read price. None when a price is unknown."""
+    full = cost_usd(ref, cache_read, 0, config, tier=tier, served_by=served_by)
+    read = cost_usd(ref, 0, 0, config, cache_read=cache_read, tier=tier, served_by=served_by)
+    return None if full is None or read is None else round(full - read, 8)
 
 
 def served_base(ref: ModelRef, completion: Completion) -> str | None:

@@ -7,6 +7,7 @@ without one, the working directory. `.env` is read from the working directory an
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -51,7 +52,8 @@ class Price:
     batch_input: float | None = None
     batch_output: float | None = None
     cache_read: float | None = None
-    cache_write: float | None = None
+    cache_write: float | None = None  # a cache kept 5 minutes (the default lifetime)
+    cache_write_1h: float | None = None  # a cache kept an hour (ttl: 1h)
     priority_input: float | None = None
     priority_output: float | None = None
     flex_input: float | None = None
@@ -364,8 +366,8 @@ def _prices(prices: Fields) -> dict[str, Price]:
         except (TypeError, ValueError):
             prices.problem(
                 (model,),
-                f"price for '{model}': numbers for input, output, batch_input, batch_output, "
-                "cache_read, cache_write, priority_*, flex_*, optimized_* (_input, _output)",
+                f"price for '{model}': numbers for "
+                + ", ".join(f.name for f in dataclasses.fields(Price)),
             )
     return out
 

@@ -2,7 +2,9 @@
 
 Input tokens come from the provider's token counter (Bedrock CountTokens) where it can count,
 else from the ~4 characters a token estimate, marked as such. The worst-case output cost is
-max_tokens at the model's output price (unknown without a max_tokens).
+max_tokens at the model's output price (unknown without a max_tokens). A request with
+prompt-cache points is also priced as a first call (writing the cache) and a later one
+(reading it).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from promptlab.catalogue import cost_usd, unsupported
+from promptlab.catalogue import cost_usd, quirk_for, unsupported
 from promptlab.config import Config
 from promptlab.controls import ran
 from promptlab.errors import PromptlabError
@@ -34,6 +36,18 @@ class Estimate:
     input_cost: float | None
     max_output_tokens: int | None = None  # the request's max_tokens
     max_output_cost: float | None = None  # max_output_tokens at the output price: worst case
+    cache: CacheEstimate | None = None  # the request has prompt-cache points
+
+
+@dataclass(frozen=True)
+class CacheEstimate:
+    """The input cost with the prompt cache: the tokens before the last cache point (always an
+    estimate) written to the cache on a first call and read from it by later ones."""
+
+    prefix_tokens: int
+    ttl: str  # how long the cache is kept: 5m or 1h
+    first_call_cost: float | None  # the rest at the input price, the prefix at the write price
+    later_call_cost: float | None  # the rest at the input price, the prefix at the read price
 
 
 # CountTokens only refines an estimate: a dry run never waits minutes for it.
@@ -104,11 +118,45 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
                         "counted where CountTokens answers")  # fmt: skip
     out: list[Estimate] = []
     for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
-        tokens = n if n is not None else estimate_tokens(request.text)
+        tokens = n if n is not None else estimate_tokens(request.tools_text + request.text)
         tier, latency = ran(None, request)  # as asked: the tier and latency mode's prices
         cost = cost_usd(job.ref, tokens, 0, config, tier=tier, latency=latency)
         most = request.params.max_tokens
         worst = (cost_usd(job.ref, 0, most, config, tier=tier, latency=latency)
                  if most is not None else None)  # fmt: skip
-        out.append(Estimate(job, request, notices, tokens, n is not None, cost, most, worst))
+        cache = cache_estimate(job, request, tokens, n is not None, config)
+        if cache is not None:
+            notices = [*notices, *_under_minimum(job, cache)]
+        out.append(Estimate(job, request, notices, tokens, n is not None, cost, most, worst, cache))
     return out, warnings
+
+
+def cache_estimate(
+    job: Job, request: Request, input_tokens: int, counted: bool, config: Config
+) -> CacheEstimate | None:
+    """The prompt cache's effect on the input cost, for a request with cache points. The
+    prefix is ~4 characters a token, or its share of the counted tokens when CountTokens
+    counted the request."""
+    ttl = request.cache_write_ttl
+    if ttl is None:
+        return None
+    prefix = request.cached_prefix_text()
+    if counted:
+        whole = len(request.tools_text) + len(request.text)
+        tokens = round(input_tokens * len(prefix) / whole) if whole else 0
+    else:
+        tokens = estimate_tokens(prefix)
+    tokens = min(tokens, input_tokens)
+    rest = input_tokens - tokens
+    first = cost_usd(job.ref, rest, 0, config, cache_write=tokens, cache_ttl=ttl)
+    later = cost_usd(job.ref, rest, 0, config, cache_read=tokens)
+    return CacheEstimate(tokens, ttl, first, later)
+
+
+def _under_minimum(job: Job, cache: CacheEstimate) -> list[str]:
+    """A notice when the cached prefix is too short for the model to cache at all."""
+    least = quirk_for(job.ref).cache_min_tokens
+    if least is None or cache.prefix_tokens >= least:
+        return []
+    return [f"{job.ref.alias}: the prompt before the last cache point is ~{cache.prefix_tokens:,} "
+            f"tokens, under the {least:,} the model caches: it will not be cached"]  # fmt: skip

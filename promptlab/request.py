@@ -5,8 +5,8 @@ body made JSON-safe for history, cache keys and `render --format json`: any byte
 image or document) become `{"sha256": ..., "size": ...}`, so a record never holds file content
 or a local path, and a key changes when the content does.
 
-A content block is a small frozen type with `to_converse()`: text now; images, documents,
-video, tool use and results, cache points and reasoning are added the same way.
+A content block is a small frozen type with `to_converse()`: text, images, documents, video,
+tool results, cache points (`CachePoint`: the prompt cache may keep what comes before it).
 """
 
 from __future__ import annotations
@@ -158,6 +158,30 @@ class ToolResult:
         return {"toolResult": result}
 
 
+CACHE_TTLS = ("5m", "1h")
+DEFAULT_CACHE_TTL = "5m"  # what Bedrock keeps a cache point for when no ttl is sent
+
+
+@dataclass(frozen=True)
+class CachePoint:
+    """A prompt-cache checkpoint: everything before it may be cached (Converse `cachePoint`).
+
+    `ttl` None sends no ttl (the service's default, 5 minutes); "1h" asks for an hour."""
+
+    ttl: str | None = None
+
+    def to_converse(self) -> dict[str, Any]:
+        point: dict[str, Any] = {"type": "default"}
+        if self.ttl:
+            point["ttl"] = self.ttl
+        return {"cachePoint": point}
+
+    @property
+    def label(self) -> str:
+        """`[cache point 5m]`: how text views show it."""
+        return f"[cache point {self.ttl or DEFAULT_CACHE_TTL}]"
+
+
 @dataclass(frozen=True)
 class Raw:
     """A block already in Converse form: an answer's content sent back in a later turn."""
@@ -288,6 +312,90 @@ class Request:
         recorded: dict[str, Any] = record_form(self.to_converse())
         return recorded
 
+    # ------------------------------------------------------------ prompt-cache points
+
+    def cache_points(self) -> list[tuple[str, CachePoint]]:
+        """Every cache point as (where, point), in the order the service reads the prompt:
+        `tools` (toolConfig.tools), `system`, `messages`."""
+        tools = (self.tool_config or {}).get("tools") or ()
+        found = [("tools", CachePoint(t["cachePoint"].get("ttl"))) for t in tools
+                 if isinstance(t, Mapping) and "cachePoint" in t]  # fmt: skip
+        found += [("system", b) for b in self.system_content if isinstance(b, CachePoint)]
+        found += [("messages", b) for m in self.messages for b in m.content
+                  if isinstance(b, CachePoint)]  # fmt: skip
+        return found
+
+    @property
+    def cache_write_ttl(self) -> str | None:
+        """How long what this request writes to the prompt cache is kept: "1h" when a cache
+        point asks for an hour, else "5m"; None without cache points."""
+        points = [p for _, p in self.cache_points()]
+        if not points:
+            return None
+        return "1h" if any(p.ttl == "1h" for p in points) else DEFAULT_CACHE_TTL
+
+    def without_cache_points(self, *places: str) -> Request:
+        """The request with the cache points in `places` (tools, system, messages; all when
+        none are named) taken out; the texts a point separated become one text again."""
+        drop = set(places or CACHE_PLACES)
+        request = self
+        if "tools" in drop and self.tool_config and self.tool_config.get("tools"):
+            tools = [t for t in self.tool_config["tools"]
+                     if not (isinstance(t, Mapping) and "cachePoint" in t)]  # fmt: skip
+            request = replace(request, tool_config={**self.tool_config, "tools": tools})
+        if "system" in drop:
+            request = replace(request, system_content=_uncut(self.system_content))
+        if "messages" in drop:
+            turns = tuple(replace(m, content=_uncut(m.content)) for m in self.messages)
+            request = replace(request, messages=turns)
+        return request
+
+    def with_cache_ttl(self, ttl: str | None) -> Request:
+        """Every cache point with this ttl (None: the service's default)."""
+
+        def point(block: Block) -> Block:
+            return CachePoint(ttl) if isinstance(block, CachePoint) else block
+
+        tools = None
+        if self.tool_config and self.tool_config.get("tools"):
+            tools = [CachePoint(ttl).to_converse()
+                     if isinstance(t, Mapping) and "cachePoint" in t else t
+                     for t in self.tool_config["tools"]]  # fmt: skip
+        return replace(
+            self,
+            system_content=tuple(map(point, self.system_content)),
+            messages=tuple(replace(m, content=tuple(map(point, m.content))) for m in self.messages),
+            tool_config={**(self.tool_config or {}), "tools": tools} if tools else self.tool_config,
+        )
+
+    @property
+    def tools_text(self) -> str:
+        """The tool specifications as JSON ("" without tools), for token estimates."""
+        import json
+
+        tools = (self.tool_config or {}).get("tools") or ()
+        specs = [t for t in tools if isinstance(t, Mapping) and "cachePoint" not in t]
+        return json.dumps(_plain(specs), ensure_ascii=False) if specs else ""
+
+    def cached_prefix_text(self) -> str:
+        """What the model reads before the last cache point, as text (tool specs as JSON, then
+        the system and message texts): the part a later call can read from the cache."""
+        points = self.cache_points()
+        if not points:
+            return ""
+        last_place = points[-1][0]
+        parts = [self.tools_text]  # the tools come first: always part of the prefix
+        if last_place == "tools":
+            return "".join(parts)
+        system = list(self.system_content)
+        if last_place == "system":
+            cut = max(i for i, b in enumerate(system) if isinstance(b, CachePoint))
+            return "".join([*parts, *(b.text for b in system[:cut] if isinstance(b, Text))])
+        parts += [b.text for b in system if isinstance(b, Text)]
+        blocks = [b for m in self.messages for b in m.content]
+        cut = max(i for i, b in enumerate(blocks) if isinstance(b, CachePoint))
+        return "".join([*parts, *(b.text for b in blocks[:cut] if isinstance(b, Text))])
+
     def without_citations(self) -> Request:
         """The same request with citations turned off on every document."""
 
@@ -311,6 +419,25 @@ class Request:
             content = (Text(system), *first.content)
         folded = (replace(first, content=content), *turns[1:])
         return replace(self, system_content=(), messages=folded)
+
+
+CACHE_PLACES = ("tools", "system", "messages")
+
+
+def _uncut(blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+    """The blocks without cache points; two texts a point separated joined into one."""
+    out: list[Block] = []
+    joined = False
+    for block in blocks:
+        if isinstance(block, CachePoint):
+            joined = True
+            continue
+        if joined and out and isinstance(out[-1], Text) and isinstance(block, Text):
+            out[-1] = Text(out[-1].text + block.text)
+        else:
+            out.append(block)
+        joined = False
+    return tuple(out)
 
 
 def _plain(value: Any) -> Any:

@@ -27,7 +27,11 @@ Use in tests (the fixture sets the endpoint variable, fake credentials and us-ea
         fake_bedrock.requests  # [Recorded(op, model, path, body, headers)], in arrival order
 
 Script fields (all optional): text (str or function of the parsed body), usage
-({"inputTokens", "outputTokens"}; default: word counts), stop_reason, latency_ms (reported
+({"inputTokens", "outputTokens", and "cacheReadInputTokens" / "cacheWriteInputTokens" if you
+like}; default: word counts), prompt_cache (default True: a request with cachePoint blocks is
+answered as Bedrock's prompt cache would: the words before its last cache point are
+cacheWriteInputTokens the first time this fake sees that prefix for the model and
+cacheReadInputTokens after, and inputTokens counts the rest), stop_reason, latency_ms (reported
 metrics.latencyMs), latency (seconds before the response), chunk_delay (seconds between
 stream events), chunks (how the text is split when streaming; default: by word),
 content_block_start (stream a tool-use block, with contentBlockStart, before the text),
@@ -86,6 +90,7 @@ class Script:
 
     text: TextSpec = "Hello from the fake Bedrock."
     usage: dict[str, int] | None = None
+    prompt_cache: bool = True
     stop_reason: str = "end_turn"
     latency_ms: int = 42
     latency: float = 0.0
@@ -183,6 +188,7 @@ class FakeBedrock:
         self._served: dict[tuple[str, str], int] = {}  # (model, kind) → requests so far
         self._in_flight: dict[str, int] = {}  # model → requests being answered now
         self.peak: dict[str, int] = {}  # model → most requests it was answering at once
+        self._cached: set[tuple[str, str]] = set()  # (model, prompt prefix) in the prompt cache
         self.requests: list[Recorded] = []
         self.profiles: dict[str, list[str]] = {}  # inference profile ARN or id → model ARNs
         self.profile_error: tuple[int, str, str] | None = None
@@ -238,7 +244,15 @@ class FakeBedrock:
             self.peak.clear()
             self.profiles.clear()
             self.profile_error = None
+            self._cached.clear()
             self.default = Script()
+
+    def cache_prefix(self, model: str, prefix: str) -> bool:
+        """Whether `prefix` was already in `model`'s prompt cache (it is now)."""
+        with self._lock:
+            seen = (model, prefix) in self._cached
+            self._cached.add((model, prefix))
+            return seen
 
     def _record(self, rec: Recorded, kind: str) -> int:
         """Store the request; returns how many `kind` requests this model had before it."""
@@ -405,7 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
             {
                 "output": {"message": {"role": "assistant", "content": content}},
                 "stopReason": script.stop_reason,
-                "usage": _usage(script, body, text),
+                "usage": _usage(script, body, text, self.server.fake, self._model()),
                 "metrics": {"latencyMs": script.latency_ms},
                 **_served(script, body, model),
             },
@@ -452,7 +466,7 @@ class _Handler(BaseHTTPRequestHandler):
                 event(
                     "metadata",
                     {
-                        "usage": _usage(script, body, text),
+                        "usage": _usage(script, body, text, fake, self._model()),
                         "metrics": {"latencyMs": script.latency_ms},
                         **_served(script, body, model),
                     },
@@ -464,6 +478,9 @@ class _Handler(BaseHTTPRequestHandler):
             if not self._write(b"%x\r\n%s\r\n" % (len(ev), ev)):
                 return
         self._write(b"0\r\n\r\n")
+
+    def _model(self) -> str:
+        return unquote("/".join(self.path.split("?")[0].split("/")[2:-1]))
 
     def _write(self, data: bytes) -> bool:
         try:
@@ -547,15 +564,39 @@ def _text(script: Script, body: dict[str, Any]) -> str:
     return script.text(body) if callable(script.text) else script.text
 
 
-def _usage(script: Script, body: dict[str, Any], text: str) -> dict[str, int]:
+def _usage(
+    script: Script, body: dict[str, Any], text: str, fake: FakeBedrock, model: str
+) -> dict[str, int]:
+    cached = _prompt_cache(body) if script.prompt_cache and script.usage is None else None
     if script.usage is not None:
         usage = dict(script.usage)
+    elif cached is not None:
+        prefix, rest = cached
+        key = "cacheReadInputTokens" if fake.cache_prefix(model, prefix) else (
+            "cacheWriteInputTokens")  # fmt: skip
+        usage = {"inputTokens": _words(rest), "outputTokens": _words(text),
+                 "cacheReadInputTokens": 0, "cacheWriteInputTokens": 0}  # fmt: skip
+        usage[key] = _words(prefix)
     else:
         prompt = json.dumps(body.get("messages", [])) + json.dumps(body.get("system", []))
         said = _words(text) + _words(script.reasoning)
         usage = {"inputTokens": _words(prompt), "outputTokens": said}
     usage.setdefault("totalTokens", usage.get("inputTokens", 0) + usage.get("outputTokens", 0))
     return usage
+
+
+def _prompt_cache(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The request read in the service's order (tools, system, messages), as the JSON of the
+    blocks before its last cache point and after it; None without cache points."""
+    pieces: list[Any] = list((body.get("toolConfig") or {}).get("tools") or [])
+    pieces += list(body.get("system") or [])
+    for message in body.get("messages") or []:
+        pieces += [{"role": message.get("role")}, *(message.get("content") or [])]
+    cuts = [i for i, p in enumerate(pieces) if isinstance(p, dict) and "cachePoint" in p]
+    if not cuts:
+        return None
+    before = [p for p in pieces[: cuts[-1]] if "cachePoint" not in p]
+    return json.dumps(before), json.dumps(pieces[cuts[-1] + 1 :])
 
 
 def _words(text: str) -> int:

@@ -225,7 +225,8 @@ def stats(
 
     Calls are grouped by the model id they resolved to (`nova-lite` and `amazon.nova-lite-v1:0`
     are one row), with its alias beside it. Cache hits are counted but left out of latency
-    percentiles, tokens and cost.
+    percentiles, tokens and cost. Where calls used the prompt cache, its hit ratio and what
+    its reads saved are shown too.
     """
     from promptlab.store.query import GROUPS
     from promptlab.store.query import stats as compute
@@ -233,12 +234,14 @@ def stats(
     _check(by, tuple(GROUPS), "--by")
     _check(chart, ("cost", "latency", "none"), "--chart")
     check(fmt, STATS)
+    from promptlab.config import load_config
+
     con, _ = _open("calls")
     groups = []
     if con is not None:
         with closing(con):
             filters = _filters(con, prompt=prompt, model=model, since=since)
-            groups = compute(con, filters, by)
+            groups = compute(con, filters, by, load_config())
     elif fmt == "table":  # nothing recorded yet, and _open said so
         return
     STATS[fmt](groups, by, since, chart)

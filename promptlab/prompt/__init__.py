@@ -7,6 +7,7 @@ sandboxed Jinja environment and render(); paths.py turns prompt arguments into p
 
 from promptlab.prompt.load import content_hash, find_root, load_prompt
 from promptlab.prompt.model import (
+    CACHE_POSITIONS,
     LAYOUTS,
     MARKDOWN_TITLES,
     SECTIONS,
@@ -30,6 +31,7 @@ from promptlab.prompt.variables import (
 )
 
 __all__ = [
+    "CACHE_POSITIONS",
     "LAYOUTS",
     "MARKDOWN_TITLES",
     "SECTIONS",

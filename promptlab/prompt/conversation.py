@@ -1,5 +1,5 @@
 """Reading the conversation keys of a prompt file: examples, messages, attachments, tools,
-tool_choice, tool_results, max_turns and output_schema. Every problem is a file:line.
+tool_choice, tool_results, max_turns, output_schema and cache. Every problem is a file:line.
 """
 
 from __future__ import annotations
@@ -10,8 +10,27 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from promptlab.fields import BOOL, LIST, MAPPING, STRING, Fields, integer, strings
-from promptlab.prompt.model import MAX_TURNS, Tool, ToolScript, Turn, Variable
+from promptlab.fields import (
+    BOOL,
+    LIST,
+    MAPPING,
+    STRING,
+    Fields,
+    did_you_mean,
+    integer,
+    one_of,
+    strings,
+)
+from promptlab.prompt.model import (
+    CACHE_POSITIONS,
+    MAX_TURNS,
+    CacheSpec,
+    Tool,
+    ToolScript,
+    Turn,
+    Variable,
+)
+from promptlab.request import CACHE_TTLS
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # Converse ToolName
 ROLES = ("user", "assistant")
@@ -336,6 +355,75 @@ def schema_value(
         )
         return None
     return schema
+
+
+CACHE_EXAMPLE = "cache: [instructions, tools] or cache: {after: [instructions, context], ttl: 1h}"
+_MISSING = {
+    "instructions": "the prompt has no instructions",
+    "examples": "the prompt has no examples",
+    "context": "the prompt has no context section",
+    "tools": "the prompt declares no tools",
+}
+
+
+def cache(top: Fields) -> CacheSpec | None:
+    """`cache:` the parts a prompt-cache point follows (instructions, examples, context,
+    tools), as a list, or `{after: [...], ttl: 5m|1h}`. Each must exist in the prompt."""
+    raw = top.data.get("cache")
+    if raw is None or raw == []:
+        return None
+    ttl = None
+    names = ", ".join(CACHE_POSITIONS)
+    if isinstance(raw, dict):
+        field = top.child("cache", raw)
+        field.unknown(("after", "ttl"), where="in cache")
+        ttl = field.get(
+            "ttl",
+            one_of(CACHE_TTLS),
+            unset="missing",
+            hint="5m (the default) or 1h: how long the service keeps the cache",
+        )
+        positions = field.get(
+            "after",
+            strings(single=True, empty=False),
+            required=True,
+            message=f"cache needs 'after': a list of {names}",
+            hint=f"e.g. {CACHE_EXAMPLE}",
+        )
+        items, listed = field.under("after"), isinstance(raw.get("after"), list)
+    else:
+        positions = top.get(
+            "cache",
+            strings(single=True, empty=False),
+            message=f"'{{key}}' must be a list of {names}, or {{after, ttl}}",
+            hint=f"e.g. {CACHE_EXAMPLE}",
+        )
+        items, listed = top.under("cache"), isinstance(raw, list)
+    after: list[str] = []
+    for i, name in enumerate(positions or ()):
+        at: tuple[Any, ...] = (i,) if listed else ()
+        if name not in CACHE_POSITIONS:
+            hint = did_you_mean(name, CACHE_POSITIONS) or f"positions: {names}"
+            items.problem(at, f"cache: unknown position '{name}'", hint)
+        elif name in after:
+            items.problem(at, f"cache: '{name}' is listed twice", "list each position once")
+        elif not _has(top, name):
+            items.problem(
+                at,
+                f"cache: a cache point after the {name}, but {_MISSING[name]}",
+                f"add {name}, or take '{name}' out of cache",
+            )
+        else:
+            after.append(name)
+    if not after:
+        return None
+    return CacheSpec(tuple(p for p in CACHE_POSITIONS if p in after), ttl)
+
+
+def _has(top: Fields, position: str) -> bool:
+    """Whether the prompt file has that part (written, even if it has problems of its own)."""
+    value = top.data.get(position)
+    return value is not None and value != [] and value != ""
 
 
 def _yaml(text: str) -> Any:

@@ -141,6 +141,7 @@ def _build(
     tool_results = conversation.tool_results(top, conversation.tool_names(top))
     max_turns = conversation.max_turns(top)
     output_schema = conversation.output_schema(top, base)
+    cache = conversation.cache(top)
     models = top.get(
         "models",
         strings(single=True, empty=False),
@@ -189,6 +190,7 @@ def _build(
         tool_results=tool_results,
         max_turns=max_turns,
         output_schema=output_schema,
+        cache=cache,
         ref=ref,
         loader=loader,
         doc=doc,

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.reasoning import Reasoning
-from promptlab.request import Block, InferenceParams, Message, Request, Text
+from promptlab.request import Block, CachePoint, InferenceParams, Message, Request, Text
 
 if TYPE_CHECKING:
     import jinja2
@@ -23,9 +23,11 @@ USER_SECTIONS = ("context", "input", "format")
 TOP_KEYS = (
     "name", "version", "description", "metadata", *SECTIONS,
     "layout", "variables", "examples", "messages", "attachments",
-    "tools", "tool_choice", "tool_results", "max_turns", "output_schema",
+    "tools", "tool_choice", "tool_results", "max_turns", "output_schema", "cache",
     "models", "inference", "reasoning", "tests",
 )  # fmt: skip
+# Where `cache:` can put a prompt-cache point: after these parts of the prompt.
+CACHE_POSITIONS = ("instructions", "examples", "context", "tools")
 VARIABLE_KEYS = ("type", "description", "default", "required", "enum", "example", "citations",
                  "context")  # fmt: skip
 MEDIA_TYPES = ("image", "document", "video")
@@ -115,6 +117,15 @@ class ToolScript:
 
 
 @dataclass(frozen=True)
+class CacheSpec:
+    """`cache:` the parts of the prompt a cache point follows, and how long the service keeps
+    the cache (None: its default, 5 minutes)."""
+
+    after: tuple[str, ...]
+    ttl: str | None = None
+
+
+@dataclass(frozen=True)
 class Prompt:
     """A validated prompt file. Identity: (name, version, content_hash)."""
 
@@ -142,6 +153,7 @@ class Prompt:
     tool_results: tuple[ToolScript, ...] = ()
     max_turns: int = MAX_TURNS
     output_schema: Mapping[str, Any] | None = None
+    cache: CacheSpec | None = None  # where prompt-cache points go
     ref: str | None = None  # git commit the file was read at, if any
     loader: jinja2.BaseLoader | None = field(default=None, compare=False, repr=False)
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)
@@ -197,31 +209,57 @@ class Rendered:
     tool_choice: Any = None
     output_schema: Mapping[str, Any] | None = None
     schema_user: str | None = None  # `user` with the schema in the format section
+    cache: CacheSpec | None = None
+    example_turns: int = 0  # how many of `turns` are few-shot examples (they come first)
+    context_end: int | None = None  # `user` up to here is its text through the context section
 
     def request(self, params: InferenceParams | None = None, *, native_schema: bool = True
                 ) -> Request:  # fmt: skip
         """The Converse request. Without `native_schema`, the output schema is not sent as
-        structured output but written into the format section (models that lack it)."""
+        structured output but written into the format section (models that lack it).
+
+        `cache` puts a cache point after the instructions (end of `system`), the examples (end
+        of the last example turn), the context (the last user text split after its context
+        section) and the tools (end of `toolConfig.tools`)."""
         user = self.user if native_schema or self.schema_user is None else self.schema_user
+        after = set(self.cache.after) if self.cache else set()
+        point = CachePoint(self.cache.ttl if self.cache else None)
         blocks: list[Block] = [m.block(citations=v.citations, context=v.context)
                                for v, m in self.attachments]  # fmt: skip
-        if user or not blocks:
+        if "context" in after and self.context_end is not None:
+            head, rest = user[: self.context_end], user[self.context_end :]
+            if rest.startswith("\n\n"):  # the separator stays with the cached part
+                head, rest = head + "\n\n", rest[2:]
+            blocks += [*([Text(head)] if head else []), point, *([Text(rest)] if rest else [])]
+        elif user or not blocks:
             blocks.append(Text(user))
         turns = [Message(role, (Text(text),)) for role, text in self.turns]
+        if "examples" in after and self.example_turns:
+            last = turns[self.example_turns - 1]
+            turns[self.example_turns - 1] = Message(last.role, (*last.content, point))
+        system: tuple[Block, ...] = (Text(self.system),) if self.system else ()
+        if "instructions" in after and system:
+            system += (point,)
         return Request(
-            (Text(self.system),) if self.system else (),
+            system,
             (*turns, Message("user", tuple(blocks))),
             params or InferenceParams(),
-            tool_config=tool_config(self.tools, self.tool_choice),
+            tool_config=tool_config(
+                self.tools, self.tool_choice, point if "tools" in after else None
+            ),
             output_config=output_config(self.output_schema) if native_schema else None,
         )
 
 
-def tool_config(tools: tuple[Tool, ...], choice: Any) -> dict[str, Any] | None:
-    """Converse `toolConfig`: the tools and, if set, the choice (auto, any or one tool)."""
+def tool_config(
+    tools: tuple[Tool, ...], choice: Any, cache_point: CachePoint | None = None
+) -> dict[str, Any] | None:
+    """Converse `toolConfig`: the tools (then a cache point, if given) and, if set, the choice
+    (auto, any or one tool)."""
     if not tools:
         return None
-    config: dict[str, Any] = {"tools": [t.to_converse() for t in tools]}
+    specs = [t.to_converse() for t in tools]
+    config: dict[str, Any] = {"tools": specs + ([cache_point.to_converse()] if cache_point else [])}
     if choice == "auto" or choice == "any":
         config["toolChoice"] = {choice: {}}
     elif isinstance(choice, Mapping) and "tool" in choice:

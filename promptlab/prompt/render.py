@@ -86,7 +86,21 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         prompt.tool_choice,
         prompt.output_schema,
         schema_user,
+        prompt.cache,
+        len(prompt.examples),
+        _context_end(prompt, out, last, user),
     )
+
+
+def _context_end(prompt: Prompt, sections: Mapping[str, str], last: str, user: str) -> int | None:
+    """Where the last user text ends its context section (after a scripted last turn's text),
+    for a cache point after the context; None when the prompt puts none there."""
+    if not prompt.cache or "context" not in prompt.cache.after:
+        return None
+    context = join_user({"context": sections["context"]}, prompt.layout) if sections.get(
+        "context") else ""  # fmt: skip
+    head = "\n\n".join(filter(None, [last, context]))
+    return len(head) if user.startswith(head) else None
 
 
 def schema_instructions(schema: Mapping[str, Any]) -> str:

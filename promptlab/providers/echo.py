@@ -152,6 +152,7 @@ class EchoProvider:
         on_reasoning: OnText | None = None,
     ) -> Completion:
         start = time.perf_counter()
+        request = request.without_cache_points()  # no prompt cache: echo answers the same
         thought = _reasoning(request)
         thinking = ({"reasoningContent": {"reasoningText": {"text": thought}}},) if thought else ()
         thought_tokens = estimate_tokens(thought or "")

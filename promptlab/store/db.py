@@ -260,9 +260,24 @@ def _m9_retried_calls(con: sqlite3.Connection) -> None:
     )
 
 
+def _m10_stats_prompt_cache(con: sqlite3.Connection) -> None:
+    """`stats` reads prompt-cache tokens too: its two covering indexes are made again with the
+    cache columns (and what pricing the cache's savings needs) at the end."""
+    stats = (
+        "ts, cached, error_code, latency_ms, wall_ms, ttft_ms, input_tokens, output_tokens, "
+        "cost_usd, cache_read_tokens, cache_write_tokens, real_model, served_model_id"
+    )
+    con.execute("DROP INDEX IF EXISTS calls_stats")
+    con.execute("DROP INDEX IF EXISTS calls_stats_model")
+    con.execute(f"CREATE INDEX calls_stats ON calls(model_alias, prompt_name, prompt_version, "
+                f"{stats})")  # fmt: skip
+    con.execute(f"CREATE INDEX calls_stats_model ON calls(model_id, model_alias, prompt_name, "
+                f"prompt_version, {stats})")  # fmt: skip
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
-    _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls,
+    _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
 ]  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from promptlab.config import Config
 from promptlab.errors import ConfigError, UsageError
 from promptlab.scheduling import THROTTLE_CODES
 from promptlab.store.db import StoreError, connect, has_fulltext
@@ -179,10 +180,19 @@ class GroupStats:
     retried: int = 0  # calls that needed more than one attempt (throttling, 5xx)
     extra_attempts: int = 0  # requests sent beyond the first, over all calls
     throttled: int = 0  # calls that failed throttled after every attempt
+    cache_read_tokens: int = 0  # prompt-cache reads and writes (not part of input_tokens)
+    cache_write_tokens: int = 0
+    cache_saved_usd: float | None = 0.0  # what the reads would have cost as input, less their cost
 
     @property
     def error_rate(self) -> float:
         return self.errors / self.calls if self.calls else 0.0
+
+    @property
+    def cache_hit_ratio(self) -> float:
+        """Prompt-cache reads over every input token: input, cache reads and cache writes."""
+        read = self.input_tokens + self.cache_read_tokens + self.cache_write_tokens
+        return self.cache_read_tokens / read if read else 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,6 +207,10 @@ class GroupStats:
             "ttft_p50_ms": self.ttft_p50_ms,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "cache_read_tokens": self.cache_read_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "cache_hit_ratio": round(self.cache_hit_ratio, 4),
+            "cache_saved_usd": _rounded(self.cache_saved_usd),
             "cost_usd": round(self.cost_usd, 6),
             "retried": self.retried,
             "extra_attempts": self.extra_attempts,
@@ -204,9 +218,16 @@ class GroupStats:
         }
 
 
-def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[GroupStats]:
+def _rounded(usd: float | None) -> float | None:
+    return None if usd is None else round(usd, 6)
+
+
+def stats(
+    con: sqlite3.Connection, filters: Filters, by: str = "model", config: Config | None = None
+) -> list[GroupStats]:
     """Per group: calls, cache hits, errors, tokens and cost of real (uncached) calls, and
-    nearest-rank p50/p95 latency and p50 time to first token over successful uncached calls.
+    nearest-rank p50/p95 latency and p50 time to first token over successful uncached calls;
+    prompt-cache reads and writes, and what the reads saved at `config`'s prices.
 
     Sums run in SQL; the percentiles sort one narrow column per group (from a covering index).
     """
@@ -219,20 +240,28 @@ def stats(con: sqlite3.Connection, filters: Filters, by: str = "model") -> list[
         "GROUP_CONCAT(DISTINCT CASE WHEN model_alias != model_id THEN model_alias END)"
         if by == "model" else "NULL"
     )  # fmt: skip
+    caching = _has_columns(con, "cache_read_tokens", "cache_write_tokens", "served_model_id")
+    read, write = ("cache_read_tokens", "cache_write_tokens") if caching else ("0", "0")
     for row in con.execute(
         f"SELECT {group} AS g, {aliases} AS aliases, COUNT(*) AS calls, SUM(cached) AS cached, "
         "COUNT(error_code) AS errors, "
         "SUM(CASE WHEN cached = 0 THEN input_tokens ELSE 0 END) AS tin, "
         "SUM(CASE WHEN cached = 0 THEN output_tokens ELSE 0 END) AS tout, "
+        f"SUM(CASE WHEN cached = 0 THEN {read} ELSE 0 END) AS cread, "
+        f"SUM(CASE WHEN cached = 0 THEN {write} ELSE 0 END) AS cwrite, "
         f"SUM(cost_usd) AS cost FROM calls{where} GROUP BY g ORDER BY g",
         args,
     ):
         out[row["g"]] = GroupStats(
             row["g"], _alias(row["g"], row["aliases"]) if by == "model" else None, row["calls"],
             row["cached"] or 0, row["errors"], row["tin"] or 0, row["tout"] or 0,
-            row["cost"] or 0.0,
+            row["cost"] or 0.0, cache_read_tokens=row["cread"] or 0,
+            cache_write_tokens=row["cwrite"] or 0,
         )  # fmt: skip
     _add_retries(con, out, group, where, args)
+    if caching:
+        for g, saved in _cache_savings(con, group, where, args, config).items():
+            out[g].cache_saved_usd = saved
     latencies: dict[str, list[int]] = {}
     ttfts: dict[str, list[int]] = {}
     cond = "cached = 0 AND error_code IS NULL"
@@ -278,6 +307,54 @@ def _add_retries(
     retried = "COUNT(*), SUM(attempts - 1)"
     for g, n, extra in grouped("attempts > 1", retried, by_index("calls_retried")):
         out[g].retried, out[g].extra_attempts = n, extra
+
+
+def _has_columns(con: sqlite3.Connection, *names: str) -> bool:
+    """Whether `calls` has these columns (a file opened read-only may predate them)."""
+    columns = {row[1] for row in con.execute("PRAGMA table_info(calls)")}
+    return all(n in columns for n in names)
+
+
+def _cache_savings(
+    con: sqlite3.Connection, group: str, where: str, args: list[Any], config: Config | None
+) -> dict[str, float | None]:
+    """Per group: what its prompt-cache reads saved (input price less cache-read price, for
+    the model that served each call, at the tier it asked for); None when a price is unknown,
+    and so when a call's own cost is.
+
+    Read from the covering index; the tier (inside the recorded request) is read only for
+    models priced per tier."""
+    from promptlab.catalogue import ModelRef, base_id_of, cache_savings_usd, price_for
+
+    cond = "cached = 0 AND real_model = 1 AND cache_read_tokens > 0"
+    scope = f"{where} AND {cond}" if where else f" WHERE {cond}"
+    keys = "g, model_alias, model_id, served_model_id"
+    rows = con.execute(
+        f"SELECT {group} AS g, model_alias, model_id, served_model_id, "
+        "SUM(cache_read_tokens) AS n, COUNT(*) - COUNT(cost_usd) AS unpriced "
+        f"FROM calls{scope} GROUP BY {keys}",
+        args,
+    ).fetchall()
+    saved: dict[str, float | None] = {}
+    for r in rows:
+        ref = ModelRef(r["model_alias"], r["model_id"], base_id_of(r["model_id"]))
+        served = base_id_of(r["served_model_id"]) if r["served_model_id"] else None
+        price = price_for(ref if served is None else ModelRef(ref.alias, ref.model_id, served),
+                          config)  # fmt: skip
+        tiers: list[tuple[str | None, int]] = [(None, r["n"])]
+        if price is not None and any((price.priority_input, price.flex_input)):
+            tiers = [(t, n) for t, n in con.execute(
+                f"SELECT json_extract(request, '$.serviceTier.type'), SUM(cache_read_tokens) "
+                f"FROM calls{scope} AND model_alias = ? AND model_id = ? "
+                "AND served_model_id IS ? GROUP BY 1",
+                [*args, r["model_alias"], r["model_id"], r["served_model_id"]])]  # fmt: skip
+        before = saved.get(r["g"], 0.0)
+        for tier, n in tiers:
+            amount = None if r["unpriced"] else cache_savings_usd(
+                ref, n, config, tier=tier, served_by=served)  # fmt: skip
+            before = None if amount is None or before is None else before + amount
+        saved[r["g"]] = before
+    return saved
 
 
 def _alias(model_id: str, typed: str | None) -> str | None:

@@ -195,6 +195,8 @@ class Totals:
     eval_tokens: int = 0
     cost_usd: float = 0.0
     eval_cost_usd: float = 0.0
+    cache_read_tokens: int | None = None  # prompt-cache reads and writes; None: no call used it
+    cache_write_tokens: int | None = None
 
     @property
     def pass_rate(self) -> float:
@@ -202,14 +204,17 @@ class Totals:
 
     @property
     def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens + self.eval_tokens
+        return (self.input_tokens + self.output_tokens + self.eval_tokens
+                + (self.cache_read_tokens or 0) + (self.cache_write_tokens or 0))  # fmt: skip
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "cases": self.cases, "passed": self.passed, "failed": self.failed,
             "errors": self.errors, "pass_rate": round(self.pass_rate, 4), "samples": self.samples,
             "tokens": {"input": self.input_tokens, "output": self.output_tokens,
-                       "graders": self.eval_tokens, "total": self.tokens},
+                       "cache_read": self.cache_read_tokens,
+                       "cache_write": self.cache_write_tokens, "graders": self.eval_tokens,
+                       "total": self.tokens},
             "cost_usd": {"models": round(self.cost_usd, 8), "graders": round(self.eval_cost_usd, 8),
                          "total": round(self.cost_usd + self.eval_cost_usd, 8)},
         }  # fmt: skip
@@ -243,6 +248,10 @@ class TestRun:
                 t.samples += 1
                 t.input_tokens += s.result.input_tokens or 0
                 t.output_tokens += s.result.output_tokens or 0
+                r = s.result
+                if r.cache_read_tokens is not None or r.cache_write_tokens is not None:
+                    t.cache_read_tokens = (t.cache_read_tokens or 0) + (r.cache_read_tokens or 0)
+                    t.cache_write_tokens = (t.cache_write_tokens or 0) + (r.cache_write_tokens or 0)
                 t.eval_tokens += s.eval_tokens
                 t.cost_usd += s.result.cost_usd or 0.0
                 t.eval_cost_usd += s.eval_cost_usd

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from promptlab.store.core import row_to_result
-from promptlab.views.format import local_time, ms, reasoning_share, served_label, tokens, usd
+from promptlab.views.format import local_time, ms, reasoning_share, served_label, tokens, usage, usd
 from promptlab.views.sanitize import dumps, inert
 
 if TYPE_CHECKING:
@@ -200,9 +200,10 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
         status += f" (answer from run {row['cached_from']})"
     fact("status", status)
     fact("stop reason", result.stop_reason)
-    usage = f"{tokens(result.input_tokens or 0)} in / {tokens(result.output_tokens or 0)} out"
-    usage += reasoning_share(result)
-    fact("tokens", usage + (" (estimated)" if result.tokens_estimated else ""))
+    used = usage(result.input_tokens or 0, result.output_tokens or 0, result.cache_read_tokens,
+                 result.cache_write_tokens, words=True)  # fmt: skip
+    used += reasoning_share(result)
+    fact("tokens", used + (" (estimated)" if result.tokens_estimated else ""))
     fact("latency", None if result.latency_ms is None else ms(result.latency_ms))
     fact("first token", None if result.ttft_ms is None else ms(result.ttft_ms))
     fact("wall", None if result.wall_ms is None else ms(result.wall_ms))

@@ -1,5 +1,6 @@
-"""`run --dry-run` views: each request that would be sent, its input tokens and input cost, and
-the worst-case output cost (max_tokens at the output price)."""
+"""`run --dry-run` views: each request that would be sent, its input tokens and input cost, the
+worst-case output cost (max_tokens at the output price), and with prompt-cache points the
+input cost of a first call (writing the cache) and of later ones (reading it)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def rows(estimates: list[Estimate], config: Config) -> list[dict[str, Any]]:
             "estimated_input_cost_usd": e.input_cost,
             "max_output_tokens": e.max_output_tokens,
             "worst_case_output_cost_usd": e.max_output_cost,
+            "prompt_cache": None
+            if e.cache is None
+            else {
+                "prefix_tokens": e.cache.prefix_tokens,
+                "ttl": e.cache.ttl,
+                "first_call_input_cost_usd": e.cache.first_call_cost,
+                "later_call_input_cost_usd": e.cache.later_call_cost,
+            },
             "notices": e.notices,
         }
         for e in estimates
@@ -64,6 +73,8 @@ def write_text(estimates: list[Estimate], warnings: list[str], config: Config) -
                        f" · params: {params}"))  # fmt: skip
         out.print(Text(f"  input tokens: {tokens} · input cost: "
                        f"{usd(e.input_cost, real=ref.real)}"))  # fmt: skip
+        if e.cache is not None:
+            out.print(Text(f"  prompt cache: {cache_line(e)}"))
         out.print(Text(f"  output: {max_output(e)} · worst-case output cost: {worst(e)}"))
     out.print(Text(f"\n{len(estimates)} call(s) · {totals(estimates)}", style="bold"))
     for note in notes(estimates, warnings):
@@ -73,6 +84,21 @@ def write_text(estimates: list[Estimate], warnings: list[str], config: Config) -
 
 
 ESTIMATED = "estimates: ~4 characters per token where CountTokens is not available"
+
+
+def cache_line(e: Estimate) -> str:
+    """The input cost with the prompt cache: a first call writes it, later calls read it."""
+    assert e.cache is not None
+    c = e.cache
+    line = f"~{c.prefix_tokens:,} tokens before the last cache point (estimate, kept {c.ttl})"
+    if not e.job.ref.real:
+        return line
+    first = usd(c.first_call_cost)
+    if c.first_call_cost is None and c.later_call_cost is not None and c.ttl == "1h":
+        first += " (no price for 1-hour cache writes: set cache_write_1h under prices:)"
+    return (f"{line} · first call {first}, writing the cache · later calls "
+            f"{usd(c.later_call_cost)} each, reading it · without the cache "
+            f"{usd(e.input_cost)}")  # fmt: skip
 
 
 def max_output(e: Estimate) -> str:
@@ -98,7 +124,17 @@ def totals(estimates: list[Estimate]) -> str:
         most = "unknown (some prices or max_tokens unknown)"
     else:
         most = usd(sum(c or 0 for c in costs) + sum(c or 0 for c in outputs))
-    return f"estimated input cost {total} · worst case with output {most} (max_tokens answers)"
+    line = f"estimated input cost {total} · worst case with output {most} (max_tokens answers)"
+    if any(e.cache for e in real):
+        first = [e.cache.first_call_cost if e.cache else e.input_cost for e in real]
+        later = [e.cache.later_call_cost if e.cache else e.input_cost for e in real]
+        line += (f" · with the prompt cache {_sum(first)} on a first run, {_sum(later)} on a "
+                 "run that reads it")  # fmt: skip
+    return line
+
+
+def _sum(costs: list[float | None]) -> str:
+    return "unknown (some prices unknown)" if None in costs else usd(sum(c or 0 for c in costs))
 
 
 def notes(estimates: list[Estimate], warnings: list[str]) -> list[str]:
@@ -110,10 +146,13 @@ def write_markdown(estimates: list[Estimate], warnings: list[str], config: Confi
     from promptlab.views.export import md_cell
 
     several = len({e.job.case for e in estimates}) > 1
-    head = ["model", *(["vars"] if several else []), "input tokens", "input cost",
-            "max output", "worst-case output cost"]  # fmt: skip
+    caching = any(e.cache for e in estimates)
+    numbers = ["input tokens", "input cost", "max output", "worst-case output cost",
+               *(["cached prefix", "first call (writes)", "later calls (read)"]
+                 if caching else [])]  # fmt: skip
+    head = ["model", *(["vars"] if several else []), *numbers]
     lines = ["## dry run: nothing was sent", "", "| " + " | ".join(head) + " |",
-             "|" + "---|" * (len(head) - 4) + "---:|" * 4]  # fmt: skip
+             "|" + "---|" * (len(head) - len(numbers)) + "---:|" * len(numbers)]  # fmt: skip
     for e in estimates:
         ref = e.job.ref
         cells = [ref.label + ("" if ref.real else " (not a real model)")]
@@ -123,6 +162,12 @@ def write_markdown(estimates: list[Estimate], warnings: list[str], config: Confi
                   usd(e.input_cost, real=ref.real),
                   "–" if e.max_output_tokens is None else f"{e.max_output_tokens:,}",
                   worst(e)]  # fmt: skip
+        if caching:
+            cache = e.cache
+            cells += ["–", "–", "–"] if cache is None else [
+                f"~{cache.prefix_tokens:,} ({cache.ttl})",
+                usd(cache.first_call_cost, real=ref.real),
+                usd(cache.later_call_cost, real=ref.real)]  # fmt: skip
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     lines += ["", f"**{len(estimates)} call(s)** · {md_cell(totals(estimates))}", ""]
     lines += [f"- note: {md_cell(n)}" for n in notes(estimates, warnings)]

@@ -12,7 +12,7 @@ from promptlab.views.format import (
     ms,
     served_label,
     summarize,
-    usage_pair,
+    token_usage,
     usd,
     vars_label,
 )
@@ -92,7 +92,7 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
             rows["served"] = [served_label(r) or "–" for r in group]
         rows |= {
             "stop reason": [r.stop_reason or "–" for r in group],
-            "tokens in / out": [usage_pair(r) for r in group],
+            "tokens in / out": [token_usage(r) for r in group],
             "latency (service / wall)": [f"{ms(r.latency_ms)} / {ms(r.wall_ms)}" for r in group],
             "time to first token": [ms(r.ttft_ms) for r in group],
             "cost": [

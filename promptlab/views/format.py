@@ -67,10 +67,30 @@ def reasoning_share(r: Result) -> str:
     return "" if n is None else f" (~{n:,} reasoning)"
 
 
-def usage_pair(r: Result) -> str:
-    """`412 / 1,188 (~900 reasoning)`: input and output tokens, and the reasoning among them."""
-    est = r.tokens_estimated
-    return f"{tokens(r.input_tokens, est)} / {tokens(r.output_tokens, est)}{reasoning_share(r)}"
+def usage(
+    input_tokens: int | None,
+    output_tokens: int | None,
+    cache_read: int | None = None,
+    cache_write: int | None = None,
+    *,
+    estimated: bool = False,
+    words: bool = False,
+) -> str:
+    """Input and output tokens, `1,200 / 180` (`1,200 in / 180 out` with `words`); when the
+    call used the prompt cache, its reads and writes beside the input (they are not part of
+    it): `1,200 (+3,000 cache read, 0 written) / 180`."""
+    head = tokens(input_tokens, estimated) + (" in" if words else "")
+    if cache_read is not None or cache_write is not None:
+        head += f" (+{tokens(cache_read or 0)} cache read, {tokens(cache_write or 0)} written)"
+    return f"{head} / {tokens(output_tokens, estimated)}" + (" out" if words else "")
+
+
+def token_usage(r: Result, *, words: bool = False) -> str:
+    """A call's `usage` (input, prompt-cache reads and writes, output) and the reasoning
+    among its output tokens."""
+    used = usage(r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,
+                 estimated=r.tokens_estimated, words=words)  # fmt: skip
+    return used + reasoning_share(r)
 
 
 def local_time(ts: float | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -124,6 +144,8 @@ class Summary:
     cost_known_partial: float
     fastest: Result | None
     slowest: Result | None
+    cache_read_tokens: int | None = None  # None: no call used the prompt cache
+    cache_write_tokens: int | None = None
 
     def line(self) -> str:
         cost = usd(self.cost_usd) if self.cost_usd is not None else (
@@ -132,7 +154,7 @@ class Summary:
         parts = [
             f"{self.calls} call(s)",
             f"{self.errors} error(s)",
-            f"tokens {tokens(self.input_tokens)} in / {tokens(self.output_tokens)} out",
+            "tokens " + self.tokens(),
             f"cost {cost}",
         ]
         if self.fastest and self.slowest and self.fastest is not self.slowest:
@@ -140,12 +162,19 @@ class Summary:
             parts.append(f"slowest {self.slowest.model_alias} ({ms(self.slowest.wall_ms)})")
         return " · ".join(parts)
 
+    def tokens(self) -> str:
+        """`1,200 in (+3,000 cache read, 0 written) / 180 out`: every token of every call."""
+        return usage(self.input_tokens, self.output_tokens, self.cache_read_tokens,
+                     self.cache_write_tokens, words=True)  # fmt: skip
+
 
 def summarize(results: Sequence[Result]) -> Summary:
     ok = [r for r in results if r.ok]
     timed = [r for r in ok if r.wall_ms is not None and not r.cached]
     costs = [r.cost_usd for r in results if r.ok and r.real_model]
     known = sum(c for c in costs if c is not None)
+    cached = [r for r in results if r.cache_read_tokens is not None
+              or r.cache_write_tokens is not None]  # fmt: skip
     return Summary(
         calls=len(results),
         errors=len(results) - len(ok),
@@ -155,4 +184,6 @@ def summarize(results: Sequence[Result]) -> Summary:
         cost_known_partial=known,
         fastest=min(timed, key=lambda r: r.wall_ms or 0) if timed else None,
         slowest=max(timed, key=lambda r: r.wall_ms or 0) if timed else None,
+        cache_read_tokens=sum(r.cache_read_tokens or 0 for r in cached) if cached else None,
+        cache_write_tokens=sum(r.cache_write_tokens or 0 for r in cached) if cached else None,
     )

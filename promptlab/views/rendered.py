@@ -1,5 +1,5 @@
-"""`promptlab render`: the request as text (every turn, attachment, tool and schema) or as the
-exact JSON body."""
+"""`promptlab render`: the request as text (every turn, attachment, tool, cache point and
+schema) or as the exact JSON body."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptlab.controls import RUN_KEY, mode_label, ran
-from promptlab.request import ATTACHMENT_BLOCKS, Request, Text, record_form
+from promptlab.request import ATTACHMENT_BLOCKS, CachePoint, Request, Text, record_form
 
 if TYPE_CHECKING:
     from promptlab.media import Media
@@ -44,7 +44,9 @@ def request_text(
 
     lines = [header, *(f"# note: {n}" for n in notices)]
     if request.system:
-        lines += ["", "━━━ system (instructions) ━━━", request.system]
+        lines += ["", "━━━ system (instructions) ━━━"]
+        lines += [b.text if isinstance(b, Text) else b.label
+                  for b in request.system_content if isinstance(b, Text | CachePoint)]  # fmt: skip
     described = iter(attachments)
     turns = request.messages
     for i, message in enumerate(turns):
@@ -55,7 +57,9 @@ def request_text(
         lines += ["", f"━━━ {title} ━━━"]
         for block in message.content:
             if isinstance(block, Text):
-                lines.append(block.text)
+                lines.append(block.text.rstrip("\n"))  # text cut at a cache point ends in \n\n
+            elif isinstance(block, CachePoint):
+                lines.append(block.label)
             elif isinstance(block, ATTACHMENT_BLOCKS) and last:
                 name, media = next(described, ("?", None))
                 lines.append(f"[{name}: {describe(media)}]" if media else f"[{name}]")
@@ -65,6 +69,9 @@ def request_text(
     if tools:
         lines += ["", "━━━ tools ━━━"]
         for tool in tools:
+            if "cachePoint" in tool:
+                lines.append(CachePoint(tool["cachePoint"].get("ttl")).label)
+                continue
             spec = tool.get("toolSpec", {})
             lines.append(
                 f"{spec.get('name')}({_params(spec)})"

@@ -1,4 +1,5 @@
-"""`promptlab stats`: per-group calls, errors, latency percentiles, tokens and cost; a bar chart."""
+"""`promptlab stats`: per-group calls, errors, latency percentiles, tokens, prompt-cache hit ratio
+and savings, and cost; a bar chart."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def stats_table(groups: list[GroupStats], by: str) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     with_alias = by == "model"
     retries = any(g.retried or g.throttled for g in groups)
+    # where some call used the prompt cache: its hit ratio and savings, after the cost (the
+    # token counts are in JSON and CSV)
+    caching = any(g.cache_read_tokens or g.cache_write_tokens for g in groups)
     cells: list[list[Any]] = [
         [
             Text(inert(g.group)), *([Text(inert(g.alias or ""))] if with_alias else []),
@@ -32,12 +36,14 @@ def stats_table(groups: list[GroupStats], by: str) -> Table:
             ms(g.latency_p50_ms, unit=False), ms(g.latency_p95_ms, unit=False),
             ms(g.ttft_p50_ms, unit=False), tokens(g.input_tokens), tokens(g.output_tokens),
             usd(g.cost_usd),
+            *([f"{g.cache_hit_ratio:.0%}", usd(g.cache_saved_usd)] if caching else []),
         ]
         for g in groups
     ]  # fmt: skip
     names = (by, *(["alias"] if with_alias else []), "calls", "cached", "errors",
              *(["retried", "+tries", "throttled"] if retries else []), "p50 ms",
-             "p95 ms", "ttft", "in tok", "out tok", "cost")  # fmt: skip
+             "p95 ms", "ttft", "in tok", "out tok",
+             "cost", *(["cache hit", "cache saved"] if caching else []))  # fmt: skip
     labels = 2 if with_alias else 1
     for i, name in enumerate(names):
         width = max([len(name), *(len(str(c[i])) for c in cells)])

@@ -18,7 +18,7 @@ from promptlab.views.format import (
     ms,
     served_label,
     summarize,
-    usage_pair,
+    token_usage,
     usd,
     vars_label,
 )
@@ -55,7 +55,7 @@ def facts(r: Result, *, served: bool = False) -> list[tuple[str, str]]:
     return [
         *([("served", served_label(r) or "–")] if served else []),
         ("stop reason", r.stop_reason or "–"),
-        ("tokens in / out", usage_pair(r)),
+        ("tokens in / out", token_usage(r)),
         ("latency service / wall", f"{ms(r.latency_ms)} / {ms(r.wall_ms)}{attempts(r)}"),
         ("time to first token", ms(r.ttft_ms)),
         (

@@ -14,7 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 from promptlab.testing import BaselineDiff, CaseOutcome, Progress, TestRun
 from promptlab.views.answer import answer_of
 from promptlab.views.export import md_text as md
-from promptlab.views.format import ms, tokens, usd
+from promptlab.views.format import ms, tokens, usage, usd
 from promptlab.views.sanitize import inert
 
 if TYPE_CHECKING:
@@ -72,9 +72,11 @@ def totals_line(run: TestRun) -> str:
         else ""
     )
     wall = f" · {run.wall_ms / 1000:.1f} s" if run.wall_ms else ""
+    used = usage(t.input_tokens, t.output_tokens, t.cache_read_tokens, t.cache_write_tokens,
+                 words=True)  # fmt: skip
     return (
-        f"{t.samples} call(s) · tokens {tokens(t.input_tokens)} in / "
-        f"{tokens(t.output_tokens)} out · cost {usd(t.cost_usd + t.eval_cost_usd)}{grader}{wall}"
+        f"{t.samples} call(s) · tokens {used} · cost {usd(t.cost_usd + t.eval_cost_usd)}"
+        f"{grader}{wall}"
     )
 
 

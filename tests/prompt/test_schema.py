@@ -43,6 +43,8 @@ def test_schema_keys_match_the_validator(schema: dict[str, Any]) -> None:
     assert set(defs["params"]["properties"]) == set(INFERENCE_KEYS)
     assert props["layout"]["enum"] == list(P.LAYOUTS)
     assert props["version"]["pattern"] == P.SEMVER.pattern
+    positions = defs["cachePositions"]["anyOf"]
+    assert positions[0]["enum"] == positions[1]["items"]["enum"] == list(P.CACHE_POSITIONS)
     assert {s for (s,) in (r["required"] for r in schema["anyOf"])} == {
         "instructions",
         "input",

@@ -20,7 +20,7 @@ from promptlab.results import REDACTED, Result
 from promptlab.testing import CaseOutcome, TestRun
 from promptlab.views.answer import answer_of
 from promptlab.views.export import groups
-from promptlab.views.format import model_label, ms, reasoning_share, tokens, usd, vars_label
+from promptlab.views.format import model_label, ms, token_usage, usd, vars_label
 from promptlab.views.sanitize import inert
 from promptlab.views.testreport import cost, pct
 
@@ -36,10 +36,8 @@ def js(value: Any) -> str:
 
 
 def facts(r: Result) -> str:
-    est = r.tokens_estimated
     parts = [
-        f"tokens {tokens(r.input_tokens, est)} in / {tokens(r.output_tokens, est)} out"
-        + reasoning_share(r),
+        f"tokens {token_usage(r, words=True)}",
         f"latency {ms(r.latency_ms)}",
     ]
     if r.wall_ms is not None and r.wall_ms != r.latency_ms:
