@@ -15,6 +15,7 @@ from typing import Any
 
 from promptlab.config import Config, Price
 from promptlab.errors import UsageError
+from promptlab.guardrails import label_of as guardrail_label
 from promptlab.providers import registry
 from promptlab.request import Document, Request, Text
 from promptlab.results import Completion
@@ -100,6 +101,7 @@ class Quirk:
     tools: bool = True
     structured_output: bool = False  # outputConfig.textFormat (json_schema)
     citations: bool = False  # citations on documents
+    guardrails: bool = True  # applies a guardrailConfig (offline stand-ins do not)
     note: str = ""
 
 
@@ -153,7 +155,7 @@ QUIRKS: tuple[tuple[str, Quirk], ...] = (
 
 # Offline stand-ins take everything, so every feature can be tried without AWS.
 KIND_QUIRKS: dict[str, Quirk] = {
-    "echo": Quirk(video=True, structured_output=True, citations=True),
+    "echo": Quirk(video=True, structured_output=True, citations=True, guardrails=False),
 }
 
 # What a request carries that a model may not take: (Quirk attribute, what it is, where to look).
@@ -336,6 +338,10 @@ def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
     if not quirk.citations and _asks_citations(request):
         request = request.without_citations()
         notices.append(f"{ref.alias}: citations are not supported; documents sent without them")
+    if not quirk.guardrails and request.guardrail_config:
+        notices.append(f"{ref.alias}: guardrails are not applied offline; guardrail "
+                       f"{guardrail_label(request.guardrail_config)} not sent")  # fmt: skip
+        request = replace(request, guardrail_config=None)
     drop = list(quirk.drop_params)
     p = request.params
     if quirk.temperature_xor_top_p and p.temperature is not None and p.top_p is not None:

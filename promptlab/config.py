@@ -14,13 +14,15 @@ from typing import Any
 
 from promptlab.errors import ConfigError, Problem, PromptFileError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
+from promptlab.guardrails import Guardrail, from_env
+from promptlab.guardrails import read as read_guardrail
 from promptlab.yamlfile import load_mapping
 
 CONFIG_FILE = "promptlab.yaml"
 
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
-    "retries", "timeouts", "store", "judge_model", "embedding_model",
+    "retries", "timeouts", "store", "judge_model", "embedding_model", "guardrail",
 )  # fmt: skip
 
 # Environment variables (documented in .env.example). AWS_* ones are read by boto3 itself too.
@@ -36,6 +38,7 @@ ENV_VARS = {
     "PROMPTLAB_NO_LOG": "history",
     "PROMPTLAB_JUDGE_MODEL": "judge_model",
     "PROMPTLAB_EMBEDDING_MODEL": "embedding_model",
+    "PROMPTLAB_GUARDRAIL": "guardrail",
 }
 
 
@@ -74,6 +77,8 @@ class Config:
     history: bool = True
     judge_model: str = "nova-micro"
     embedding_model: str = "amazon.titan-embed-text-v2:0"
+    guardrail: Guardrail | None = None  # every prompt's unless it sets its own (or false)
+    guardrail_flag: Guardrail | None = None  # --guardrail: wins over the prompt's
 
     def with_overrides(self, **flags: Any) -> Config:
         """Apply command-line flags (None means 'not given')."""
@@ -173,6 +178,7 @@ def _settings(top: Fields) -> dict[str, Any]:
     for key in ("region", "profile", "judge_model", "embedding_model"):
         out[key] = top.get(key, STRING, unset="missing")
     out["concurrency"] = top.get("concurrency", integer(1), message=EXPECTED_COUNT, unset="missing")
+    out["guardrail"] = read_guardrail(top) or None
     if "prices" in top:
         out["prices"] = _prices(
             top.mapping(
@@ -268,6 +274,8 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                 out[key] = Path(raw)
             elif key == "history":
                 out[key] = raw.strip().lower() not in ("1", "true", "yes")
+            elif key == "guardrail":
+                out[key] = from_env(var, raw)
             else:
                 out[key] = raw
         except ValueError:

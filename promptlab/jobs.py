@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from promptlab.catalogue import (
 )
 from promptlab.config import Config
 from promptlab.errors import PromptFileError, PromptlabError, UsageError
+from promptlab.guardrails import Guardrail, effective
 from promptlab.media import Attachment
 from promptlab.prompt import Prompt, Rendered
 from promptlab.prompt.model import ToolScript
@@ -43,6 +44,7 @@ class Job:
     cacheable: bool = False  # the response cache may answer it (temperature 0, not a repeat)
     tool_results: tuple[ToolScript, ...] | None = None  # None: the prompt's
     max_turns: int | None = None  # None: the prompt's
+    guardrail: Guardrail | None = None  # sent as guardrailConfig (guardrails.effective)
 
     def __post_init__(self) -> None:
         # Records hold a media variable as written ("@shots/login.png"), never its content.
@@ -112,7 +114,10 @@ def _messages_request(job: Job) -> tuple[Request, list[str]]:
 
     A model without structured output gets the output schema in the format section."""
     native = quirk_for(job.ref).structured_output
-    request, notices = adapt(job.rendered.request(job.params, native_schema=native), job.ref)
+    request = job.rendered.request(job.params, native_schema=native)
+    if job.guardrail is not None:
+        request = replace(request, guardrail_config=job.guardrail.to_converse())
+    request, notices = adapt(request, job.ref)
     if job.rendered.output_schema and not native:
         notices.insert(0, f"{job.ref.alias}: no structured output; the schema was sent in the "
                        "format section")  # fmt: skip
@@ -121,7 +126,9 @@ def _messages_request(job: Job) -> tuple[Request, list[str]]:
 
 def _variables_request(job: Job) -> tuple[Request, list[str]]:
     """Only the values, as Converse promptVariables: the target holds the template and settings."""
-    return Request(prompt_variables={k: {"text": as_text(v)} for k, v in job.vars.items()}), []
+    guardrail = job.guardrail.to_converse() if job.guardrail is not None else None
+    variables = {k: {"text": as_text(v)} for k, v in job.vars.items()}
+    return Request(prompt_variables=variables, guardrail_config=guardrail), []
 
 
 def as_text(value: Any) -> str:
@@ -215,10 +222,15 @@ def build_jobs(
                     refs[name] = resolve(name, config, config.region)
                 ref = refs[name]
                 params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
-                jobs.append(
-                    Job(prompt, rendered, ref, params, vars=values, case=case, cacheable=cacheable)
-                )
+                guardrail = effective(prompt.guardrail, config)
+                jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
+                                cacheable=cacheable, guardrail=guardrail))  # fmt: skip
     return jobs
+
+
+def guardrails_used(jobs: Sequence[Job]) -> list[Guardrail]:
+    """The guardrails real models will be sent with (offline models apply none)."""
+    return list(dict.fromkeys(j.guardrail for j in jobs if j.guardrail and j.ref.real))
 
 
 def _only_mine(prompt: Prompt, prompts: Sequence[Prompt]) -> Any:

@@ -20,6 +20,7 @@ from promptlab.config import Config
 from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
+from promptlab.guardrails import for_calls
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
@@ -125,6 +126,7 @@ class Runner:
         try:
             for i, job in enumerate(jobs):
                 request, notices = job.request()
+                request = for_calls(request, stream=self.stream)  # what this operation takes
                 region = self.pool.region_for(job.ref)
                 refused = unsupported(request, job.ref)
                 if refused is not None:  # that cell's error, no call made

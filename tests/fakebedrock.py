@@ -8,6 +8,9 @@ Speaks:
     POST /model/{modelId}/converse-stream   ConverseStream (AWS event-stream binary framing)
     POST /model/{modelId}/count-tokens      CountTokens
     POST /model/{modelId}/invoke            InvokeModel (embeddings: {"embedding", ...})
+    POST /guardrail/{id}/version/{v}/apply  ApplyGuardrail
+    GET  /guardrails/{id}?guardrailVersion  GetGuardrail (the bedrock control plane, reached
+                                            through AWS_ENDPOINT_URL_BEDROCK)
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -34,7 +37,18 @@ stream_error_times (how many stream requests get it; default: all), hang, count_
 (None: CountTokens answers ValidationException), embedding (vector for /invoke), content (the
 answer's Converse content blocks, e.g. reasoningContent, toolUse and text blocks; replaces
 `text`; streamed as the events Bedrock sends for each block; or a function of the parsed
-body returning them, e.g. a tool call first and text once a toolResult comes back).
+body returning them, e.g. a tool call first and text once a toolResult comes back), trace
+(the response's `trace`, e.g. {"guardrail": {"inputAssessment": ...}}, or a function of the
+body; sent in the stream's metadata event when streaming).
+
+Guardrails (`fake_bedrock.guardrail("gr1", ...)`, fields of GuardrailScript; unscripted ones
+exist, in every version, and pass): versions (the versions that exist; None: any), missing
+(GetGuardrail answers ResourceNotFoundException), status (GetGuardrail's), get_error ((HTTP
+status, error code) for GetGuardrail, e.g. (403, "AccessDeniedException")), apply_error (the
+same for ApplyGuardrail), action (NONE or
+GUARDRAIL_INTERVENED), assessments (list, or a function of the ApplyGuardrail body), outputs,
+usage. Requests are recorded with op "apply-guardrail" / "get-guardrail" and the guardrail id
+as `model`.
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -83,13 +97,37 @@ class Script:
     count_tokens: int | None = 17
     content: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
+    trace: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+@dataclass
+class GuardrailScript:
+    """How the fake answers GetGuardrail and ApplyGuardrail for one guardrail."""
+
+    versions: tuple[str, ...] | None = None
+    missing: bool = False
+    status: str = "READY"
+    get_error: tuple[int, str] | None = None
+    apply_error: tuple[int, str] | None = None
+    action: str = "NONE"
+    assessments: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] = field(
+        default_factory=list
+    )
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, int] = field(
+        default_factory=lambda: {
+            "topicPolicyUnits": 1, "contentPolicyUnits": 1, "wordPolicyUnits": 0,
+            "sensitiveInformationPolicyUnits": 0, "sensitiveInformationPolicyFreeUnits": 0,
+            "contextualGroundingPolicyUnits": 0,
+        }
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Recorded:
     """One request the fake received."""
 
-    op: str  # converse | converse-stream | count-tokens | invoke
+    op: str  # converse | converse-stream | count-tokens | invoke | apply-guardrail | get-guardrail
     model: str
     path: str
     body: dict[str, Any]
@@ -147,6 +185,7 @@ class FakeBedrock:
     def __init__(self) -> None:
         self.default = Script()
         self._scripts: dict[str, Script] = {}
+        self._guardrails: dict[str, GuardrailScript] = {}
         self._served: dict[tuple[str, str], int] = {}  # (model, kind) → requests so far
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
@@ -170,6 +209,17 @@ class FakeBedrock:
             self._scripts[model] = s
         return s
 
+    def guardrail(self, guardrail_id: str, **fields: Any) -> GuardrailScript:
+        """Set how guardrail `guardrail_id` answers (fields of GuardrailScript)."""
+        s = GuardrailScript(**fields)
+        with self._lock:
+            self._guardrails[guardrail_id] = s
+        return s
+
+    def guardrail_for(self, guardrail_id: str) -> GuardrailScript:
+        with self._lock:
+            return self._guardrails.get(guardrail_id) or GuardrailScript()
+
     def script_for(self, model: str) -> Script:
         with self._lock:
             return self._scripts.get(model, self.default)
@@ -190,6 +240,7 @@ class FakeBedrock:
         with self._lock:
             self.requests.clear()
             self._scripts.clear()
+            self._guardrails.clear()
             self._served.clear()
             self.default = Script()
 
@@ -242,11 +293,67 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
+    def do_GET(self) -> None:
+        """GetGuardrail: GET /guardrails/{id}?guardrailVersion=V."""
+        fake = self.server.fake
+        path, _, query = self.path.partition("?")
+        parts = path.split("/")
+        if len(parts) != 3 or parts[1] != "guardrails":
+            self._error(404, "UnknownOperationException", f"no route for {self.path}")
+            return
+        gid = unquote(parts[2])
+        version = dict(p.partition("=")[::2] for p in query.split("&") if p).get(
+            "guardrailVersion", "DRAFT"
+        )
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        asked = {"version": version}
+        fake._record(Recorded("get-guardrail", gid, self.path, asked, headers), "get")
+        script = fake.guardrail_for(gid)
+        if script.get_error is not None:
+            status, code = script.get_error
+            self._error(status, code, f"fake {code} for guardrail {gid}")
+            return
+        if script.missing or (script.versions is not None and version not in script.versions):
+            self._error(404, "ResourceNotFoundException", f"Guardrail {gid} was not found.")
+            return
+        arn = f"arn:aws:bedrock:us-east-1:123456789012:guardrail/{gid.rsplit('/', 1)[-1]}"
+        self._json(200, {
+            "name": f"fake-{gid}", "guardrailId": gid, "guardrailArn": arn, "version": version,
+            "status": script.status, "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z",
+            "blockedInputMessaging": "Sorry, I can't help with that.",
+            "blockedOutputsMessaging": "Sorry, I can't help with that.",
+        })  # fmt: skip
+
+    def _apply_guardrail(self, parts: list[str], body: dict[str, Any]) -> None:
+        """ApplyGuardrail: POST /guardrail/{id}/version/{v}/apply."""
+        fake = self.server.fake
+        gid, version = unquote(parts[2]), unquote(parts[4])
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fake._record(Recorded("apply-guardrail", gid, self.path, body, headers), "apply")
+        script = fake.guardrail_for(gid)
+        if script.missing or (script.versions is not None and version not in script.versions):
+            self._error(404, "ResourceNotFoundException", f"Guardrail {gid} was not found.")
+            return
+        if script.apply_error is not None:
+            status, code = script.apply_error
+            self._error(status, code, f"fake {code} for guardrail {gid}")
+            return
+        found = script.assessments(body) if callable(script.assessments) else script.assessments
+        self._json(200, {"usage": script.usage, "action": script.action,
+                         "outputs": script.outputs, "assessments": found})  # fmt: skip
+
     def do_POST(self) -> None:
         fake = self.server.fake
         length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
         raw = self.rfile.read(length) if length else b""
         parts = self.path.split("?")[0].split("/")
+        if len(parts) == 6 and parts[1] == "guardrail" and parts[5] == "apply":
+            try:
+                self._apply_guardrail(parts, json.loads(raw) if raw else {})
+            except ValueError:
+                self._error(400, "ValidationException", "the body is not JSON")
+            return
         if len(parts) < 4 or parts[1] != "model":
             self._error(404, "UnknownOperationException", f"no route for {self.path}")
             return
@@ -305,15 +412,16 @@ class _Handler(BaseHTTPRequestHandler):
         text = _text(script, body)
         content = _content(script, body)
         content = content if content is not None else [{"text": text}]
-        self._json(
-            200,
-            {
-                "output": {"message": {"role": "assistant", "content": content}},
-                "stopReason": script.stop_reason,
-                "usage": _usage(script, body, text),
-                "metrics": {"latencyMs": script.latency_ms},
-            },
-        )
+        answer: dict[str, Any] = {
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": script.stop_reason,
+            "usage": _usage(script, body, text),
+            "metrics": {"latencyMs": script.latency_ms},
+        }
+        trace = _trace(script, body)
+        if trace:
+            answer["trace"] = trace
+        self._json(200, answer)
 
     def _stream(self, script: Script, body: dict[str, Any], stream_no: int) -> None:
         fake = self.server.fake
@@ -352,15 +460,14 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             events.append(event("contentBlockStop", {"contentBlockIndex": block}))
             events.append(event("messageStop", {"stopReason": script.stop_reason}))
-            events.append(
-                event(
-                    "metadata",
-                    {
-                        "usage": _usage(script, body, text),
-                        "metrics": {"latencyMs": script.latency_ms},
-                    },
-                )
-            )
+            metadata: dict[str, Any] = {
+                "usage": _usage(script, body, text),
+                "metrics": {"latencyMs": script.latency_ms},
+            }
+            trace = _trace(script, body)
+            if trace:
+                metadata["trace"] = trace
+            events.append(event("metadata", metadata))
         for n, ev in enumerate(events):
             if n and script.chunk_delay:
                 fake.stopping.wait(script.chunk_delay)
@@ -413,6 +520,13 @@ def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
     return out
 
 
+def _trace(script: Script, body: dict[str, Any]) -> dict[str, Any] | None:
+    if callable(script.trace):
+        traced: dict[str, Any] = script.trace(body)
+        return traced
+    return script.trace
+
+
 def _text(script: Script, body: dict[str, Any]) -> str:
     return script.text(body) if callable(script.text) else script.text
 
@@ -456,6 +570,7 @@ def fake_bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
     """A running fake, with boto3 pointed at it: endpoint variable, fake credentials, region."""
     fake = FakeBedrock()
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", fake.url)  # GetGuardrail
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,12 @@ VarsOpt = typer.Option(
 VarsFileOpt = typer.Option(None, "--vars", help="YAML or JSON file of variable values.")
 ExamplesOpt = typer.Option(
     False, "--examples", help="Fill variables that have no value with their declared example."
+)
+GuardrailOpt = typer.Option(
+    None,
+    "--guardrail",
+    metavar="ID:VERSION",
+    help="Bedrock guardrail for every call (wins over the prompt's and promptlab.yaml's).",
 )
 
 
@@ -60,15 +67,21 @@ def render(
     include_bytes: bool = typer.Option(
         False, "--include-bytes", help="With --format json: attached files as base64, not sha256."
     ),
+    guardrail: str | None = GuardrailOpt,
 ) -> None:
     """Print the rendered request exactly as it would be sent: system, every turn, each
     attachment (kind, format, size, sha256), tools and output schema."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
+    from promptlab.guardrails import effective, from_option
     from promptlab.views.rendered import request_json, request_text
 
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
+    config = config.with_overrides(guardrail_flag=from_option(guardrail))
+    guard = effective(p.guardrail, config)
     request = rendered.request(p.inference)
+    if guard is not None:
+        request = replace(request, guardrail_config=guard.to_converse())
     notices: list[str] = []
     model_id = None
     if model:
@@ -78,7 +91,7 @@ def render(
         ref = resolve(model, config, config.region)
         model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
-        request, notices = Job(p, rendered, ref, for_model).request()
+        request, notices = Job(p, rendered, ref, for_model, guardrail=guard).request()
         refused = unsupported(request, ref)
         if refused is not None:
             notices.insert(0, f"{refused.message}: a run gives this model's cell that error")

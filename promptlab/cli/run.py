@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
-from promptlab.cli.prompts import ExamplesOpt, VarsOpt
+from promptlab.cli.prompts import ExamplesOpt, GuardrailOpt, VarsOpt
 from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
@@ -32,6 +32,8 @@ EPILOG = """Examples:
   promptlab run support-reply@v1.0.0 support-reply --examples -m claude-haiku -m nova-lite
 
   promptlab run support-reply -m nova-micro --vars prompts/examples/_vars/customers.json -j 16
+
+  promptlab run support-reply --examples -m nova-lite --guardrail gr1abc2def3:1
 """
 
 
@@ -82,9 +84,11 @@ def run(
     html: Path | None = typer.Option(
         None, "--html", help="Also write the results as a self-contained HTML page here."
     ),
+    guardrail: str | None = GuardrailOpt,
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
+    from promptlab.guardrails import from_option
     from promptlab.jobs import build_jobs, cli_params, load_var_file
     from promptlab.prompt import parse_assignments
     from promptlab.sources import open_prompt
@@ -92,7 +96,8 @@ def run(
     check(fmt, RESULTS)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
-    config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency)
+    config = load_config().with_overrides(region=region, profile=profile, concurrency=concurrency,
+                                          guardrail_flag=from_option(guardrail))  # fmt: skip
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
@@ -138,6 +143,7 @@ def execute(
     """Run the jobs with the right view; print results; return the exit code."""
     from rich.console import Console
 
+    from promptlab.jobs import guardrails_used
     from promptlab.providers.base import ProviderPool
     from promptlab.results import SETUP_ERROR_CODES
     from promptlab.runner import Runner
@@ -151,6 +157,7 @@ def execute(
     if stream is None:
         stream = interactive
     pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
+    pool.verify_first(guardrails_used(jobs))  # then, before the first call
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
     runner = Runner(
         pool, config, stream=stream, store=store, run_id=store.run_id if store else None

@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from promptlab import guardrails
 from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.fields import (
     BOOL,
@@ -148,6 +149,7 @@ def _build(
         hint="e.g. models: [nova-micro, claude-haiku]",
     )
     inference, overrides = _inference(top)
+    guardrail = guardrails.read(top)
     tests = top.get(
         "tests",
         LIST,
@@ -185,6 +187,7 @@ def _build(
         tool_results=tool_results,
         max_turns=max_turns,
         output_schema=output_schema,
+        guardrail=guardrail,
         ref=ref,
         loader=loader,
         doc=doc,

@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from promptlab.guardrails import Guardrail
 from promptlab.request import Block, InferenceParams, Message, Request, Text
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ TOP_KEYS = (
     "name", "version", "description", "metadata", *SECTIONS,
     "layout", "variables", "examples", "messages", "attachments",
     "tools", "tool_choice", "tool_results", "max_turns", "output_schema",
-    "models", "inference", "tests",
+    "models", "inference", "guardrail", "tests",
 )  # fmt: skip
 VARIABLE_KEYS = ("type", "description", "default", "required", "enum", "example", "citations",
                  "context")  # fmt: skip
@@ -139,6 +140,7 @@ class Prompt:
     tool_results: tuple[ToolScript, ...] = ()
     max_turns: int = MAX_TURNS
     output_schema: Mapping[str, Any] | None = None
+    guardrail: Guardrail | Literal[False] | None = None  # False: none, not even the config's
     ref: str | None = None  # git commit the file was read at, if any
     loader: jinja2.BaseLoader | None = field(default=None, compare=False, repr=False)
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)

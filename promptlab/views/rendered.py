@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from promptlab.guardrails import label_of
 from promptlab.request import ATTACHMENT_BLOCKS, Request, Text, record_form
 
 if TYPE_CHECKING:
@@ -83,6 +84,11 @@ def request_text(
     params = request.params.to_dict()
     if params:
         lines += ["", "━━━ inference ━━━", json.dumps(params, ensure_ascii=False)]
+    guard = request.guardrail_config
+    if guard:
+        mode = guard.get("streamProcessingMode")
+        lines += ["", "━━━ guardrail ━━━", f"{label_of(guard)} (trace {guard.get('trace')}"
+                  + (f", stream {mode})" if mode else ")")]  # fmt: skip
     return "\n".join(lines)
 
 
