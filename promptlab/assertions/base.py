@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo, Result
+
+if TYPE_CHECKING:
+    from promptlab.guardrails import Guardrail, Outcome
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ class BadAssertion(Exception):
 
 
 class Services(Protocol):
-    """Model calls that graders need (judge, similar). Cost and tokens come back with them."""
+    """Calls that graders need (judge, similar, apply-guardrail). Cost and tokens come back
+    with them."""
 
     def complete(
         self, model: str, request: Request, about: Result | None = None
@@ -74,6 +78,10 @@ class Services(Protocol):
     def embed(
         self, model: str, text: str, about: Result | None = None
     ) -> tuple[list[float], int, float | None]: ...
+
+    def apply_guardrail(
+        self, guardrail: Guardrail, source: str, text: str, about: Result | None = None
+    ) -> tuple[Outcome, float | None]: ...
 
 
 @dataclass
@@ -91,6 +99,8 @@ class Context:
     user_prompt: str = ""
     # The prompt's `output_schema`: what `json-schema` checks when the assertion has no schema.
     output_schema: Mapping[str, Any] | None = None
+    # The guardrail the case's calls use (guardrails.effective): apply-guardrail's default.
+    guardrail: Guardrail | None = None
 
 
 @dataclass(frozen=True)
