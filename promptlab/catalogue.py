@@ -16,6 +16,7 @@ from typing import Any
 from promptlab.config import Config, Price
 from promptlab.controls import mode_label, ran
 from promptlab.errors import UsageError
+from promptlab.guardrails import label_of as guardrail_label
 from promptlab.providers import registry
 from promptlab.request import Document, Request, Text
 from promptlab.results import Completion
@@ -112,6 +113,7 @@ class Quirk:
     caching: tuple[str, ...] = ()
     cache_ttls: tuple[str, ...] = ("5m",)
     cache_min_tokens: int | None = None
+    guardrails: bool = True  # applies a guardrailConfig (offline stand-ins do not)
     note: str = ""
 
 
@@ -203,6 +205,7 @@ KIND_QUIRKS: dict[str, Quirk] = {
         reasoning="echo",
         caching=_CACHES,
         cache_ttls=("5m", "1h"),
+        guardrails=False,
     ),
 }
 
@@ -392,6 +395,10 @@ def adapt(request: Request, ref: ModelRef) -> tuple[Request, list[str]]:
         notices.append(f"{ref.alias}: citations are not supported; documents sent without them")
     request, cache_notes = _adapt_cache(request, ref, quirk)
     notices += cache_notes
+    if not quirk.guardrails and request.guardrail_config:
+        notices.append(f"{ref.alias}: guardrails are not applied offline; guardrail "
+                       f"{guardrail_label(request.guardrail_config)} not sent")  # fmt: skip
+        request = replace(request, guardrail_config=None)
     drop = list(quirk.drop_params)
     p = request.params
     if quirk.temperature_xor_top_p and p.temperature is not None and p.top_p is not None:

@@ -16,6 +16,8 @@ from typing import Any
 from promptlab.controls import LATENCIES, TIERS, USER_MAX_PAIRS, metadata_problem
 from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
+from promptlab.guardrails import Guardrail, from_env
+from promptlab.guardrails import read as read_guardrail
 from promptlab.yamlfile import load_mapping
 
 CONFIG_FILE = "promptlab.yaml"
@@ -23,7 +25,7 @@ CONFIG_FILE = "promptlab.yaml"
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
     "retries", "timeouts", "store", "judge_model", "embedding_model", "grader_concurrency",
-    "latency", "service_tier", "request_metadata",
+    "latency", "service_tier", "request_metadata", "guardrail",
 )  # fmt: skip
 
 # Environment variables (documented in .env.example). AWS_* ones are read by boto3 itself too.
@@ -40,6 +42,7 @@ ENV_VARS = {
     "PROMPTLAB_NO_LOG": "history",
     "PROMPTLAB_JUDGE_MODEL": "judge_model",
     "PROMPTLAB_EMBEDDING_MODEL": "embedding_model",
+    "PROMPTLAB_GUARDRAIL": "guardrail",
 }
 
 
@@ -87,6 +90,8 @@ class Config:
     latency: str | None = None  # performanceConfig.latency for every call (--latency)
     service_tier: str | None = None  # serviceTier.type for every call (--tier)
     request_metadata: dict[str, str] = field(default_factory=dict)  # requestMetadata pairs
+    guardrail: Guardrail | None = None  # every prompt's unless it sets its own (or false)
+    guardrail_flag: Guardrail | None = None  # --guardrail: wins over the prompt's
 
     def with_overrides(self, **flags: Any) -> Config:
         """Apply command-line flags (None means 'not given')."""
@@ -245,6 +250,7 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["grader_concurrency"] = top.get(
         "grader_concurrency", integer(1), message=EXPECTED_COUNT, unset="missing"
     )
+    out["guardrail"] = read_guardrail(top) or None
     if "prices" in top:
         out["prices"] = _prices(
             top.mapping(
@@ -408,6 +414,8 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                 out[key] = Path(raw)
             elif key == "history":
                 out[key] = raw.strip().lower() not in ("1", "true", "yes")
+            elif key == "guardrail":
+                out[key] = from_env(var, raw)
             else:
                 out[key] = raw
         except ValueError:

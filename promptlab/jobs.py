@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from promptlab.catalogue import (
 from promptlab.config import Config
 from promptlab.controls import NO_CONTROLS, Controls
 from promptlab.errors import PromptFileError, PromptlabError, UsageError
+from promptlab.guardrails import Guardrail, effective
 from promptlab.media import Attachment
 from promptlab.profiles import is_application_profile
 from promptlab.prompt import Prompt, Rendered
@@ -47,6 +48,7 @@ class Job:
     tool_results: tuple[ToolScript, ...] | None = None  # None: the prompt's
     max_turns: int | None = None  # None: the prompt's
     controls: Controls = NO_CONTROLS  # latency mode, service tier, request metadata
+    guardrail: Guardrail | None = None  # sent as guardrailConfig (guardrails.effective)
 
     def __post_init__(self) -> None:
         # Records hold a media variable as written ("@shots/login.png"), never its content.
@@ -127,6 +129,8 @@ def _messages_request(job: Job) -> tuple[Request, list[str]]:
     reasoning = job.prompt.reasoning_for(job.ref.alias, job.ref.model_id)
     request = job.rendered.request(job.params, native_schema=native)
     request, notices = ask_reasoning(request, job.ref.alias, quirk.reasoning, reasoning)
+    if job.guardrail is not None:
+        request = replace(request, guardrail_config=job.guardrail.to_converse())
     if job.rendered.output_schema and not native:
         notices.append(f"{job.ref.alias}: no structured output; the schema was sent in the "
                        "format section")  # fmt: skip
@@ -135,7 +139,9 @@ def _messages_request(job: Job) -> tuple[Request, list[str]]:
 
 def _variables_request(job: Job) -> tuple[Request, list[str]]:
     """Only the values, as Converse promptVariables: the target holds the template and settings."""
-    return Request(prompt_variables={k: {"text": as_text(v)} for k, v in job.vars.items()}), []
+    guardrail = job.guardrail.to_converse() if job.guardrail is not None else None
+    variables = {k: {"text": as_text(v)} for k, v in job.vars.items()}
+    return Request(prompt_variables=variables, guardrail_config=guardrail), []
 
 
 def as_text(value: Any) -> str:
@@ -232,9 +238,16 @@ def build_jobs(
                     refs[name] = resolve(name, config, config.region)
                 ref = refs[name]
                 params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
+                guardrail = effective(prompt.guardrail, config)
                 jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
-                                cacheable=cacheable, controls=controls))  # fmt: skip
+                                cacheable=cacheable, controls=controls,
+                                guardrail=guardrail))  # fmt: skip
     return jobs
+
+
+def guardrails_used(jobs: Sequence[Job]) -> list[Guardrail]:
+    """The guardrails real models will be sent with (offline models apply none)."""
+    return list(dict.fromkeys(j.guardrail for j in jobs if j.guardrail and j.ref.real))
 
 
 def _only_mine(prompt: Prompt, prompts: Sequence[Prompt]) -> Any:

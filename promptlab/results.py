@@ -307,7 +307,15 @@ class Result:
             "structured": self.structured,
             "response_meta": self.response_meta,
             "served_model_id": self.served_model_id,
+            "guardrail": self.guardrail_dict(),
         }
+
+    def guardrail_dict(self) -> dict[str, Any] | None:
+        """What the guardrail did (guardrails.Outcome), derived from the response: never stored."""
+        from promptlab.guardrails import outcome
+
+        found = outcome(self)
+        return found.to_dict() if found else None
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Result:

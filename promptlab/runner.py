@@ -22,6 +22,7 @@ from promptlab.controls import ran, with_run
 from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
+from promptlab.guardrails import for_calls
 from promptlab.jobs import Job
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
@@ -166,6 +167,7 @@ class Runner:
                 looked_up = self._served[job.ref][1]  # why a profile's model is unknown
                 if looked_up:
                     notices.insert(0, looked_up)
+                request = for_calls(request, stream=self.stream)  # what this operation takes
                 region = self.pool.region_for(job.ref)
                 refused = unsupported(request, job.ref)
                 if refused is not None:  # that cell's error, no call made

@@ -10,6 +10,9 @@ Speaks:
     POST /model/{modelId}/invoke            InvokeModel (embeddings: {"embedding", ...})
     GET  /inference-profiles/{id}           GetInferenceProfile (control plane: point
                                             AWS_ENDPOINT_URL_BEDROCK here too)
+    POST /guardrail/{id}/version/{v}/apply  ApplyGuardrail
+    GET  /guardrails/{id}?guardrailVersion  GetGuardrail (the bedrock control plane, reached
+                                            through AWS_ENDPOINT_URL_BEDROCK)
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -50,12 +53,23 @@ and performanceConfig echoed, as Bedrock does), trace (the response's `trace`), 
 (`trace.promptRouter.invokedModelId`; a prompt-router model id gets Claude 3 Haiku's profile
 ARN unless scripted), reasoning (a reasoning text answered before `text`, as a
 reasoningContent block with a signature, its words counted as output tokens; "" for none),
-redacted (the reasoning comes as redactedContent instead).
+redacted (the reasoning comes as redactedContent instead); a scripted trace may be a function of
+the body (guardrail assessments, e.g. {"guardrail": {"inputAssessment": ...}}), sent in the
+stream's metadata event when streaming.
 
 Inference profiles: `fake_bedrock.inference_profile(ARN, "anthropic.claude-3-haiku-...")` makes
 GetInferenceProfile answer with that model (foundation-model ARNs in three regions); any other
 id is ResourceNotFoundException; `fake_bedrock.profile_error = (403, "AccessDeniedException",
 "...")` fails every lookup.
+
+Guardrails (`fake_bedrock.guardrail("gr1", ...)`, fields of GuardrailScript; unscripted ones
+exist, in every version, and pass): versions (the versions that exist; None: any), missing
+(GetGuardrail answers ResourceNotFoundException), status (GetGuardrail's), get_error ((HTTP
+status, error code) for GetGuardrail, e.g. (403, "AccessDeniedException")), apply_error (the
+same for ApplyGuardrail), action (NONE or
+GUARDRAIL_INTERVENED), assessments (list, or a function of the ApplyGuardrail body), outputs,
+usage. Requests are recorded with op "apply-guardrail" / "get-guardrail" and the guardrail id
+as `model`.
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -110,7 +124,7 @@ class Script:
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
     service_tier: str | None = None
     latency_mode: str | None = None
-    trace: dict[str, Any] | None = None
+    trace: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] | None = None
     invoked_model: str | None = None
     reasoning: str = ""
     redacted: bool = False
@@ -122,11 +136,34 @@ ROUTER_PICK = (  # what a prompt router answers with unless a script says otherw
 )
 
 
+@dataclass
+class GuardrailScript:
+    """How the fake answers GetGuardrail and ApplyGuardrail for one guardrail."""
+
+    versions: tuple[str, ...] | None = None
+    missing: bool = False
+    status: str = "READY"
+    get_error: tuple[int, str] | None = None
+    apply_error: tuple[int, str] | None = None
+    action: str = "NONE"
+    assessments: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] = field(
+        default_factory=list
+    )
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    usage: dict[str, int] = field(
+        default_factory=lambda: {
+            "topicPolicyUnits": 1, "contentPolicyUnits": 1, "wordPolicyUnits": 0,
+            "sensitiveInformationPolicyUnits": 0, "sensitiveInformationPolicyFreeUnits": 0,
+            "contextualGroundingPolicyUnits": 0,
+        }
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One request the fake received."""
 
-    op: str  # converse | converse-stream | count-tokens | invoke
+    op: str  # converse | converse-stream | count-tokens | invoke | apply-guardrail | get-guardrail
     model: str
     path: str
     body: dict[str, Any]
@@ -185,6 +222,7 @@ class FakeBedrock:
         self.default = Script()
         self._random = random.Random(seed)  # throttle_ratio's draws
         self._scripts: dict[str, Script] = {}
+        self._guardrails: dict[str, GuardrailScript] = {}
         self._served: dict[tuple[str, str], int] = {}  # (model, kind) → requests so far
         self._in_flight: dict[str, int] = {}  # model → requests being answered now
         self.peak: dict[str, int] = {}  # model → most requests it was answering at once
@@ -220,6 +258,17 @@ class FakeBedrock:
         with self._lock:
             self.profiles[arn] = self.profiles[arn.rsplit("/", 1)[-1]] = models
 
+    def guardrail(self, guardrail_id: str, **fields: Any) -> GuardrailScript:
+        """Set how guardrail `guardrail_id` answers (fields of GuardrailScript)."""
+        s = GuardrailScript(**fields)
+        with self._lock:
+            self._guardrails[guardrail_id] = s
+        return s
+
+    def guardrail_for(self, guardrail_id: str) -> GuardrailScript:
+        with self._lock:
+            return self._guardrails.get(guardrail_id) or GuardrailScript()
+
     def script_for(self, model: str) -> Script:
         with self._lock:
             return self._scripts.get(model, self.default)
@@ -240,6 +289,7 @@ class FakeBedrock:
         with self._lock:
             self.requests.clear()
             self._scripts.clear()
+            self._guardrails.clear()
             self._served.clear()
             self.peak.clear()
             self.profiles.clear()
@@ -317,6 +367,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        if self.path.split("?")[0].startswith("/guardrails/"):
+            self._get_guardrail()
+        else:
+            self._get_inference_profile()
+
+    def _get_inference_profile(self) -> None:
+        """GetInferenceProfile: GET /inference-profiles/{id}."""
         fake = self.server.fake
         path = self.path.split("?")[0]
         prefix = "/inference-profiles/"
@@ -340,11 +397,67 @@ class _Handler(BaseHTTPRequestHandler):
                              "type": "APPLICATION",
                              "models": [{"modelArn": m} for m in models]})  # fmt: skip
 
+    def _get_guardrail(self) -> None:
+        """GetGuardrail: GET /guardrails/{id}?guardrailVersion=V."""
+        fake = self.server.fake
+        path, _, query = self.path.partition("?")
+        parts = path.split("/")
+        if len(parts) != 3 or parts[1] != "guardrails":
+            self._error(404, "UnknownOperationException", f"no route for {self.path}")
+            return
+        gid = unquote(parts[2])
+        version = dict(p.partition("=")[::2] for p in query.split("&") if p).get(
+            "guardrailVersion", "DRAFT"
+        )
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        asked = {"version": version}
+        fake._record(Recorded("get-guardrail", gid, self.path, asked, headers), "get")
+        script = fake.guardrail_for(gid)
+        if script.get_error is not None:
+            status, code = script.get_error
+            self._error(status, code, f"fake {code} for guardrail {gid}")
+            return
+        if script.missing or (script.versions is not None and version not in script.versions):
+            self._error(404, "ResourceNotFoundException", f"Guardrail {gid} was not found.")
+            return
+        arn = f"arn:aws:bedrock:us-east-1:123456789012:guardrail/{gid.rsplit('/', 1)[-1]}"
+        self._json(200, {
+            "name": f"fake-{gid}", "guardrailId": gid, "guardrailArn": arn, "version": version,
+            "status": script.status, "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z",
+            "blockedInputMessaging": "Sorry, I can't help with that.",
+            "blockedOutputsMessaging": "Sorry, I can't help with that.",
+        })  # fmt: skip
+
+    def _apply_guardrail(self, parts: list[str], body: dict[str, Any]) -> None:
+        """ApplyGuardrail: POST /guardrail/{id}/version/{v}/apply."""
+        fake = self.server.fake
+        gid, version = unquote(parts[2]), unquote(parts[4])
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fake._record(Recorded("apply-guardrail", gid, self.path, body, headers), "apply")
+        script = fake.guardrail_for(gid)
+        if script.missing or (script.versions is not None and version not in script.versions):
+            self._error(404, "ResourceNotFoundException", f"Guardrail {gid} was not found.")
+            return
+        if script.apply_error is not None:
+            status, code = script.apply_error
+            self._error(status, code, f"fake {code} for guardrail {gid}")
+            return
+        found = script.assessments(body) if callable(script.assessments) else script.assessments
+        self._json(200, {"usage": script.usage, "action": script.action,
+                         "outputs": script.outputs, "assessments": found})  # fmt: skip
+
     def do_POST(self) -> None:
         fake = self.server.fake
         length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
         raw = self.rfile.read(length) if length else b""
         parts = self.path.split("?")[0].split("/")
+        if len(parts) == 6 and parts[1] == "guardrail" and parts[5] == "apply":
+            try:
+                self._apply_guardrail(parts, json.loads(raw) if raw else {})
+            except ValueError:
+                self._error(400, "ValidationException", "the body is not JSON")
+            return
         if len(parts) < 4 or parts[1] != "model":
             self._error(404, "UnknownOperationException", f"no route for {self.path}")
             return
@@ -502,7 +615,7 @@ def _served(script: Script, body: dict[str, Any], model: str) -> dict[str, Any]:
     latency = script.latency_mode or (body.get("performanceConfig") or {}).get("latency")
     if latency:
         out["performanceConfig"] = {"latency": latency}
-    trace = dict(script.trace or {})
+    trace = dict(_trace(script, body) or {})
     picked = script.invoked_model or (ROUTER_PICK if "prompt-router/" in model else None)
     if picked:
         trace["promptRouter"] = {"invokedModelId": picked}
@@ -558,6 +671,13 @@ def _block_events(content: list[dict[str, Any]]) -> list[bytes]:
         if index < len(content) - 1:
             out.append(event("contentBlockStop", {"contentBlockIndex": index}))
     return out
+
+
+def _trace(script: Script, body: dict[str, Any]) -> dict[str, Any] | None:
+    if callable(script.trace):
+        traced: dict[str, Any] = script.trace(body)
+        return traced
+    return script.trace
 
 
 def _text(script: Script, body: dict[str, Any]) -> str:
@@ -628,6 +748,7 @@ def fake_bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
     """A running fake, with boto3 pointed at it: endpoint variable, fake credentials, region."""
     fake = FakeBedrock()
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", fake.url)  # GetGuardrail
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")

@@ -11,6 +11,7 @@ from typing import Any
 
 from promptlab.assertions import (
     graders,
+    guardrail,
     markup,
     metrics,
     overlap,
@@ -96,6 +97,13 @@ TYPES: dict[str, Check] = {
                      quick=False, summary="embedding cosine similarity ≥ threshold (0.8)"),
     "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
                    quick=False, summary="a grader model passes the output against a rubric"),
+    "guardrail": Check(guardrail.guardrail, guardrail.prepare_guardrail, ("policy", "where"),
+                       summary="the call's guardrail intervened or passed (by a policy, on input "
+                       "or output)"),
+    "apply-guardrail": Check(guardrail.apply_guardrail, guardrail.prepare_apply,
+                             ("guardrail", "source", "policy"), "optional", remote=True,
+                             quick=False, summary="ApplyGuardrail on the output (or input) "
+                             "passes (or intervenes, as the value says)"),
     "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
 }  # fmt: skip
@@ -135,6 +143,9 @@ def parse_assertion(
     data = dict(raw)
     if "type" not in data:
         candidates = [k for k in data if k not in COMMON_KEYS and split_type(str(k))[0] in TYPES]
+        # a key of one candidate's own (apply-guardrail's `guardrail:`) is not a type here
+        candidates = [k for k in candidates if not any(
+            str(k) in TYPES[split_type(str(o))[0]].keys for o in candidates if o != k)]  # fmt: skip
         others = [k for k in data if k not in COMMON_KEYS and k not in candidates]
         if len(candidates) != 1:
             if candidates:
@@ -212,6 +223,12 @@ def parse_assertion(
 
 def is_remote(a: Assertion) -> bool:
     return TYPES[a.type].remote
+
+
+def uses_model(a: Assertion) -> bool:
+    """Calls a grader model (judge, similar): one that must be resolved before the run."""
+    check = TYPES[a.type]
+    return check.remote and "model" in check.keys
 
 
 def is_quick(a: Assertion) -> bool:

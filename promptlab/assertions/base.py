@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo, Result
+
+if TYPE_CHECKING:
+    from promptlab.guardrails import Guardrail, Outcome
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,8 @@ class BadAssertion(Exception):
 
 
 class Services(Protocol):
-    """Model calls that graders need (judge, similar). Cost and tokens come back with them."""
+    """Calls that graders need (judge, similar, apply-guardrail). Cost and tokens come back
+    with them."""
 
     def complete(
         self, model: str, request: Request, about: Result | None = None
@@ -75,6 +79,10 @@ class Services(Protocol):
     def embed(
         self, model: str, text: str, about: Result | None = None
     ) -> tuple[list[float], int, float | None]: ...
+
+    def apply_guardrail(
+        self, guardrail: Guardrail, source: str, text: str, about: Result | None = None
+    ) -> tuple[Outcome, float | None]: ...
 
 
 @dataclass
@@ -94,6 +102,8 @@ class Context:
     output_schema: Mapping[str, Any] | None = None
     reasoning: str = ""  # the answer's reasoning text: what `on: reasoning` checks
     reasoning_redacted: bool = False
+    # The guardrail the case's calls use (guardrails.effective): apply-guardrail's default.
+    guardrail: Guardrail | None = None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def cosine(a: list[float], b: list[float]) -> float:
     return 0.0 if na == 0 or nb == 0 else dot / (na * nb)
 
 
-def _call_failed(what: str, exc: Exception) -> Verdict:
+def call_failed(what: str, exc: Exception) -> Verdict:
     from promptlab.providers.base import ModelCallError
 
     if isinstance(exc, ModelCallError):
@@ -70,7 +70,7 @@ def similar(a: Assertion, ctx: Context) -> Verdict:
             cost = None if cost is None or c is None else cost + c
         sim = cosine(vecs[0], vecs[1])
     except Exception as exc:
-        return _call_failed(f"embedding with {model}", exc)
+        return call_failed(f"embedding with {model}", exc)
     score = max(0.0, min(1.0, sim))
     ok = sim >= threshold
     reason = f"similarity {sim:.3f} {'≥' if ok else '<'} {threshold:g} to {quote(expected, 40)}"
@@ -127,7 +127,7 @@ def judge(a: Assertion, ctx: Context) -> Verdict:
             model, judge_request(rubric, ctx.output, ctx.user_prompt), ctx.result
         )
     except Exception as exc:
-        return _call_failed(f"judge {model}", exc)
+        return call_failed(f"judge {model}", exc)
     tokens = (completion.input_tokens or 0) + (completion.output_tokens or 0)
     try:
         passed, score, reason = parse_verdict(completion.output)

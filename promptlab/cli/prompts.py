@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,14 @@ def checked_controls(latency: str | None, tier: str | None) -> dict[str, str | N
             "service_tier": option("--tier", tier, TIERS, "flex")}  # fmt: skip
 
 
+GuardrailOpt = typer.Option(
+    None,
+    "--guardrail",
+    metavar="ID:VERSION",
+    help="Bedrock guardrail for every call (wins over the prompt's and promptlab.yaml's).",
+)
+
+
 def load_inputs(
     prompt_arg: str, var: list[str], vars_file: Path | None, examples: bool = False
 ) -> tuple[Config, Prompt, dict[str, Any], Rendered]:
@@ -80,19 +89,25 @@ def render(
     include_bytes: bool = typer.Option(
         False, "--include-bytes", help="With --format json: attached files as base64, not sha256."
     ),
+    guardrail: str | None = GuardrailOpt,
 ) -> None:
     """Print the rendered request exactly as it would be sent: system, every turn, each
     attachment (kind, format, size, sha256), tools and output schema."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
     from promptlab.controls import Controls
+    from promptlab.guardrails import effective, from_option
     from promptlab.results import PromptId
     from promptlab.views.rendered import request_json, request_text
 
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
+    config = config.with_overrides(guardrail_flag=from_option(guardrail))
+    guard = effective(p.guardrail, config)
     controls = Controls.of(config)  # a run adds promptlab-run: render has no run
     identity = PromptId(p.name, p.version, p.content_hash)
     request = controls.apply(rendered.request(p.inference), identity)
+    if guard is not None:
+        request = replace(request, guardrail_config=guard.to_converse())
     notices: list[str] = []
     model_id = None
     if model:
@@ -102,7 +117,9 @@ def render(
         ref = resolve(model, config, config.region)
         model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
-        request, notices = Job(p, rendered, ref, for_model, controls=controls).request()
+        request, notices = Job(
+            p, rendered, ref, for_model, controls=controls, guardrail=guard
+        ).request()
         refused = unsupported(request, ref)
         if refused is not None:
             notices.insert(0, f"{refused.message}: a run gives this model's cell that error")

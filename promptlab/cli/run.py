@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
-from promptlab.cli.prompts import ExamplesOpt, LatencyOpt, TierOpt, VarsOpt, checked_controls
+from promptlab.cli.prompts import (
+    ExamplesOpt,
+    GuardrailOpt,
+    LatencyOpt,
+    TierOpt,
+    VarsOpt,
+    checked_controls,
+)
 from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
@@ -64,6 +71,8 @@ EPILOG = """Examples:
   promptlab run support-reply --examples -m nova-pro --tier flex
 
   promptlab run bat-and-ball -m claude-sonnet-4.5,nova-2-lite,echo --examples --show-reasoning
+
+  promptlab run support-reply --examples -m nova-lite --guardrail gr1abc2def3:1
 """
 
 
@@ -120,9 +129,11 @@ def run(
         help="Table: each answer's reasoning in full, not its first lines (JSON, Markdown and "
         "HTML always have all of it).",
     ),
+    guardrail: str | None = GuardrailOpt,
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
+    from promptlab.guardrails import from_option
     from promptlab.jobs import build_jobs, cli_params, load_var_file
     from promptlab.prompt import parse_assignments
     from promptlab.sources import open_prompt
@@ -131,7 +142,9 @@ def run(
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
     controls = checked_controls(latency, tier)
-    config = load_config().with_overrides(region=region, profile=profile, **controls)
+    config = load_config().with_overrides(region=region, profile=profile,
+                                          guardrail_flag=from_option(guardrail),
+                                          **controls)  # fmt: skip
     config = apply_concurrency(config, concurrency)
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
@@ -179,6 +192,7 @@ def execute(
     """Run the jobs with the right view; print results; return the exit code."""
     from rich.console import Console
 
+    from promptlab.jobs import guardrails_used
     from promptlab.providers.base import ProviderPool
     from promptlab.results import SETUP_ERROR_CODES
     from promptlab.runner import Runner
@@ -192,6 +206,7 @@ def execute(
     if stream is None:
         stream = interactive
     pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
+    pool.verify_first(guardrails_used(jobs))  # then, before the first call
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
     runner = Runner(
         pool, config, stream=stream, store=store, run_id=store.run_id if store else None

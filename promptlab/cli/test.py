@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from promptlab.cli.app import command
-from promptlab.cli.prompts import LatencyOpt, TierOpt, checked_controls
+from promptlab.cli.prompts import GuardrailOpt, LatencyOpt, TierOpt, checked_controls
 from promptlab.cli.run import ConcurrencyOpt, apply_concurrency
 from promptlab.errors import UsageError
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from promptlab.catalogue import ModelRef
     from promptlab.config import Config
+    from promptlab.guardrails import Guardrail
     from promptlab.testing import Planned, TestRun
 
 EPILOG = """Examples:
@@ -38,6 +39,8 @@ EPILOG = """Examples:
   promptlab test --shard 2/2 --json shard-2.json   # the other; then: promptlab report merge
 
   promptlab test support-reply -m nova-pro --tier flex   # evaluations at the flex price
+
+  promptlab test support-reply -m nova-lite --guardrail gr1abc2def3:1
 
 Exit codes: 0 all passed (or pass rate ≥ --fail-under), 1 assertion failures, 2 bad suite or
 usage (nothing was called), 3 infrastructure errors (throttled, access denied) kept cases from
@@ -123,17 +126,21 @@ def test(
     ),
     latency: str | None = LatencyOpt,
     tier: str | None = TierOpt,
+    guardrail: str | None = GuardrailOpt,
 ) -> None:
     """Run prompt test suites: assertions on every case × model, reports for CI."""
     from promptlab.ci import github_actions
     from promptlab.config import load_config
+    from promptlab.guardrails import from_option
     from promptlab.suite import load_cases
     from promptlab.testing import compare, kept_pinned, load_run, parse_shard, prepare, select
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
 
     controls = checked_controls(latency, tier)
-    config = apply_concurrency(load_config(), concurrency).with_overrides(region=region, **controls)
+    config = apply_concurrency(load_config(), concurrency).with_overrides(
+        region=region, guardrail_flag=from_option(guardrail), **controls
+    )
     shard_spec = parse_shard(shard) if shard else None
     base = load_run(baseline, what="baseline") if baseline else None
     cases = load_cases(list(paths or []), config)
@@ -166,11 +173,18 @@ def test(
 
         print_plan(out, planned, len(cases), config)
         return
+    from promptlab.guardrails import verify
+    from promptlab.testing import guardrails_used
+
+    calls, applied = guardrails_used(planned)
+    if applied:  # ApplyGuardrail runs whatever answered (echo too): check them all now
+        verify([*applied, *calls], config, region, profile)
+        calls = []
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
     run, recorded = _execute(config, planned, graders, region, profile, err,
                              cache=cache, cache_ttl=cache_ttl, log=not no_log,
-                             resume=resume)  # fmt: skip
+                             resume=resume, guardrails=calls)  # fmt: skip
     run.shard = shard
     if resume is not None:
         made = sum(p.repeat for p in planned) - run.reused - run.cached
@@ -212,6 +226,7 @@ def _execute(
     cache_ttl: float | None,
     log: bool,
     resume: str | None,
+    guardrails: list[Guardrail] | None = None,
 ) -> tuple[TestRun, bool]:
     """The run, and whether its calls went into the history (so that --resume can use them)."""
     from promptlab.providers.base import ProviderPool
@@ -221,6 +236,7 @@ def _execute(
 
     store = open_store(config, "test", cache=cache, cache_ttl=cache_ttl, log=log, resume=resume)
     pool = ProviderPool(config, region=region, profile=profile)
+    pool.verify_first(guardrails or [])  # checked before the first model call
     progress = LiveProgress(err) if err.is_terminal else PlainProgress()
     engine = TestEngine(config, pool, store=store,
                         run_id=store.run_id if store else None, progress=progress)  # fmt: skip

@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from promptlab import guardrails
 from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.fields import (
     BOOL,
@@ -151,6 +152,7 @@ def _build(
     )
     inference, overrides = _inference(top)
     reasoning, reasoning_overrides = read_reasoning(top, inference, overrides)
+    guardrail = guardrails.read(top)
     tests = top.get(
         "tests",
         LIST,
@@ -191,6 +193,7 @@ def _build(
         max_turns=max_turns,
         output_schema=output_schema,
         cache=cache,
+        guardrail=guardrail,
         ref=ref,
         loader=loader,
         doc=doc,

@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+from promptlab.guardrails import Guardrail
 from promptlab.reasoning import Reasoning
 from promptlab.request import Block, CachePoint, InferenceParams, Message, Request, Text
 
@@ -24,7 +25,7 @@ TOP_KEYS = (
     "name", "version", "description", "metadata", *SECTIONS,
     "layout", "variables", "examples", "messages", "attachments",
     "tools", "tool_choice", "tool_results", "max_turns", "output_schema", "cache",
-    "models", "inference", "reasoning", "tests",
+    "models", "inference", "reasoning", "guardrail", "tests",
 )  # fmt: skip
 # Where `cache:` can put a prompt-cache point: after these parts of the prompt.
 CACHE_POSITIONS = ("instructions", "examples", "context", "tools")
@@ -154,6 +155,7 @@ class Prompt:
     max_turns: int = MAX_TURNS
     output_schema: Mapping[str, Any] | None = None
     cache: CacheSpec | None = None  # where prompt-cache points go
+    guardrail: Guardrail | Literal[False] | None = None  # False: none, not even the config's
     ref: str | None = None  # git commit the file was read at, if any
     loader: jinja2.BaseLoader | None = field(default=None, compare=False, repr=False)
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)

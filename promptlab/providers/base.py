@@ -9,6 +9,7 @@ from typing import Protocol
 from promptlab.catalogue import ModelRef
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
+from promptlab.guardrails import Guardrail
 from promptlab.providers.registry import ProviderSettings, get_kind
 from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo
@@ -69,7 +70,8 @@ class ProviderPool:
     raised again for every later `get` of that kind, so it is reported once and no call is made.
     A run answered entirely from the cache, or by offline providers only, never creates a
     Bedrock client (and never imports boto3), unless it names an application inference profile,
-    whose model is looked up first (profiles.py).
+    whose model is looked up first (profiles.py). The guardrails the calls will use
+    (`verify_first`) are checked there too, once, by the first real provider that can.
     """
 
     def __init__(self, config: Config, region: str | None = None, profile: str | None = None):
@@ -80,6 +82,12 @@ class ProviderPool:
         self._lock = threading.Lock()
         self._providers: dict[str, Provider] = {}
         self._failed: dict[str, PromptlabError] = {}
+        self._unverified: list[Guardrail] = []
+
+    def verify_first(self, guardrails: list[Guardrail]) -> None:
+        """Check that these guardrails exist when the first real provider is made, before its
+        first call (a run answered from the cache makes no check)."""
+        self._unverified = list(guardrails)
 
     def reserve(self, workers: int) -> None:
         """Size clients for `workers` threads at once (call before any model call).
@@ -98,7 +106,10 @@ class ProviderPool:
 
     def get(self, ref: ModelRef) -> Provider:
         """The provider for `ref`, created now if this is its kind's first use."""
-        name = ref.provider
+        return self.for_kind(ref.provider)
+
+    def for_kind(self, name: str) -> Provider:
+        """The provider of the kind `name` (e.g. "bedrock" for a call that is not a model's)."""
         with self._lock:
             provider = self._providers.get(name)
             if provider is not None:
@@ -107,6 +118,10 @@ class ProviderPool:
                 raise self._failed[name]
             try:
                 provider = self._create(name)
+                verify = getattr(provider, "verify_guardrails", None)
+                if self._unverified and callable(verify) and get_kind(name).real:
+                    verify(self._unverified)
+                    self._unverified = []
             except PromptlabError as exc:
                 self._failed[name] = exc
                 raise

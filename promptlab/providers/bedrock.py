@@ -1,4 +1,5 @@
-"""Amazon Bedrock through Converse / ConverseStream, InvokeModel (embeddings) and CountTokens.
+"""Amazon Bedrock through Converse / ConverseStream, InvokeModel (embeddings), CountTokens and
+ApplyGuardrail.
 
 Every failure becomes a ModelCallError with a hint (providers/awserrors.py); the caller shows it
 as that model's error.
@@ -10,11 +11,13 @@ import json
 import threading
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from promptlab.aws import AwsClients
 from promptlab.catalogue import ModelRef
 from promptlab.config import Config
+from promptlab.guardrails import NOT_PRICED, Guardrail, call_hint, for_operation, verify_with
 from promptlab.providers.awserrors import CREDENTIAL_CODES, map_error
 from promptlab.providers.base import ModelCallError, OnText
 from promptlab.providers.converse import StreamAssembler, text_of
@@ -112,12 +115,13 @@ class BedrockProvider:
         on_reasoning: OnText | None = None,
     ) -> Completion:
         """Call the model through Converse (or ConverseStream). Raises ModelCallError."""
-        kwargs = {"modelId": ref.model_id, **request.to_converse()}
+        kwargs = {"modelId": ref.model_id, **for_operation(request.to_converse(), stream=stream)}
         _failed_attempts.codes = []
         try:
-            if stream:
-                return self._stream(kwargs, on_text, on_reasoning)
-            return self._converse(kwargs)
+            done = self._stream(kwargs, on_text, on_reasoning) if stream else self._converse(kwargs)
+            if "guardrailConfig" in kwargs:  # billed per text unit, on top of the tokens
+                done = replace(done, notices=(*done.notices, NOT_PRICED))
+            return done
         except ModelCallError:
             raise
         except Exception as exc:
@@ -281,6 +285,28 @@ class BedrockProvider:
             raise map_error(exc, ref, self.region, self.config,
                             endpoint_env="AWS_ENDPOINT_URL_BEDROCK") from None  # fmt: skip
         return [str(m.get("modelArn")) for m in resp.get("models") or [] if m.get("modelArn")]
+
+    # ------------------------------------------------------------ guardrails
+
+    def verify_guardrails(self, guardrails: list[Guardrail]) -> None:
+        """GetGuardrail for each, with this provider's clients (guardrails.verify_with)."""
+        verify_with(self.aws, guardrails)
+
+    def apply_guardrail(self, guardrail: Guardrail, source: str, text: str) -> dict[str, Any]:
+        """ApplyGuardrail on one text (`source`: input or output): the response without its
+        HTTP metadata. Raises ModelCallError."""
+        try:
+            resp = self.client.apply_guardrail(
+                guardrailIdentifier=guardrail.id,
+                guardrailVersion=guardrail.version,
+                source=source.upper(),
+                content=[{"text": {"text": text}}],
+            )
+        except Exception as exc:
+            err = self.map_error(exc, ModelRef(guardrail.label, guardrail.label, None))
+            err.hint = call_hint(err.code, guardrail) or err.hint
+            raise err from None
+        return {k: v for k, v in resp.items() if k != "ResponseMetadata"}
 
     # ------------------------------------------------------------ errors
 

@@ -15,6 +15,7 @@ from promptlab.assertions import Context, evaluate, is_quick
 from promptlab.catalogue import ModelRef, adapt, completion_cost, cost_usd, resolve
 from promptlab.config import Config
 from promptlab.controls import Controls, with_run
+from promptlab.guardrails import INTERVENED, Guardrail, Outcome, effective, from_apply
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
@@ -26,12 +27,14 @@ from promptlab.testing.plan import Planned, jobs_for, plan_line
 
 
 class GraderServices:
-    """Judge and embedding calls for assertions, through the shared provider pool.
+    """Judge, embedding and ApplyGuardrail calls for assertions, through the shared provider
+    pool.
 
     They have their own budget, `grader_concurrency` calls at once (lowered while they are
     throttled), apart from the calls under test: neither starves the other.
     With a store, each grader call is recorded in history like any model call, under the
-    graded prompt's name with " (judge)" / " (embedding)" appended, so its cost shows in stats.
+    graded prompt's name with " (judge)" / " (embedding)" / " (guardrail)" appended, so its
+    cost and usage show in stats.
     """
 
     def __init__(
@@ -112,6 +115,28 @@ class GraderServices:
             self._embeddings[key] = (vec, tokens, cost)
         return vec, tokens, cost
 
+    def apply_guardrail(
+        self, guardrail: Guardrail, source: str, text: str, about: Result | None = None
+    ) -> tuple[Outcome, float | None]:
+        """ApplyGuardrail (a Bedrock runtime call, whatever model answered). Its price per
+        text unit is not known: the cost is None, the units are in the recorded response."""
+        ref = ModelRef(f"guardrail {guardrail.label}", guardrail.label, None)
+        request = Request.of(None, text)
+        started = time.perf_counter()
+        try:
+            provider: Any = self.pool.for_kind(ref.provider)
+            response = provider.apply_guardrail(guardrail, source, text)
+        except ModelCallError as exc:
+            self._record("guardrail", ref, request, about, started, None, None, exc)
+            raise
+        applied = {**response, "source": source.upper()}
+        said = [o["text"] for o in response.get("outputs") or [] if isinstance(o.get("text"), str)]
+        stop = INTERVENED if response.get("action") == "GUARDRAIL_INTERVENED" else None
+        done = Completion(output="\n".join(said), stop_reason=stop,
+                          response_meta={"applyGuardrail": applied})  # fmt: skip
+        self._record("guardrail", ref, request, about, started, done, None, None)
+        return from_apply(applied), None
+
     def _record(
         self,
         kind: str,
@@ -156,6 +181,7 @@ def evaluate_sample(
         embedding_model=case.embedding_model or config.embedding_model,
         user_prompt=case.rendered.user, output_schema=case.prompt.output_schema,
         reasoning=result.reasoning, reasoning_redacted=result.reasoning_redacted,
+        guardrail=effective(case.prompt.guardrail, config),
     )  # fmt: skip
     outcomes: list[AssertionOutcome] = []
     for a in case.asserts:

@@ -8,11 +8,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from promptlab.assertions import is_remote
+from promptlab.assertions import is_remote, uses_model
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
 from promptlab.controls import NO_CONTROLS, Controls, ran
 from promptlab.errors import Problem, PromptFileError, UsageError
+from promptlab.guardrails import Guardrail, effective
 from promptlab.runner import Job
 
 
@@ -23,6 +24,7 @@ class Planned:
     case: Any  # suite.Case
     ref: ModelRef
     repeat: int
+    guardrail: Guardrail | None = None  # what the calls are sent with (guardrails.effective)
 
     @property
     def key(self) -> str:
@@ -116,6 +118,9 @@ def prepare(
         if isinstance(ref, UsageError):
             raise UsageError(f"-m: {ref.message}", ref.hint) from None
     for case in cases:
+        guardrail = effective(case.prompt.guardrail, config)
+        if need_models:  # lint: --guardrail may come, as -m may
+            problems += _apply_without_guardrail(case, guardrail)
         keep = case.pinned and not override_pinned
         own = list(case.models) or list(case.prompt.models) or list(config.models)
         names = override if override and not keep else own
@@ -133,10 +138,38 @@ def prepare(
                 file, line = _model_where(case)
                 problems.append(Problem(file, ref.message, line, ref.hint))
                 continue
-            out.append(Planned(case, ref, repeat or case.repeat))
+            out.append(Planned(case, ref, repeat or case.repeat, guardrail))
     grader_refs = _graders(cases, config, problems) if graders else {}
     _raise(problems)
     return out, grader_refs
+
+
+def _apply_without_guardrail(case: Any, guardrail: Guardrail | None) -> list[Problem]:
+    """An `apply-guardrail` with no guardrail of its own needs the prompt's (or the config's)."""
+    if guardrail is not None:
+        return []
+    hint = (
+        "add guardrail: ID:VERSION to the assertion, or set guardrail: in the prompt or "
+        "promptlab.yaml (or pass --guardrail)"
+    )
+    return [Problem(a.file or case.file, f"{a.full_type}: no guardrail to apply", a.line, hint)
+            for a in case.asserts
+            if a.type == "apply-guardrail" and a.compiled.guardrail is None]  # fmt: skip
+
+
+def guardrails_used(planned: list[Planned]) -> tuple[list[Guardrail], list[Guardrail]]:
+    """The guardrails the run will use: (those real models are sent with, those the
+    `apply-guardrail` assertions apply whatever the model, echo included)."""
+    calls: dict[Guardrail, None] = {}
+    applied: dict[Guardrail, None] = {}
+    for p in planned:
+        if p.guardrail is not None and p.ref.real:
+            calls[p.guardrail] = None
+        for a in p.case.asserts:
+            chosen = a.compiled.guardrail or p.guardrail if a.type == "apply-guardrail" else None
+            if chosen is not None:
+                applied[chosen] = None
+    return list(calls), list(applied)
 
 
 def paid_calls(planned: list[Planned]) -> tuple[int, int]:
@@ -191,7 +224,7 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
     out: dict[str, ModelRef] = {}
     for case in cases:
         for a in case.asserts:
-            if not is_remote(a):
+            if not uses_model(a):
                 continue
             default = (case.judge_model or config.judge_model) if a.type == "judge" else (
                 case.embedding_model or config.embedding_model)  # fmt: skip
@@ -238,7 +271,7 @@ def jobs_for(
         for r in range(p.repeat):
             jobs.append(Job(case.prompt, case.rendered, p.ref, params, dict(case.vars), case.name,
                             r, cacheable, tool_results=case.tool_results,
-                            controls=controls))  # fmt: skip
+                            controls=controls, guardrail=p.guardrail))  # fmt: skip
             index.append((pi, r))
     return jobs, index
 

@@ -1,6 +1,6 @@
 """A model answer as the parts every view shows: the text (or the structured value, pretty),
-the tool calls of a scripted exchange with the results sent back, the sources it cited, and
-why a structured answer did not validate.
+the tool calls of a scripted exchange with the results sent back, the sources it cited, why a
+structured answer did not validate, and what a guardrail did.
 
 Pure and shared: the run table, the live view, Markdown, `log show`, the test details and the
 HTML report all draw an answer from `answer_of(result)`, so they agree. Every string here is
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from promptlab.guardrails import outcome
 from promptlab.results import Result
 from promptlab.views.sanitize import dumps, inert
 
@@ -91,6 +92,9 @@ class Answer:
         left = len(text) - len(shown)
         return (shown if not left else shown.rstrip() + "…"), left
 
+    guardrail: str | None = None  # what the guardrail did (guardrails.Outcome.line)
+    blocked: bool = False  # the guardrail intervened
+
     @property
     def exchange(self) -> str | None:
         """`2 model calls (tool exchange)`, when the answer took more than one call."""
@@ -103,8 +107,11 @@ class Answer:
     def lines(self) -> list[tuple[str, str]]:
         """The answer as (kind, line) pairs for text views, sections apart by a blank line.
 
-        Kinds: invalid, text, call, result, sources (the heading), source, note, blank."""
+        Kinds: blocked, invalid, text, call, result, sources (the heading), source, note,
+        blank."""
         sections: list[list[tuple[str, str]]] = []
+        if self.guardrail:
+            sections.append([("blocked" if self.blocked else "note", self.guardrail)])
         if self.invalid_line:
             sections.append([("invalid", self.invalid_line)])
         if self.text:
@@ -134,8 +141,8 @@ class Answer:
         return "\n".join(line for _, line in self.lines())
 
 
-STYLES = {"invalid": "bold red", "call": "cyan", "result": "dim", "sources": "bold",
-          "note": "dim"}  # fmt: skip
+STYLES = {"blocked": "bold red", "invalid": "bold red", "call": "cyan", "result": "dim",
+          "sources": "bold", "note": "dim"}  # fmt: skip
 
 
 def rich_text(answer: Answer) -> Text:
@@ -162,9 +169,12 @@ def answer_of(r: Result) -> Answer:
             invalid = inert(str(r.structured["error"]))
     calls = tuple(tool_call(c) for c in r.tool_calls())
     asked = sum(1 for t in r.turns if isinstance(t, dict) and t.get("role") == "assistant")
+    guard = outcome(r)
     return Answer(text=text, structured=structured, invalid=invalid, calls=calls,
                   sources=sources(r.content), model_calls=1 + asked,
-                  reasoning=inert(r.reasoning), redacted=r.reasoning_redacted)  # fmt: skip
+                  reasoning=inert(r.reasoning), redacted=r.reasoning_redacted,
+                  guardrail=inert(guard.line()) if guard else None,
+                  blocked=bool(guard and guard.intervened))  # fmt: skip
 
 
 def shown_text(r: Result) -> str:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from promptlab.guardrails import INTERVENED
 from promptlab.store.core import row_to_result
 from promptlab.views.format import local_time, ms, reasoning_share, served_label, tokens, usage, usd
 from promptlab.views.sanitize import dumps, inert
@@ -118,6 +119,8 @@ def calls_table(rows: list[sqlite3.Row], width: int | None = 120) -> Table:
             shown = r["error_message"] or ""
         else:
             status = Text("cached", style="cyan") if r["cached"] else Text("ok", style="green")
+            if r["stop_reason"] == INTERVENED:
+                status = Text("blocked", style="yellow")  # by a guardrail
             shown = r["output"] or _unsaid(r)
         when = datetime.fromtimestamp(r["ts"])
         cells.append([

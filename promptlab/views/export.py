@@ -120,7 +120,8 @@ def _output(r: Result) -> str:
     below = [f"{len(a.calls)} tool call(s) below" if a.calls else "",
              f"{len(a.sources)} source(s) below" if a.sources else "",
              a.exchange or ""]  # fmt: skip
-    parts = [a.invalid_line or "", "structured output: JSON below" if a.structured else a.text,
+    parts = [a.guardrail or "", a.invalid_line or "",
+             "structured output: JSON below" if a.structured else a.text,
              "\n".join(line for line in below if line)]  # fmt: skip
     return "\n\n".join(part for part in parts if part)
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptlab.controls import RUN_KEY, mode_label, ran
+from promptlab.guardrails import label_of
 from promptlab.request import ATTACHMENT_BLOCKS, CachePoint, Request, Text, record_form
 
 if TYPE_CHECKING:
@@ -91,6 +92,11 @@ def request_text(
     params = request.params.to_dict()
     if params:
         lines += ["", "━━━ inference ━━━", json.dumps(params, ensure_ascii=False)]
+    guard = request.guardrail_config
+    if guard:
+        mode = guard.get("streamProcessingMode")
+        lines += ["", "━━━ guardrail ━━━", f"{label_of(guard)} (trace {guard.get('trace')}"
+                  + (f", stream {mode})" if mode else ")")]  # fmt: skip
     mode = mode_label(*ran(None, request))
     if mode:
         lines += ["", "━━━ service ━━━", mode]

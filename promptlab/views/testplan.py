@@ -34,6 +34,6 @@ def print_plan(out: Console, planned: list[Planned], total: int, config: Config)
     input_cost = usd(cost.input_usd) if cost.input_usd is not None else "unknown (some prices)"
     line = f"estimated cost: input {input_cost}, worst case with output {worst}"
     if cost.grader_calls:
-        line += (f"; plus {cost.grader_calls} grader call(s) (judge, similar), priced once "
-                 "they run")  # fmt: skip
+        line += (f"; plus {cost.grader_calls} grader call(s) (judge, similar, apply-guardrail), "
+                 "priced once they run")  # fmt: skip
     out.print(Text(line + " (~4 characters per token)"), soft_wrap=True)

@@ -74,6 +74,7 @@ def test_every_env_var_is_read(project: Path, monkeypatch: pytest.MonkeyPatch) -
         "PROMPTLAB_NO_LOG": "1",
         "PROMPTLAB_JUDGE_MODEL": "claude-haiku",
         "PROMPTLAB_EMBEDDING_MODEL": "cohere.embed-english-v3",
+        "PROMPTLAB_GUARDRAIL": "gr1abc2def3:DRAFT",
     }
     assert set(values) == set(ENV_VARS)
     for key, value in values.items():

@@ -62,7 +62,7 @@ def test_dry_run_estimates_the_cost_and_counts_grader_calls(project: Path, cli: 
     # 3 calls of ~3 input tokens at $0.000035/1K in, and up to 100 tokens at $0.00014/1K out
     assert "estimated cost: input $0.00000030," in last
     assert "worst case with output $0.000042" in last
-    assert "plus 3 grader call(s) (judge, similar)" in last
+    assert "plus 3 grader call(s) (judge, similar, apply-guardrail)" in last
     assert result.stdout.splitlines()[0].endswith("  prompts/echoer.tests.yaml:2")  # relative
     once = cli("test", "-m", "nova-micro", "--dry-run")
     assert "plus 1 grader call(s)" in once.stdout.splitlines()[-1]

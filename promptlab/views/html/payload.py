@@ -107,6 +107,9 @@ def answer_data(r: Result) -> dict[str, Any]:
     d: dict[str, Any] = {"out": a.text}
     if a.structured:
         d["structured"] = True
+    if a.guardrail:
+        d["guardrail"] = a.guardrail
+        d["blocked"] = a.blocked
     if a.invalid_line:
         d["invalid"] = a.invalid_line
     if a.calls:

@@ -24,7 +24,7 @@ const details = (label, body, cls) => {
 };
 
 // ---------------------------------------------------------------- answers
-const textOf = (r) => [r.invalid || "", r.out || "",
+const textOf = (r) => [r.guardrail || "", r.invalid || "", r.out || "",
   ...(r.calls || []).flatMap((c) => ["→ " + c.call, c.result === null ? "" : "← " + c.result]),
   ...(r.sources || [])].filter((s) => s).join("\n");
 
@@ -62,6 +62,7 @@ function resultView(r) {
     if (r.err.hint) e.append(el("div", "hint", "hint: " + r.err.hint));
     box.append(e);
   }
+  if (r.guardrail) box.append(el("div", r.blocked ? "invalid" : "muted", r.guardrail));
   if (r.invalid) box.append(el("div", "invalid", r.invalid));
   for (const b of r.blocks || []) box.append(blockView(b));
   if (r.out) box.append(el("div", r.structured ? "out json" : "out", r.out));
