@@ -7,7 +7,11 @@ Speaks:
     POST /model/{modelId}/converse          Converse (JSON)
     POST /model/{modelId}/converse-stream   ConverseStream (AWS event-stream binary framing)
     POST /model/{modelId}/count-tokens      CountTokens
-    POST /model/{modelId}/invoke            InvokeModel (embeddings: {"embedding", ...})
+    POST /model/{modelId}/invoke            InvokeModel: embeddings ({"embedding", ...}, text
+                                            or multimodal) and image models (Titan/Nova
+                                            taskType bodies → {"images", "error"}; Stability
+                                            prompt bodies → {"seeds", "finish_reasons",
+                                            "images"}), PNGs of the size asked for
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -35,6 +39,10 @@ stream_error_times (how many stream requests get it; default: all), hang, count_
 answer's Converse content blocks, e.g. reasoningContent, toolUse and text blocks; replaces
 `text`; streamed as the events Bedrock sends for each block; or a function of the parsed
 body returning them, e.g. a tool call first and text once a toolResult comes back).
+Image models: image_error (Titan/Nova's `error` field, with images_returned images, default
+none), finish_reasons (Stability's, e.g. ["Filter reason: output image"]), noise (images of
+random pixels, as large as real ones, instead of flat colour); a request blocked outright is
+fail=1, status=400, error="ValidationException", message="... blocked by our content filters."
 
 Other users: `start_fake_bedrock()` / `FakeBedrock.stop()` (context manager too) for code
 outside pytest, e.g. bench/concurrency.py.
@@ -83,6 +91,10 @@ class Script:
     count_tokens: int | None = 17
     content: list[dict[str, Any]] | Callable[[dict[str, Any]], list[dict[str, Any]]] | None = None
     embedding: list[float] = field(default_factory=lambda: [0.6, 0.8, 0.0])
+    image_error: str | None = None
+    images_returned: int = 0
+    finish_reasons: list[str | None] | None = None
+    noise: bool = False
 
 
 @dataclass(frozen=True)
@@ -277,6 +289,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(400, "ValidationException", msg)
             else:
                 self._json(200, {"inputTokens": script.count_tokens})
+        elif op == "invoke" and ("taskType" in body or "prompt" in body):
+            self._json(200, image_answer(script, body),
+                       {"x-amzn-bedrock-invocation-latency": str(script.latency_ms)})  # fmt: skip
         elif op == "invoke":
             text = str(body.get("inputText", ""))
             self._json(200, {"embedding": script.embedding, "inputTextTokenCount": _words(text)})
@@ -436,6 +451,61 @@ def _split_words(text: str) -> list[str]:
     for word in text.split(" "):
         out.append(word if not out else " " + word)
     return [c for c in out if c] or [""]
+
+
+# ---------------------------------------------------------------- image models
+
+STABILITY_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344),
+                   "21:9": (1536, 640), "9:21": (640, 1536), "2:3": (832, 1216),
+                   "3:2": (1216, 832), "4:5": (896, 1088), "5:4": (1088, 896)}  # fmt: skip
+_PNGS: dict[tuple[int, int, bool, int], bytes] = {}
+_PNG_LOCK = threading.Lock()
+
+
+def png(width: int, height: int, *, noise: bool = False, shade: int = 0) -> bytes:
+    """A PNG of that size: flat colour (small), or random pixels (as large as a photo)."""
+    import os
+    import zlib
+
+    key = (width, height, noise, shade % 251)
+    with _PNG_LOCK:
+        if key in _PNGS:
+            return _PNGS[key]
+    row = bytes((shade * 37 % 256, shade * 91 % 256, 160)) * width
+    rows = b"".join(b"\x00" + (os.urandom(3 * width) if noise else row) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", binascii.crc32(kind + data) & 0xFFFFFFFF)  # fmt: skip
+
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))  # fmt: skip
+    with _PNG_LOCK:
+        _PNGS[key] = data
+    return data
+
+
+def image_answer(script: Script, body: dict[str, Any]) -> dict[str, Any]:
+    """What an image model answers: Titan/Nova for taskType bodies, Stability otherwise."""
+    import base64
+
+    def b64(width: int, height: int, n: int) -> str:
+        return base64.b64encode(png(width, height, noise=script.noise, shade=n)).decode()
+
+    if "taskType" in body:
+        config = body.get("imageGenerationConfig") or {}
+        count = 1 if body["taskType"] == "BACKGROUND_REMOVAL" else config.get("numberOfImages", 1)
+        width, height = config.get("width", 1024), config.get("height", 1024)
+        seed = int(config.get("seed", 0))
+        made = script.images_returned if script.image_error else count
+        images = [b64(width, height, seed + n) for n in range(made)]
+        return {"images": images, "error": script.image_error}
+    width, height = STABILITY_SIZES.get(str(body.get("aspect_ratio", "1:1")), (1024, 1024))
+    seed = int(body.get("seed") or 1234567)
+    reasons = script.finish_reasons or [None]
+    images = [b64(width, height, seed) if r is None else b64(8, 8, 0) for r in reasons]
+    return {"seeds": [seed] * len(reasons), "finish_reasons": reasons, "images": images}
 
 
 def first_user_text(body: dict[str, Any]) -> str:

@@ -32,6 +32,8 @@ EPILOG = """Examples:
   promptlab run support-reply@v1.0.0 support-reply --examples -m claude-haiku -m nova-lite
 
   promptlab run support-reply -m nova-micro --vars prompts/examples/_vars/customers.json -j 16
+
+  promptlab run product-shot -m echo --out shots
 """
 
 
@@ -82,6 +84,12 @@ def run(
     html: Path | None = typer.Option(
         None, "--html", help="Also write the results as a self-contained HTML page here."
     ),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Image prompts: write the images here (default .promptlab/images)."
+    ),
+    no_images: bool = typer.Option(
+        False, "--no-images", help="Image prompts: no inline thumbnails, only the table."
+    ),
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -106,7 +114,8 @@ def run(
         dryrun.show(*estimate(jobs, config), config, fmt)
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
-                   log=not no_log, html=html)  # fmt: skip
+                   log=not no_log, html=html, out_dir=out_dir,
+                   thumbnails=not no_images)  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -134,8 +143,12 @@ def execute(
     cache_ttl: float | None,
     log: bool,
     html: Path | None = None,
+    out_dir: Path | None = None,
+    thumbnails: bool = True,
 ) -> int:
-    """Run the jobs with the right view; print results; return the exit code."""
+    """Run the jobs with the right view; print results; return the exit code.
+
+    Image prompts' images go to `out_dir` (checked writable before any call)."""
     from rich.console import Console
 
     from promptlab.providers.base import ProviderPool
@@ -148,13 +161,13 @@ def execute(
 
     err = stderr()
     interactive = fmt == "table" and out.is_terminal
+    files = _image_files(jobs, config, out_dir)
     if stream is None:
-        stream = interactive
+        stream = interactive and files is None  # image models do not stream
     pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
-    runner = Runner(
-        pool, config, stream=stream, store=store, run_id=store.run_id if store else None
-    )
+    runner = Runner(pool, config, stream=stream, store=store,
+                    run_id=store.run_id if store else None, images=files)  # fmt: skip
     try:
         if interactive and stream:
             from promptlab.views.live import LiveView, job_labels
@@ -171,7 +184,13 @@ def execute(
         if store is not None:
             store.close()
     print_notices(err, outcome.results)
-    RESULTS[fmt](out, outcome.results)
+    if fmt == "table":
+        from promptlab.views.table import render_results
+
+        if outcome.results:
+            render_results(out, outcome.results, thumbnails=thumbnails)
+    else:
+        RESULTS[fmt](out, outcome.results)
     if html is not None:
         from promptlab.views.html import run_page
         from promptlab.views.reportfiles import write
@@ -190,6 +209,17 @@ def execute(
         print_unreachable(err, setup[0])
         return 2
     return 0 if all(r.ok for r in outcome.results) else 1
+
+
+def _image_files(jobs: list[Job], config: Config, out_dir: Path | None) -> Any:
+    """Where the images of image prompts go, made and checked writable now (None: no images)."""
+    if not any(job.prompt.kind == "image" for job in jobs):
+        return None
+    from promptlab.imagefiles import DEFAULT_DIR, ImageFiles
+
+    files = ImageFiles(out_dir if out_dir is not None else config.root / DEFAULT_DIR)
+    files.check()
+    return files
 
 
 def _exit_now(code: int) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from promptlab.catalogue import ModelRef
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import call_text
+from promptlab.imagegen import ImageRequest
 from promptlab.providers.base import OnText
 from promptlab.providers.converse import text_of
 from promptlab.providers.registry import ProviderSettings
@@ -126,6 +127,10 @@ class EchoProvider:
     def complete(
         self, ref: ModelRef, request: Request, *, stream: bool, on_text: OnText | None = None
     ) -> Completion:
+        if isinstance(request, ImageRequest):
+            from promptlab.providers import echoimage
+
+            return echoimage.complete(request)
         start = time.perf_counter()
         tool = _forced_tool(request)
         if tool is not None:
@@ -184,3 +189,11 @@ class EchoProvider:
             vec[hashlib.blake2b(word.encode(), digest_size=2).digest()[0]] += 1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec], estimate_tokens(text)
+
+    def embed_image(
+        self, ref: ModelRef, text: str | None, image: bytes | None
+    ) -> tuple[list[float], int]:
+        """Offline multimodal embedding: the words of the text and of an echo image's prompt."""
+        from promptlab.providers import echoimage
+
+        return echoimage.embed(text, image)

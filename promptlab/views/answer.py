@@ -68,6 +68,7 @@ class Answer:
     calls: tuple[ToolCall, ...] = ()
     sources: tuple[Source, ...] = ()
     model_calls: int = 1  # model calls made: more than one in a tool exchange
+    images: tuple[str, ...] = ()  # an image model's answer: a line per image (views.images)
 
     @property
     def exchange(self) -> str | None:
@@ -81,10 +82,12 @@ class Answer:
     def lines(self) -> list[tuple[str, str]]:
         """The answer as (kind, line) pairs for text views, sections apart by a blank line.
 
-        Kinds: invalid, text, call, result, sources (the heading), source, note, blank."""
+        Kinds: invalid, text, image, call, result, sources (the heading), source, note, blank."""
         sections: list[list[tuple[str, str]]] = []
         if self.invalid_line:
             sections.append([("invalid", self.invalid_line)])
+        if self.images:
+            sections.append([("image", line) for line in self.images])
         if self.text:
             sections.append([("text", self.text)])
         if self.calls:
@@ -113,7 +116,7 @@ class Answer:
 
 
 STYLES = {"invalid": "bold red", "call": "cyan", "result": "dim", "sources": "bold",
-          "note": "dim"}  # fmt: skip
+          "note": "dim", "image": "green"}  # fmt: skip
 
 
 def rich_text(answer: Answer) -> Text:
@@ -140,8 +143,13 @@ def answer_of(r: Result) -> Answer:
             invalid = inert(str(r.structured["error"]))
     calls = tuple(tool_call(c) for c in r.tool_calls())
     asked = sum(1 for t in r.turns if isinstance(t, dict) and t.get("role") == "assistant")
+    images: tuple[str, ...] = ()
+    if r.images:
+        from promptlab.views.images import image_line
+
+        images = tuple(image_line(i) for i in r.images)
     return Answer(text=text, structured=structured, invalid=invalid, calls=calls,
-                  sources=sources(r.content), model_calls=1 + asked)  # fmt: skip
+                  sources=sources(r.content), model_calls=1 + asked, images=images)  # fmt: skip
 
 
 def shown_text(r: Result) -> str:
