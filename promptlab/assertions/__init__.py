@@ -10,6 +10,7 @@ from typing import Any
 
 from promptlab.assertions import (
     graders,
+    images,
     markup,
     metrics,
     overlap,
@@ -86,10 +87,18 @@ TYPES: dict[str, Check] = {
                                summary="output tokens ≤"),
     "max-cost-usd": Check(metrics.max_cost_usd, metrics.need_number, summary="call cost ≤"),
     "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, summary="stop reason is"),
-    "similar": Check(graders.similar, graders.prepare_model, ("model",), scored=True, remote=True,
-                     quick=False, summary="embedding cosine similarity ≥ threshold (0.8)"),
+    "similar": Check(graders.similar, graders.prepare_similar, ("model", "image"), "optional",
+                     scored=True, remote=True, quick=False,
+                     summary="embedding cosine similarity ≥ threshold (0.8; image to text 0.3)"),
     "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
-                   quick=False, summary="a grader model passes the output against a rubric"),
+                   quick=False, summary="a grader model passes the output (or the images) "
+                   "against a rubric"),
+    "image-count": Check(images.image_count, images.prepare_count, ("min", "max"), "optional",
+                         summary="images made (filtered ones not counted)"),
+    "image-size": Check(images.image_size, images.prepare_size, ("min", "max"), "optional",
+                        summary="every image is WxH, has the shape W:H, or fits min..max"),
+    "filtered": Check(images.filtered, images.prepare_filtered, (), "none",
+                      summary="a filter withheld an image (use not-filtered)"),
     "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
 }  # fmt: skip

@@ -75,6 +75,12 @@ class Services(Protocol):
         self, model: str, text: str, about: Result | None = None
     ) -> tuple[list[float], int, float | None]: ...
 
+    def embed_image(
+        self, model: str, text: str | None, image: bytes | None, about: Result | None = None
+    ) -> tuple[list[float], int, float | None]:
+        """A multimodal embedding of a text, an image, or both."""
+        ...
+
 
 @dataclass
 class Context:

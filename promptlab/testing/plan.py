@@ -12,6 +12,8 @@ from promptlab.assertions import is_remote
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
 from promptlab.errors import Problem, PromptFileError, UsageError
+from promptlab.imagegen import IMAGE_EMBEDDING_MODEL
+from promptlab.jobs import image_problems, image_seeds, kind_problem
 from promptlab.runner import Job
 
 
@@ -132,7 +134,14 @@ def prepare(
                 file, line = _model_where(case)
                 problems.append(Problem(file, ref.message, line, ref.hint))
                 continue
-            out.append(Planned(case, ref, repeat or case.repeat))
+            wrong = kind_problem(case.prompt, ref)
+            if wrong is not None:
+                file, line = _model_where(case)
+                problems.append(Problem(file, wrong.message, line, wrong.hint))
+                continue
+            seeds = [s for s in image_seeds(case.prompt, ref) if s is not None]
+            out.append(Planned(case, ref, len(seeds) or repeat or case.repeat))
+    problems.extend(image_problems(jobs_for(out)[0]))
     grader_refs = _graders(cases, config, problems) if graders else {}
     _raise(problems)
     return out, grader_refs
@@ -186,6 +195,14 @@ def _model_where(case: Any) -> tuple[str, int | None]:
     return case.prompt.path, None
 
 
+def embedding_model(case: Any, config: Config) -> str:
+    """The embedding model of a case's `similar`: the case's (suite defaults), else for an image
+    prompt the multimodal one (images need it), else the configured one."""
+    if case.embedding_model:
+        return str(case.embedding_model)
+    return IMAGE_EMBEDDING_MODEL if case.prompt.kind == "image" else config.embedding_model
+
+
 def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[str, ModelRef]:
     out: dict[str, ModelRef] = {}
     for case in cases:
@@ -193,7 +210,7 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
             if not is_remote(a):
                 continue
             default = (case.judge_model or config.judge_model) if a.type == "judge" else (
-                case.embedding_model or config.embedding_model)  # fmt: skip
+                embedding_model(case, config))  # fmt: skip
             name = a.options.get("model") or default
             if name in out:
                 continue
@@ -231,9 +248,13 @@ def jobs_for(planned: list[Planned]) -> tuple[list[Job], list[tuple[int, int]]]:
         case = p.case
         params = case.prompt.params_for(p.ref.alias, p.ref.model_id)
         cacheable = p.repeat == 1 and params.temperature == 0
+        seeds = [s for s in image_seeds(case.prompt, p.ref) if s is not None]
         for r in range(p.repeat):
+            seed = seeds[r] if r < len(seeds) else None
+            if case.prompt.kind == "image":  # a fixed seed makes the same image again
+                cacheable = seed is not None
             jobs.append(Job(case.prompt, case.rendered, p.ref, params, dict(case.vars), case.name,
-                            r, cacheable, tool_results=case.tool_results))  # fmt: skip
+                            r, cacheable, tool_results=case.tool_results, seed=seed))  # fmt: skip
             index.append((pi, r))
     return jobs, index
 
