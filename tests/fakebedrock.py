@@ -290,8 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._json(200, {"inputTokens": script.count_tokens})
         elif op == "invoke" and ("taskType" in body or "prompt" in body):
-            self._json(200, image_answer(script, body),
-                       {"x-amzn-bedrock-invocation-latency": str(script.latency_ms)})  # fmt: skip
+            latency = {"x-amzn-bedrock-invocation-latency": str(script.latency_ms)}
+            self._send(200, image_answer(script, body).encode(), latency)
         elif op == "invoke":
             text = str(body.get("inputText", ""))
             self._json(200, {"embedding": script.embedding, "inputTextTokenCount": _words(text)})
@@ -304,6 +304,17 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
     ) -> None:
         data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", "fake-request")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self._write(data)
+
+    def _send(self, status: int, data: bytes, extra: dict[str, str] | None = None) -> None:
+        """A JSON body already encoded."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -458,12 +469,18 @@ def _split_words(text: str) -> list[str]:
 STABILITY_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344),
                    "21:9": (1536, 640), "9:21": (640, 1536), "2:3": (832, 1216),
                    "3:2": (1216, 832), "4:5": (896, 1088), "5:4": (1088, 896)}  # fmt: skip
-_PNGS: dict[tuple[int, int, bool, int], bytes] = {}
+_PNGS: dict[tuple[int, int, bool, int], tuple[bytes, str]] = {}
 _PNG_LOCK = threading.Lock()
 
 
 def png(width: int, height: int, *, noise: bool = False, shade: int = 0) -> bytes:
     """A PNG of that size: flat colour (small), or random pixels (as large as a photo)."""
+    return _drawn(width, height, noise, shade)[0]
+
+
+def _drawn(width: int, height: int, noise: bool, shade: int) -> tuple[bytes, str]:
+    """A PNG and its base64 as a JSON string, made once per size, kind and shade."""
+    import base64
     import os
     import zlib
 
@@ -481,17 +498,18 @@ def png(width: int, height: int, *, noise: bool = False, shade: int = 0) -> byte
 
     data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
             + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))  # fmt: skip
+    drawn = (data, '"' + base64.b64encode(data).decode("ascii") + '"')
     with _PNG_LOCK:
-        _PNGS[key] = data
-    return data
+        _PNGS[key] = drawn
+    return drawn
 
 
-def image_answer(script: Script, body: dict[str, Any]) -> dict[str, Any]:
-    """What an image model answers: Titan/Nova for taskType bodies, Stability otherwise."""
-    import base64
+def image_answer(script: Script, body: dict[str, Any]) -> str:
+    """What an image model answers (JSON text): Titan/Nova for taskType bodies, Stability
+    otherwise. Images are drawn once per size and seed, and sent as base64."""
 
     def b64(width: int, height: int, n: int) -> str:
-        return base64.b64encode(png(width, height, noise=script.noise, shade=n)).decode()
+        return _drawn(width, height, script.noise, n)[1]
 
     if "taskType" in body:
         config = body.get("imageGenerationConfig") or {}
@@ -499,13 +517,14 @@ def image_answer(script: Script, body: dict[str, Any]) -> dict[str, Any]:
         width, height = config.get("width", 1024), config.get("height", 1024)
         seed = int(config.get("seed", 0))
         made = script.images_returned if script.image_error else count
-        images = [b64(width, height, seed + n) for n in range(made)]
-        return {"images": images, "error": script.image_error}
+        images = ",".join(b64(width, height, seed + n) for n in range(made))
+        return f'{{"images": [{images}], "error": {json.dumps(script.image_error)}}}'
     width, height = STABILITY_SIZES.get(str(body.get("aspect_ratio", "1:1")), (1024, 1024))
     seed = int(body.get("seed") or 1234567)
     reasons = script.finish_reasons or [None]
-    images = [b64(width, height, seed) if r is None else b64(8, 8, 0) for r in reasons]
-    return {"seeds": [seed] * len(reasons), "finish_reasons": reasons, "images": images}
+    images = ",".join(b64(width, height, seed) if r is None else b64(8, 8, 0) for r in reasons)
+    return (f'{{"seeds": {json.dumps([seed] * len(reasons))}, "finish_reasons": '
+            f'{json.dumps(reasons)}, "images": [{images}]}}')  # fmt: skip
 
 
 def first_user_text(body: dict[str, Any]) -> str:

@@ -46,6 +46,7 @@ class BedrockImageProvider(BedrockProvider):
             raise
         attempts, notices = retried(resp, codes)
         images, said = imagegen.read_answer(request, data)
+        del data  # the answer's base64 text: only the decoded images are kept from here on
         if not images:
             raise ModelCallError("EmptyAnswer", f"{ref.alias} returned no images",
                                  "try again; if it persists, check the request with "
@@ -67,7 +68,7 @@ class BedrockImageProvider(BedrockProvider):
         finally:
             bedrock._failed_attempts.codes = None
         try:
-            data = json.loads(raw)
+            data = json.loads(raw)  # bytes: decoded once, inside the parser
         except ValueError:
             raise ModelCallError("MalformedResponse", f"{ref.alias} answered with no JSON body",
                                  "try again") from None  # fmt: skip
