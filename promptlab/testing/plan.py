@@ -272,12 +272,18 @@ def plan_cost(planned: list[Planned], config: Config) -> PlanCost:
     """Estimated input cost of every model call, the worst case with full-length answers, and
     how many grader calls (judge, similar) the assertions will add."""
     from promptlab.catalogue import cost_usd
-    from promptlab.estimate import estimate_tokens
+    from promptlab.estimate import estimate_tokens, image_cost
+    from promptlab.imagegen import ImageRequest
 
     inputs: list[float | None] = []
     worst: list[float | None] = []
     for job in jobs_for(planned)[0]:
         request, _ = job.request()
+        if isinstance(request, ImageRequest):  # priced per image: known before the call
+            each = image_cost(job, request, config)
+            inputs.append(each)
+            worst.append(each)
+            continue
         tokens = estimate_tokens(request.text)
         inputs.append(cost_usd(job.ref, tokens, 0, config))
         limit = request.params.max_tokens

@@ -214,3 +214,25 @@ def test_lint_checks_image_prompt_templates(project: Path, cli: Cli) -> None:
     result = cli("lint")
     assert result.exit_code == 1
     assert "variable 'nope' is used in 'prompt' but not declared" in result.stdout
+
+
+def test_lint_checks_an_image_prompt_against_its_own_models(project: Path, cli: Cli) -> None:
+    write(
+        project / "prompts" / "x.yaml",
+        'kind: image\nversion: "1.0.0"\nprompt: a cat\n'
+        "image: {size: 1000x1000}\nmodels: [titan-image, nova-lite]\n",
+    )
+    result = cli("lint")
+    assert result.exit_code == 1
+    assert "x.yaml:4: error: titan-image: size 1000x1000 is not one Titan" in result.stdout
+    assert "x.yaml:5: error: nova-lite does not make images" in result.stdout
+
+
+def test_an_image_prompt_is_not_published_to_prompt_management(prompt: Path) -> None:
+    from promptlab.config import Config
+    from promptlab.deploy.publish import content_for
+    from promptlab.errors import UsageError
+
+    with pytest.raises(UsageError) as exc:
+        content_for(load_prompt(prompt), None, Config(root=prompt.parent), "us-east-1")
+    assert "is an image prompt: Prompt Management holds text prompts" in exc.value.message

@@ -152,3 +152,17 @@ def test_a_dry_run_prices_each_image(project: Path, cli: Cli) -> None:
     assert "CountTokens" not in result.stdout
     [row] = json.loads(cli("run", "mug", "--dry-run", "-f", "json").stdout)
     assert row["estimated_input_cost_usd"] == 0.024
+
+
+def test_a_test_dry_run_prices_image_cases(project: Path, cli: Cli) -> None:
+    write(
+        project / "prompts" / "mug.yaml",
+        'kind: image\nversion: "1.0.0"\nprompt: a mug\n'
+        "image: {seeds: [1, 2]}\nmodels: [sd3.5-large]\n",
+    )
+    write(
+        project / "prompts" / "mug.tests.yaml",
+        "tests:\n  - name: one\n    assert: [not-filtered]\n",
+    )
+    result = cli("test", "--dry-run")
+    assert "×2" in result.stdout and "estimated cost: input $0.1600" in result.stdout
