@@ -93,6 +93,8 @@ class Summary:
     cost_known_partial: float
     fastest: Result | None
     slowest: Result | None
+    images: int = 0  # made by image models (filtered ones included)
+    filtered: int = 0
 
     def line(self) -> str:
         cost = usd(self.cost_usd) if self.cost_usd is not None else (
@@ -104,6 +106,9 @@ class Summary:
             f"tokens {tokens(self.input_tokens)} in / {tokens(self.output_tokens)} out",
             f"cost {cost}",
         ]
+        if self.images:  # image models: the images made say more than tokens
+            filtered = f" ({self.filtered} filtered)" if self.filtered else ""
+            parts[2] = f"{self.images} image(s){filtered}"
         if self.fastest and self.slowest and self.fastest is not self.slowest:
             parts.append(f"fastest {self.fastest.model_alias} ({ms(self.fastest.wall_ms)})")
             parts.append(f"slowest {self.slowest.model_alias} ({ms(self.slowest.wall_ms)})")
@@ -115,7 +120,10 @@ def summarize(results: Sequence[Result]) -> Summary:
     timed = [r for r in ok if r.wall_ms is not None and not r.cached]
     costs = [r.cost_usd for r in results if r.ok and r.real_model]
     known = sum(c for c in costs if c is not None)
+    images = [i for r in results for i in r.images]
     return Summary(
+        images=len(images),
+        filtered=sum(1 for i in images if i.get("filtered")),
         calls=len(results),
         errors=len(results) - len(ok),
         input_tokens=sum(r.input_tokens or 0 for r in results),

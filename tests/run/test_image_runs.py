@@ -103,6 +103,7 @@ def test_the_table_lists_file_size_seed_latency_and_cost(
     line = next(x for x in result.stdout.splitlines() if "mug-titan-image-42-0.png" in x)
     assert "titan-image" in line and "42" in line and "1024×1024" in line
     assert "42 ms /" in line and "$0.0100 each" in line
+    assert "4 call(s) · 0 error(s) · 4 image(s) · cost $0.1800" in result.stdout
 
 
 def test_jsonl_and_markdown_give_the_paths(
