@@ -184,3 +184,19 @@ def test_not_filtered_fails_on_a_stability_filter(
     assert code == 1
     assert [v["passed"] for v in verdicts] == [False, False]
     assert verdicts[0]["reason"] == "1 of 1 image(s) filtered: Filter reason: output image"
+
+
+def test_a_suite_asking_a_model_for_what_it_cannot_make_stops_before_any_call(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    write(project / "prompts" / "mug.yaml", PROMPT.replace("{seeds: [3]}", "{count: 2}"))
+    write(
+        project / "prompts" / "mug.tests.yaml",
+        "tests:\n  - name: mug\n    models: [sd3.5-large]\n    assert: [not-filtered]\n",
+    )
+    result = cli("test", "--no-log")
+    assert result.exit_code == 2 and fake_bedrock.count() == 0
+    assert (
+        "prompts/mug.yaml:6: error: sd3.5-large: count 2: Stable Diffusion 3.5 Large makes "
+        "1 image per request" in result.stderr + result.stdout
+    )
