@@ -41,7 +41,7 @@ from promptlab.results import GeneratedImage
 
 if TYPE_CHECKING:
     from promptlab.media import Media
-    from promptlab.prompt.model import ImageSettings
+    from promptlab.prompt.imagespec import ImageSettings
 
 AMAZON_TASKS = {
     "text-to-image": ("TEXT_IMAGE", "textToImageParams"),

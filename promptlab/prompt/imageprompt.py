@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from promptlab.fields import STRING, Fields, Kind, integer, number, one_of
-from promptlab.prompt.model import (
+from promptlab.prompt.imagespec import (
     IMAGE_KEYS,
     IMAGE_ONLY_KEYS,
     IMAGE_SECTIONS,
@@ -22,8 +22,8 @@ from promptlab.prompt.model import (
     KINDS,
     TEXT_ONLY_KEYS,
     ImageSpec,
-    Variable,
 )
+from promptlab.prompt.model import Variable
 
 SIZE = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")
 RATIO = re.compile(r"^\s*(\d{1,2})\s*:\s*(\d{1,2})\s*$")

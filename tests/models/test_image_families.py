@@ -10,7 +10,7 @@ import pytest
 
 from promptlab import imagegen
 from promptlab.catalogue import completion_cost, cost_usd, resolve
-from promptlab.prompt.model import ImageSettings
+from promptlab.prompt.imagespec import ImageSettings
 from promptlab.results import Completion, GeneratedImage
 from tests.fakebedrock import png
 

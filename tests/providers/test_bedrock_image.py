@@ -12,7 +12,7 @@ import pytest
 from promptlab import imagegen
 from promptlab.catalogue import resolve
 from promptlab.config import Config
-from promptlab.prompt.model import ImageSettings
+from promptlab.prompt.imagespec import ImageSettings
 from promptlab.providers.base import ModelCallError, ProviderPool
 from tests.fakebedrock import FakeBedrock, png
 
