@@ -17,10 +17,12 @@ from promptlab.config import Config, Price
 from promptlab.controls import mode_label, ran
 from promptlab.errors import UsageError
 from promptlab.guardrails import label_of as guardrail_label
+from promptlab.imagegen import served_by_invoke
 from promptlab.providers import registry
 from promptlab.request import Document, Request, Text
 from promptlab.results import Completion
 
+IMAGE_KIND = "bedrock-image"  # the provider kind of image models (InvokeModel)
 PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca")
 _PROFILE_RE = re.compile(rf"^({'|'.join(PROFILE_PREFIXES)})\.(.+)$")
 _MODEL_ID_RE = re.compile(r"^[a-z0-9-]+\.[A-Za-z0-9][A-Za-z0-9.:_-]*$")
@@ -82,6 +84,13 @@ CATALOGUE: tuple[CatalogueEntry, ...] = (
     CatalogueEntry("titan-embed-v1", "amazon.titan-embed-text-v1", "Amazon", modality="embedding"),
     CatalogueEntry("cohere-embed", "cohere.embed-english-v3", "Cohere", modality="embedding"),
     CatalogueEntry("cohere-embed-multilingual", "cohere.embed-multilingual-v3", "Cohere", modality="embedding"),
+    # Image models (InvokeModel: the bedrock-image provider kind; see imagegen.py).
+    CatalogueEntry("titan-image", "amazon.titan-image-generator-v2:0", "Amazon", modality="image"),
+    CatalogueEntry("nova-canvas", "amazon.nova-canvas-v1:0", "Amazon", modality="image"),
+    CatalogueEntry("sd3.5-large", "stability.sd3-5-large-v1:0", "Stability AI", modality="image"),
+    CatalogueEntry("stable-image-core", "stability.stable-image-core-v1:1", "Stability AI", modality="image"),
+    CatalogueEntry("stable-image-ultra", "stability.stable-image-ultra-v1:1", "Stability AI", modality="image"),
+    CatalogueEntry("titan-embed-image", "amazon.titan-embed-image-v1", "Amazon", modality="embedding"),
 )  # fmt: skip
 BY_ALIAS = {e.alias: e for e in CATALOGUE}
 BY_BASE_ID = {e.model_id: e for e in CATALOGUE}
@@ -289,7 +298,16 @@ def split_models(values: list[str] | tuple[str, ...]) -> list[str]:
 
 
 def resolve(name: str, config: Config | None = None, region: str | None = None) -> ModelRef:
-    """Alias, model id, inference-profile id or ARN → ModelRef. Unknown names: UsageError."""
+    """Alias, model id, inference-profile id or ARN → ModelRef. Unknown names: UsageError.
+
+    Image models and multimodal embeddings (imagegen's table) go to the `bedrock-image` kind."""
+    ref = _resolve(name, config, region)
+    if ref.provider == registry.DEFAULT_KIND and served_by_invoke(ref.base_id):
+        return replace(ref, provider=IMAGE_KIND)
+    return ref
+
+
+def _resolve(name: str, config: Config | None, region: str | None) -> ModelRef:
     kind = registry.kind_for_name(name)
     if kind is not None:
         return ModelRef(name, name, None, kind.name)
@@ -487,12 +505,17 @@ def cost_usd(
     served_by: str | None = None,
     latency: str | None = None,
     cache_ttl: str | None = None,
+    images: int | None = None,
+    size: tuple[int, int] | None = None,
+    quality: str | None = None,
 ) -> float | None:
     """What one call costs, in USD: ordinary input, cache writes, cache reads and output, each
     at its own price (the tier's, latency-optimized inference's or batch's where it has one).
     `served_by`: the base model that actually ran (an application inference profile's, a
     prompt router's pick). `cache_ttl` "1h": the cache was written to be kept an hour (its own
     write price).
+    `images`: images made (or, for multimodal embeddings, read), each at the model's price
+    for its `size` (pixels) and `quality`; tokens, when given too, are added at their prices.
 
     None when the token counts or a price they need are unknown: never guessed. Prompt-cache
     prices are on-demand ones: cached tokens on another tier or latency mode have no known
@@ -501,6 +524,16 @@ def cost_usd(
         return 0.0
     if served_by:
         ref = replace(ref, base_id=served_by)
+    if images is not None:
+        each: float | None = image_price(ref, size, quality) if images else 0.0
+        if each is None:
+            return None
+        token_cost = 0.0
+        if input_tokens:
+            if price_for(ref, config) is None:
+                return None
+            token_cost = cost_usd(ref, input_tokens, output_tokens or 0, config) or 0.0
+        return round(images * each + token_cost, 8)
     price = price_for(ref, config)
     if price is None or input_tokens is None or output_tokens is None:
         return None
@@ -519,12 +552,35 @@ def cost_usd(
     return round(total, 8)
 
 
+def image_price(ref: ModelRef, size: tuple[int, int] | None, quality: str | None) -> float | None:
+    """USD per image: the shipped table's first tier for this quality and pixel count."""
+    tiers = shipped_prices().get("images", {}).get("models", {}).get(ref.base_id or "")
+    if not tiers:
+        return None
+    pixels = size[0] * size[1] if size else None
+    for tier in tiers:
+        if tier.get("quality", quality or "standard") != (quality or "standard"):
+            continue
+        limit = tier.get("max_pixels")
+        if limit is None or (pixels is not None and pixels <= limit):
+            return float(tier["usd"])
+    return None
+
+
 def completion_cost(
     ref: ModelRef, completion: Completion, request: Request, config: Config | None = None
 ) -> float | None:
     """The cost of an answered call: its usage at the prices of the tier and latency mode it
     ran with (the response's, else the request's), of the model that served it and of the
     lifetime its cache points asked for."""
+    if completion.images:
+        made = [i for i in completion.images if i.data is not None]
+        width, height = getattr(request, "width", None), getattr(request, "height", None)
+        size = (width, height) if width and height else None
+        if size is None and made and made[0].width and made[0].height:
+            size = (made[0].width, made[0].height)
+        return cost_usd(ref, None, None, config, images=len(made), size=size,
+                        quality=getattr(request, "quality", None))  # fmt: skip
     tier, latency = ran(completion.response_meta, request)
     return cost_usd(ref, completion.input_tokens, completion.output_tokens, config,
                     cache_read=completion.cache_read_tokens,

@@ -16,6 +16,7 @@ from promptlab.catalogue import cost_usd, quirk_for, unsupported
 from promptlab.config import Config
 from promptlab.controls import ran
 from promptlab.errors import PromptlabError
+from promptlab.imagegen import ImageRequest
 from promptlab.jobs import Job
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import ATTACHMENT_BLOCKS, Request
@@ -70,6 +71,15 @@ def _refused_noted(job: Job) -> tuple[Request, list[str]]:
     return request, notices
 
 
+def image_cost(job: Job, request: ImageRequest, config: Config) -> float | None:
+    """What the images a request asks for cost, at the model's price for their size and
+    quality (images a filter withholds would cost less)."""
+    size = (request.width, request.height) if request.width and request.height else None
+    wanted = 1 if request.task == "background-removal" else request.count
+    return cost_usd(job.ref, None, None, config, images=wanted, size=size,
+                    quality=request.quality)  # fmt: skip
+
+
 def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]]:
     """Each job's request, input tokens and input cost. Token counts run concurrently."""
     from concurrent.futures import ThreadPoolExecutor
@@ -83,7 +93,8 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
     pool = ProviderPool(quick)
     warnings: list[str] = []
     counters: dict[str, Any] = {}  # provider kind → its provider, where it could be made
-    for ref in {j.ref.provider: j.ref for j in jobs if j.ref.real}.values():
+    countable = [j for j in jobs if j.ref.real and j.prompt.kind != "image"]
+    for ref in {j.ref.provider: j.ref for j in countable}.values():
         try:
             counters[ref.provider] = pool.get(ref)
         except PromptlabError as exc:
@@ -97,6 +108,8 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
 
     def count(i: int) -> int | None:
         job, (request, _) = jobs[i], requests[i]
+        if isinstance(request, ImageRequest):
+            return None  # priced per image, not per token
         counter = counters.get(job.ref.provider) if job.ref.real else None
         if counter is None or not hasattr(counter, "count_tokens") or unusable:
             return None
@@ -118,6 +131,10 @@ def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]
                         "counted where CountTokens answers")  # fmt: skip
     out: list[Estimate] = []
     for job, (request, notices), n in zip(jobs, requests, counted, strict=True):
+        if isinstance(request, ImageRequest):
+            out.append(Estimate(job, request, notices, 0, True, image_cost(job, request, config),
+                                None, 0.0))  # fmt: skip
+            continue
         tokens = n if n is not None else estimate_tokens(request.tools_text + request.text)
         tier, latency = ran(None, request)  # as asked: the tier and latency mode's prices
         cost = cost_usd(job.ref, tokens, 0, config, tier=tier, latency=latency)

@@ -19,7 +19,7 @@ from promptlab.catalogue import (
 )
 from promptlab.config import Config
 from promptlab.controls import NO_CONTROLS, Controls
-from promptlab.errors import PromptFileError, PromptlabError, UsageError
+from promptlab.errors import Problem, PromptFileError, PromptlabError, UsageError
 from promptlab.guardrails import Guardrail, effective
 from promptlab.media import Attachment
 from promptlab.profiles import is_application_profile
@@ -49,6 +49,7 @@ class Job:
     max_turns: int | None = None  # None: the prompt's
     controls: Controls = NO_CONTROLS  # latency mode, service tier, request metadata
     guardrail: Guardrail | None = None  # sent as guardrailConfig (guardrails.effective)
+    seed: int | None = None  # image prompts: this call's seed (one job per seed)
 
     def __post_init__(self) -> None:
         # Records hold a media variable as written ("@shots/login.png"), never its content.
@@ -74,9 +75,11 @@ class Job:
     def request(self) -> tuple[Request, list[str]]:
         """The request this model is sent (its quirks applied), with a notice per change.
 
-        Its shape is the provider kind's `sends` (see REQUEST_SHAPES); the run's controls
-        (latency, tier, metadata) are added, then the model's quirks applied.
+        Its shape is the provider kind's `sends` (see REQUEST_SHAPES); an image prompt's is
+        always "image" (echo serves both kinds).
         """
+        if self.prompt.kind == "image":
+            return REQUEST_SHAPES["image"](self)
         request, notices = REQUEST_SHAPES[get_kind(self.ref.provider).sends](self)
         request, adapted = adapt(self.controls.apply(request, self.prompt_id), self.ref)
         return request, [*notices, *adapted]
@@ -151,10 +154,101 @@ def as_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _image_request(job: Job) -> tuple[Request, list[str]]:
+    """An image prompt's InvokeModel body for this model (see imagegen); what the model
+    cannot take raises PromptFileError at the prompt file's lines (checked before any call
+    by `image_problems`)."""
+    request, notices, violations = image_plan(job)
+    if violations:
+        raise PromptFileError(_violation_problems(job, violations))
+    return request, notices
+
+
+def image_plan(job: Job) -> tuple[Request, list[str], list[Any]]:
+    """The image request, its notices and its violations (imagegen.Violation)."""
+    from promptlab import imagegen
+
+    spec = job.prompt.image
+    if spec is None or job.prompt.kind != "image":
+        raise UsageError(f"{job.ref.alias} makes images; {job.prompt.path} is a text prompt",
+                         "run it on a text model")  # fmt: skip
+    settings = replace(spec.for_model(job.ref.alias, job.ref.model_id), seed=job.seed)
+    family = imagegen.ECHO if not job.ref.real else imagegen.family_of(job.ref.base_id)
+    if family is None:
+        raise UsageError(_not_image_model(job.ref))
+    text = job.rendered.sections
+    sources = {v.name: m for v, m in job.rendered.attachments}
+    request, notices, violations = imagegen.build(
+        job.ref.alias,
+        family,
+        settings,
+        text.get("prompt", ""),
+        text.get("negative_prompt"),
+        sources,
+    )
+    return request, notices, violations
+
+
+def _violation_problems(job: Job, violations: Sequence[Any]) -> list[Problem]:
+    """Each violation at the line that sets it (the override when it comes from one)."""
+    doc = job.prompt.doc
+    names = (job.ref.alias, job.ref.model_id)
+    out: list[Problem] = []
+    for v in violations:
+        if v.setting in ("prompt", "negative_prompt"):
+            path: tuple[Any, ...] = (v.setting,)
+        else:
+            path = job.prompt.image.where(v.setting, *names) if job.prompt.image else ()
+        out.append(Problem(job.prompt.path, v.message, doc.line(path) if doc else None, v.hint))
+    return out
+
+
+def image_problems(jobs: Sequence[Job]) -> list[Problem]:
+    """What the image models cannot take, one problem per violation, before any call."""
+    out: dict[Problem, None] = {}
+    for job in jobs:
+        if job.prompt.kind != "image":
+            continue
+        _, _, violations = image_plan(job)
+        out.update(dict.fromkeys(_violation_problems(job, violations)))
+    return list(out)
+
+
+def _not_image_model(ref: ModelRef) -> str:
+    return f"{ref.alias} is not an image model"
+
+
+def kind_problem(prompt: Prompt, ref: ModelRef) -> UsageError | None:
+    """An image prompt on a text model, or a text prompt on an image model (echo runs both)."""
+    if not ref.real and ref.provider == "echo":
+        return None
+    from promptlab import imagegen
+
+    makes_images = imagegen.family_of(ref.base_id) is not None
+    if prompt.kind == "image" and not makes_images:
+        names = ", ".join(imagegen.image_model_names())
+        return UsageError(f"{ref.alias} does not make images, and {prompt.name} is an image "
+                          "prompt (kind: image)", f"run it on an image model: {names} "
+                          "(or -m echo offline)")  # fmt: skip
+    if prompt.kind != "image" and (makes_images or ref.provider == "bedrock-image"):
+        return UsageError(f"{ref.alias} is an image model and {prompt.name} is a text prompt",
+                          "run text prompts on text models; image models run prompts with "
+                          "kind: image")  # fmt: skip
+    return None
+
+
+def image_seeds(prompt: Prompt, ref: ModelRef) -> tuple[int | None, ...]:
+    """The seeds an image prompt runs with on one model: one call each (None: the model's)."""
+    if prompt.kind != "image" or prompt.image is None:
+        return (None,)
+    return prompt.image.for_model(ref.alias, ref.model_id).seeds or (None,)
+
+
 # ProviderKind.sends → how a Job becomes that kind's request.
 REQUEST_SHAPES: dict[str, Callable[[Job], tuple[Request, list[str]]]] = {
     "messages": _messages_request,
     "variables": _variables_request,
+    "image": _image_request,
 }
 
 
@@ -237,11 +331,19 @@ def build_jobs(
                 if name not in refs:
                     refs[name] = resolve(name, config, config.region)
                 ref = refs[name]
+                wrong = kind_problem(prompt, ref)
+                if wrong is not None:
+                    raise wrong
                 params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
                 guardrail = effective(prompt.guardrail, config)
-                jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
-                                cacheable=cacheable, controls=controls,
-                                guardrail=guardrail))  # fmt: skip
+                for n, seed in enumerate(image_seeds(prompt, ref)):
+                    keep = cacheable and (prompt.kind != "image" or seed is not None)
+                    jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
+                                    repeat_index=n, cacheable=keep, controls=controls,
+                                    guardrail=guardrail, seed=seed))  # fmt: skip
+    problems = image_problems(jobs)
+    if problems:
+        raise PromptFileError(problems)
     return jobs
 
 

@@ -105,6 +105,8 @@ def lint_file(path: Path, config: Config) -> list[Problem]:
     problems = check_templates(prompt)
     if not problems:
         problems = check_example_render(prompt)
+    if not problems and prompt.kind == "image":
+        problems = check_image_models(prompt, config)
     order = {prompt.path: 0}  # the prompt's own findings first, by line; then its partials'
     return sorted(problems, key=lambda p: (order.get(p.file, 1), p.file, p.line or 0))
 
@@ -162,6 +164,35 @@ def check_example_render(prompt: Prompt) -> list[Problem]:
             message += f" (rendering {prompt.path} with its defaults and examples)"
         return [Problem(exc.file or prompt.path, message, exc.line, exc.hint)]
     return []
+
+
+def check_image_models(prompt: Prompt, config: Config) -> list[Problem]:
+    """An image prompt against its own `models:`: what each family cannot take (sizes, prompt
+    length, images per request, tasks), rendered with defaults and examples."""
+    from promptlab.catalogue import resolve
+    from promptlab.jobs import Job, image_problems, image_seeds, kind_problem
+
+    try:
+        values = resolve_vars(prompt, use_examples=True)
+        rendered = render(prompt, values)
+    except PromptlabError:
+        return []  # a required variable has no example, or a source image is missing
+    line = prompt.doc.line(("models",)) if prompt.doc else None
+    out: list[Problem] = []
+    jobs: list[Job] = []
+    for name in prompt.models:
+        try:
+            ref = resolve(name, config, config.region)
+        except PromptlabError as exc:
+            out.append(Problem(prompt.path, exc.message, line, exc.hint))
+            continue
+        wrong = kind_problem(prompt, ref)
+        if wrong is not None:
+            out.append(Problem(prompt.path, wrong.message, line, wrong.hint))
+            continue
+        jobs += [Job(prompt, rendered, ref, prompt.inference, seed=seed)
+                 for seed in image_seeds(prompt, ref)[:1]]  # fmt: skip
+    return out + image_problems(jobs)
 
 
 class _Scan:

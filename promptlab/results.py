@@ -35,6 +35,22 @@ class ErrorInfo:
 
 
 @dataclass(frozen=True)
+class GeneratedImage:
+    """One image an image model returned (or withheld): decoded once, hashed once.
+
+    `data` is None for an image the service filtered or blocked; `filtered` says why."""
+
+    index: int  # its place in the response (0-based)
+    data: bytes | None = field(default=None, repr=False)
+    format: str | None = None  # png | jpeg | webp, from the bytes
+    sha256: str | None = None
+    width: int | None = None
+    height: int | None = None
+    seed: int | None = None  # the seed sent, or the one the service reports
+    filtered: str | None = None  # e.g. "Filter reason: output image"
+
+
+@dataclass(frozen=True)
 class Completion:
     """What a provider returns for one successful call.
 
@@ -60,6 +76,7 @@ class Completion:
     # `additionalModelResponseFields`, as returned.
     response_meta: dict[str, Any] | None = None
     served_model_id: str | None = None  # the model that ran, when model_id does not say
+    images: tuple[GeneratedImage, ...] = ()  # an image model's answer (content: their records)
 
 
 # The notice every grader call (judge, embedding) carries in the history, after its kind.
@@ -201,6 +218,9 @@ class Result:
     cache_write_tokens: int | None = None  # prompt-cache writes (not in input_tokens)
     response_meta: dict[str, Any] | None = None  # see Completion.response_meta
     served_model_id: str | None = None  # the model that ran (application profile, router)
+    # An image model's answer: one entry per image, {"path", "sha256", "size", "width",
+    # "height", "format", "seed", "index", "filtered"} (path None for a filtered image).
+    images: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -308,6 +328,7 @@ class Result:
             "response_meta": self.response_meta,
             "served_model_id": self.served_model_id,
             "guardrail": self.guardrail_dict(),
+            "images": self.images,
         }
 
     def guardrail_dict(self) -> dict[str, Any] | None:
@@ -358,6 +379,7 @@ class Result:
             cache_write_tokens=usage.get("cache_write_tokens"),
             response_meta=d.get("response_meta"),
             served_model_id=d.get("served_model_id"),
+            images=list(d.get("images") or []),
         )
 
 

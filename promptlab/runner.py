@@ -6,6 +6,7 @@ failures, caching and history hooks live here once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from promptlab.catalogue import ModelRef, completion_cost, cost_usd, unpriced_mode, unsupported
 from promptlab.config import Config
@@ -37,6 +38,9 @@ from promptlab.scheduling import (
     throttled_attempts,
 )
 from promptlab.schemas import check_structured
+
+if TYPE_CHECKING:
+    from promptlab.imagefiles import ImageFiles
 
 INTERRUPTED = "Interrupted"  # the error code of a call cut short by Ctrl-C (its text is kept)
 
@@ -108,8 +112,10 @@ class Runner:
         store: ResultStore | None = None,
         run_id: str | None = None,
         scheduler: Callable[[int, dict[str, int]], Scheduler[int]] | None = None,
+        images: ImageFiles | None = None,
     ) -> None:
         self.pool = pool
+        self.images = images  # where image models' answers are written (made on first use)
         self.config = config
         self.concurrency = max(1, concurrency or config.concurrency)
         pool.reserve(self.concurrency)  # a connection per worker thread
@@ -259,8 +265,20 @@ class Runner:
             return None
         hit = self.store.lookup(job, request, region, notices)
         if hit is not None:
+            if hit.images:  # the stored files, read again into this run's folder (if one has
+                # gone since the store checked them, the recorded paths stay)
+                with contextlib.suppress(OSError, ValueError):
+                    hit.images = self.image_files().place(hit)
             self.on_event(Event("done", index, result=hit))
         return hit
+
+    def image_files(self) -> ImageFiles:
+        """Where images are written: the run's folder, or `.promptlab/images` by default."""
+        if self.images is None:
+            from promptlab.imagefiles import DEFAULT_DIR, ImageFiles
+
+            self.images = ImageFiles(self.config.root / DEFAULT_DIR)
+        return self.images
 
     def _call(
         self,
@@ -297,6 +315,8 @@ class Runner:
             result.error = ErrorInfo(type(exc).__name__, str(exc) or repr(exc))
         else:
             result.take(completion)
+            if completion.images:  # decoded once by the provider, written once here
+                result.images = self.image_files().save(result, completion.images)
             result.turns = [record_form(m.to_converse()) for m in call.turns]
             result.cost_usd = completion_cost(job.ref, completion, request, self.config)
             if result.cost_usd is None:  # say so when the tier or latency mode has no price

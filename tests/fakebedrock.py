@@ -7,7 +7,11 @@ Speaks:
     POST /model/{modelId}/converse          Converse (JSON)
     POST /model/{modelId}/converse-stream   ConverseStream (AWS event-stream binary framing)
     POST /model/{modelId}/count-tokens      CountTokens
-    POST /model/{modelId}/invoke            InvokeModel (embeddings: {"embedding", ...})
+    POST /model/{modelId}/invoke            InvokeModel: embeddings ({"embedding", ...}, text
+                                            or multimodal) and image models (Titan/Nova
+                                            taskType bodies → {"images", "error"}; Stability
+                                            prompt bodies → {"seeds", "finish_reasons",
+                                            "images"}), PNGs of the size asked for
     GET  /inference-profiles/{id}           GetInferenceProfile (control plane: point
                                             AWS_ENDPOINT_URL_BEDROCK here too)
     POST /guardrail/{id}/version/{v}/apply  ApplyGuardrail
@@ -56,6 +60,10 @@ reasoningContent block with a signature, its words counted as output tokens; "" 
 redacted (the reasoning comes as redactedContent instead); a scripted trace may be a function of
 the body (guardrail assessments, e.g. {"guardrail": {"inputAssessment": ...}}), sent in the
 stream's metadata event when streaming.
+Image models: image_error (Titan/Nova's `error` field, with images_returned images, default
+none), finish_reasons (Stability's, e.g. ["Filter reason: output image"]), noise (images of
+random pixels, as large as real ones, instead of flat colour); a request blocked outright is
+fail=1, status=400, error="ValidationException", message="... blocked by our content filters."
 
 Inference profiles: `fake_bedrock.inference_profile(ARN, "anthropic.claude-3-haiku-...")` makes
 GetInferenceProfile answer with that model (foundation-model ARNs in three regions); any other
@@ -128,6 +136,10 @@ class Script:
     invoked_model: str | None = None
     reasoning: str = ""
     redacted: bool = False
+    image_error: str | None = None
+    images_returned: int = 0
+    finish_reasons: list[str | None] | None = None
+    noise: bool = False
 
 
 ROUTER_PICK = (  # what a prompt router answers with unless a script says otherwise
@@ -499,6 +511,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(400, "ValidationException", msg)
             else:
                 self._json(200, {"inputTokens": script.count_tokens})
+        elif op == "invoke" and ("taskType" in body or "prompt" in body):
+            latency = {"x-amzn-bedrock-invocation-latency": str(script.latency_ms)}
+            self._send(200, image_answer(script, body).encode(), latency)
         elif op == "invoke":
             text = str(body.get("inputText", ""))
             self._json(200, {"embedding": script.embedding, "inputTextTokenCount": _words(text)})
@@ -511,6 +526,17 @@ class _Handler(BaseHTTPRequestHandler):
         self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None
     ) -> None:
         data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amzn-RequestId", "fake-request")
+        for k, v in (extra or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self._write(data)
+
+    def _send(self, status: int, data: bytes, extra: dict[str, str] | None = None) -> None:
+        """A JSON body already encoded."""
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -728,6 +754,69 @@ def _split_words(text: str) -> list[str]:
     for word in text.split(" "):
         out.append(word if not out else " " + word)
     return [c for c in out if c] or [""]
+
+
+# ---------------------------------------------------------------- image models
+
+STABILITY_SIZES = {"1:1": (1024, 1024), "16:9": (1344, 768), "9:16": (768, 1344),
+                   "21:9": (1536, 640), "9:21": (640, 1536), "2:3": (832, 1216),
+                   "3:2": (1216, 832), "4:5": (896, 1088), "5:4": (1088, 896)}  # fmt: skip
+_PNGS: dict[tuple[int, int, bool, int], tuple[bytes, str]] = {}
+_PNG_LOCK = threading.Lock()
+
+
+def png(width: int, height: int, *, noise: bool = False, shade: int = 0) -> bytes:
+    """A PNG of that size: flat colour (small), or random pixels (as large as a photo)."""
+    return _drawn(width, height, noise, shade)[0]
+
+
+def _drawn(width: int, height: int, noise: bool, shade: int) -> tuple[bytes, str]:
+    """A PNG and its base64 as a JSON string, made once per size, kind and shade."""
+    import base64
+    import os
+    import zlib
+
+    key = (width, height, noise, shade % 251)
+    with _PNG_LOCK:
+        if key in _PNGS:
+            return _PNGS[key]
+    row = bytes((shade * 37 % 256, shade * 91 % 256, 160)) * width
+    rows = b"".join(b"\x00" + (os.urandom(3 * width) if noise else row) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", binascii.crc32(kind + data) & 0xFFFFFFFF)  # fmt: skip
+
+    data = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b""))  # fmt: skip
+    drawn = (data, '"' + base64.b64encode(data).decode("ascii") + '"')
+    with _PNG_LOCK:
+        _PNGS[key] = drawn
+    return drawn
+
+
+def image_answer(script: Script, body: dict[str, Any]) -> str:
+    """What an image model answers (JSON text): Titan/Nova for taskType bodies, Stability
+    otherwise. Images are drawn once per size and seed, and sent as base64."""
+
+    def b64(width: int, height: int, n: int) -> str:
+        return _drawn(width, height, script.noise, n)[1]
+
+    if "taskType" in body:
+        config = body.get("imageGenerationConfig") or {}
+        count = 1 if body["taskType"] == "BACKGROUND_REMOVAL" else config.get("numberOfImages", 1)
+        width, height = config.get("width", 1024), config.get("height", 1024)
+        seed = int(config.get("seed", 0))
+        made = script.images_returned if script.image_error else count
+        images = ",".join(b64(width, height, seed + n) for n in range(made))
+        return f'{{"images": [{images}], "error": {json.dumps(script.image_error)}}}'
+    width, height = STABILITY_SIZES.get(str(body.get("aspect_ratio", "1:1")), (1024, 1024))
+    seed = int(body.get("seed") or 1234567)
+    reasons = script.finish_reasons or [None]
+    images = ",".join(b64(width, height, seed) if r is None else b64(8, 8, 0) for r in reasons)
+    return (f'{{"seeds": {json.dumps([seed] * len(reasons))}, "finish_reasons": '
+            f'{json.dumps(reasons)}, "images": [{images}]}}')  # fmt: skip
 
 
 def first_user_text(body: dict[str, Any]) -> str:

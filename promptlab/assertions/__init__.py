@@ -12,6 +12,7 @@ from typing import Any
 from promptlab.assertions import (
     graders,
     guardrail,
+    images,
     markup,
     metrics,
     overlap,
@@ -93,10 +94,12 @@ TYPES: dict[str, Check] = {
                           summary="call cost ≤"),
     "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, text=False,
                          summary="stop reason is"),
-    "similar": Check(graders.similar, graders.prepare_model, ("model",), scored=True, remote=True,
-                     quick=False, summary="embedding cosine similarity ≥ threshold (0.8)"),
+    "similar": Check(graders.similar, graders.prepare_similar, ("model", "image"), "optional",
+                     scored=True, remote=True, quick=False, text=False,
+                     summary="embedding cosine similarity ≥ threshold (0.8; image to text 0.3)"),
     "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
-                   quick=False, summary="a grader model passes the output against a rubric"),
+                   quick=False, summary="a grader model passes the output (or the images) "
+                   "against a rubric"),
     "guardrail": Check(guardrail.guardrail, guardrail.prepare_guardrail, ("policy", "where"),
                        summary="the call's guardrail intervened or passed (by a policy, on input "
                        "or output)"),
@@ -104,6 +107,13 @@ TYPES: dict[str, Check] = {
                              ("guardrail", "source", "policy"), "optional", remote=True,
                              quick=False, summary="ApplyGuardrail on the output (or input) "
                              "passes (or intervenes, as the value says)"),
+    "image-count": Check(images.image_count, images.prepare_count, ("min", "max"), "optional",
+                         text=False, summary="images made (filtered ones not counted)"),
+    "image-size": Check(images.image_size, images.prepare_size, ("min", "max"), "optional",
+                        text=False,
+                        summary="every image is WxH, has the shape W:H, or fits min..max"),
+    "filtered": Check(images.filtered, images.prepare_filtered, (), "none", text=False,
+                      summary="a filter withheld an image (use not-filtered)"),
     "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
 }  # fmt: skip

@@ -83,6 +83,11 @@ class Services(Protocol):
     def apply_guardrail(
         self, guardrail: Guardrail, source: str, text: str, about: Result | None = None
     ) -> tuple[Outcome, float | None]: ...
+    def embed_image(
+        self, model: str, text: str | None, image: bytes | None, about: Result | None = None
+    ) -> tuple[list[float], int, float | None]:
+        """A multimodal embedding of a text, an image, or both."""
+        ...
 
 
 @dataclass

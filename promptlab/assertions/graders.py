@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
 from promptlab.assertions.text import need_string
-from promptlab.request import InferenceParams, Request
+from promptlab.request import Block, Image, InferenceParams, Message, Request, Source, Text
 
 SIMILAR_THRESHOLD = 0.8
+# An image against a text scores lower than two texts or two images do (multimodal embeddings
+# place a picture and its description apart): the default threshold then is this.
+IMAGE_TEXT_THRESHOLD = 0.3
+# The judge of images when the configured one reads no images (the capability table says so).
+VISION_JUDGE_MODEL = "nova-lite"
 JUDGE_MAX_TOKENS = 400
 INPUT_LIMIT = 6000  # characters of the prompt shown to the judge
 
@@ -51,8 +58,37 @@ def call_failed(what: str, exc: Exception) -> Verdict:
     return Verdict(False, 0.0, f"{what} failed: {type(exc).__name__}: {exc}", broken=True)
 
 
+@dataclass(frozen=True)
+class Target:
+    """What `similar` compares the answer with: a text, a reference image, or both."""
+
+    text: str | None
+    image: Path | None = None
+
+
+def prepare_similar(a: Assertion, root: Path) -> Target:
+    """`similar: text`, or (images) `{type: similar, image: refs/mug.png}`: a reference image,
+    relative to the suite file; it must exist (checked now, not at run time)."""
+    image = a.options.get("image")
+    if image is None:
+        return Target(prepare_model(a, root))
+    if a.value is not None:
+        prepare_model(a, root)
+    if not isinstance(image, str) or not image.strip():
+        raise BadAssertion(f"'image' must be the path of a reference image, got {image!r}",
+                           "e.g. image: refs/mug.png (relative to this file)", "image")  # fmt: skip
+    path = (root / image.strip().removeprefix("@")).resolve()
+    if not path.is_file():
+        raise BadAssertion(f"reference image {image!r} not found (looked for {path})",
+                           "the path is relative to the suite file", "image")  # fmt: skip
+    return Target(a.value if isinstance(a.value, str) else None, path)
+
+
 def similar(a: Assertion, ctx: Context) -> Verdict:
-    expected: str = a.compiled
+    target: Target = a.compiled
+    if ctx.result.images or target.image is not None:
+        return similar_images(a, ctx, target)
+    expected = target.text or ""
     model = a.options.get("model") or ctx.embedding_model
     threshold = a.threshold if a.threshold is not None else SIMILAR_THRESHOLD
     if ctx.services is None:
@@ -77,15 +113,79 @@ def similar(a: Assertion, ctx: Context) -> Verdict:
     return Verdict(ok, score, reason, tokens=tokens, cost_usd=cost)
 
 
-def judge_request(rubric: str, output: str, user_prompt: str) -> Request:
+def similar_images(a: Assertion, ctx: Context, target: Target) -> Verdict:
+    """Each image the call made against the text and/or reference image, through one
+    multimodal embedding model; the lowest similarity decides."""
+    model = a.options.get("model") or ctx.embedding_model
+    default = SIMILAR_THRESHOLD if target.image is not None else IMAGE_TEXT_THRESHOLD
+    threshold = a.threshold if a.threshold is not None else default
+    if ctx.services is None:
+        return Verdict(False, 0.0, "no model access for 'similar'", broken=True)
+    images = [i for i in ctx.result.images if i.get("path") and not i.get("filtered")]
+    if not images:
+        return Verdict(False, 0.0, "no image in the answer to compare")
+    tokens, cost = 0, 0.0
+    scores: list[float] = []
+    try:
+        reference = target.image.read_bytes() if target.image is not None else None
+        want, n, c = ctx.services.embed_image(model, target.text, reference, ctx.result)
+        tokens, cost = tokens + n, cost + (c or 0.0)
+        for image in images:
+            got, n, c = ctx.services.embed_image(model, None, Path(image["path"]).read_bytes(),
+                                                 ctx.result)  # fmt: skip
+            tokens, cost = tokens + n, cost + (c or 0.0)
+            scores.append(cosine(got, want))
+    except Exception as exc:
+        return call_failed(f"embedding with {model}", exc)
+    sim = min(scores)
+    worst = scores.index(sim) + 1
+    ok = sim >= threshold
+    what = " and ".join(filter(None, [quote(target.text, 40) if target.text else "",
+                                      target.image.name if target.image else ""]))  # fmt: skip
+    which = f" (lowest: image {worst} of {len(scores)})" if len(scores) > 1 else ""
+    reason = f"similarity {sim:.3f} {'≥' if ok else '<'} {threshold:g} to {what}{which}"
+    return Verdict(ok, max(0.0, min(1.0, sim)), reason, tokens=tokens, cost_usd=cost)
+
+
+def judge_request(
+    rubric: str, output: str, user_prompt: str, images: Sequence[tuple[str, bytes]] = ()
+) -> Request:
+    """The grader's request; `images` (format, bytes) are the output, sent as image blocks
+    before the text (the prompt they were made from is the input)."""
     shown = user_prompt if len(user_prompt) <= INPUT_LIMIT else user_prompt[:INPUT_LIMIT] + "\n…"
+    if images:
+        output = f"the {len(images)} image(s) above" if len(images) > 1 else "the image above"
     user = (
         f"<rubric>\n{rubric}\n</rubric>\n\n<input>\n{shown}\n</input>\n\n"
         f"<output>\n{output}\n</output>\n\nGrade the output against the rubric."
     )
-    return Request.of(
-        JUDGE_SYSTEM, user, InferenceParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS)
-    )
+    params = InferenceParams(temperature=0.0, max_tokens=JUDGE_MAX_TOKENS)
+    if not images:
+        return Request.of(JUDGE_SYSTEM, user, params)
+    blocks: list[Block] = [Image(fmt, Source(data=data)) for fmt, data in images]
+    blocks.append(Text(user))
+    return Request((Text(JUDGE_SYSTEM),), (Message("user", tuple(blocks)),), params)
+
+
+def judge_images(ctx: Context) -> list[tuple[str, bytes]]:
+    """The images the call made, read from their files, as (format, bytes)."""
+    return [(str(i.get("format") or "png"), Path(i["path"]).read_bytes())
+            for i in ctx.result.images if i.get("path") and not i.get("filtered")]  # fmt: skip
+
+
+def vision_judge(model: str) -> tuple[str, str]:
+    """The judge for images: `model` if it reads images (the capability table), else the
+    vision model, with a note saying so."""
+    from promptlab.catalogue import quirk_for, resolve
+    from promptlab.errors import UsageError
+
+    try:
+        takes = quirk_for(resolve(model)).images
+    except UsageError:
+        takes = True  # a user alias: the service decides
+    if takes:
+        return model, ""
+    return VISION_JUDGE_MODEL, f" ({model} reads no images; judged by {VISION_JUDGE_MODEL})"
 
 
 def parse_verdict(text: str) -> tuple[bool, float, str]:
@@ -122,10 +222,17 @@ def judge(a: Assertion, ctx: Context) -> Verdict:
     model = a.options.get("model") or ctx.judge_model
     if ctx.services is None:
         return Verdict(False, 0.0, "no model access for 'judge'", broken=True)
+    note = ""
+    images: list[tuple[str, bytes]] = []
+    if ctx.result.images:
+        images = judge_images(ctx)
+        if not images:
+            return Verdict(False, 0.0, "no image in the answer to judge")
+        if not a.options.get("model"):
+            model, note = vision_judge(model)
     try:
-        completion, cost = ctx.services.complete(
-            model, judge_request(rubric, ctx.output, ctx.user_prompt), ctx.result
-        )
+        request = judge_request(rubric, ctx.output, ctx.user_prompt, images)
+        completion, cost = ctx.services.complete(model, request, ctx.result)
     except Exception as exc:
         return call_failed(f"judge {model}", exc)
     tokens = (completion.input_tokens or 0) + (completion.output_tokens or 0)
@@ -137,4 +244,4 @@ def judge(a: Assertion, ctx: Context) -> Verdict:
     if a.threshold is not None and score < a.threshold:
         passed = False
         reason = f"score {score:g} < {a.threshold:g}: {reason}"
-    return Verdict(passed, score, f"{model}: {reason}", tokens=tokens, cost_usd=cost)
+    return Verdict(passed, score, f"{model}{note}: {reason}", tokens=tokens, cost_usd=cost)

@@ -101,6 +101,9 @@ def render(
     from promptlab.views.rendered import request_json, request_text
 
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
+    if p.kind == "image":
+        typer.echo(_render_image(prompt, p, rendered, config, model, fmt, include_bytes))
+        return
     config = config.with_overrides(guardrail_flag=from_option(guardrail))
     guard = effective(p.guardrail, config)
     controls = Controls.of(config)  # a run adds promptlab-run: render has no run
@@ -137,6 +140,49 @@ def render(
     header = f"# {p.name} v{p.version} ({p.short_hash}){_at_ref(prompt, p.ref)}"
     attached = [(v.name, m) for v, m in rendered.attachments]
     typer.echo(request_text(request, attached, header, notices))
+
+
+def _render_image(
+    arg: str,
+    p: Prompt,
+    rendered: Rendered,
+    config: Config,
+    model: str | None,
+    fmt: str,
+    include_bytes: bool,
+) -> str:
+    """An image prompt: its texts and settings, or (with -m) the exact InvokeModel request."""
+    from promptlab.views.rendered import image_text, invoke_json
+
+    header = f"# {p.name} v{p.version} ({p.short_hash}){_at_ref(arg, p.ref)}"
+    attached = [(v.name, m) for v, m in rendered.attachments]
+    spec = p.image
+    assert spec is not None
+    if not model:
+        if fmt == "json":
+            names = ", ".join(p.models) or "titan-image"
+            raise UsageError("an image prompt's request body depends on the model",
+                             f"pass -m MODEL, e.g. -m {names.split(', ')[0]} (its models: "
+                             f"{names})")  # fmt: skip
+        return image_text(dict(rendered.sections), spec.for_model().given(), attached,
+                          header, [])  # fmt: skip
+    from promptlab.catalogue import resolve
+    from promptlab.jobs import Job, image_seeds, kind_problem
+
+    ref = resolve(model, config, config.region)
+    wrong = kind_problem(p, ref)
+    if wrong is not None:
+        raise wrong
+    seeds = image_seeds(p, ref)
+    request, notices = Job(p, rendered, ref, p.inference, seed=seeds[0]).request()
+    if len(seeds) > 1:
+        notices.append(f"seeds {', '.join(map(str, seeds))}: one call each; this is the "
+                       f"request for seed {seeds[0]}")  # fmt: skip
+    if fmt == "json":
+        return invoke_json(request.to_converse(), ref.model_id, include_bytes)
+    settings = spec.for_model(ref.alias, ref.model_id).given()
+    return image_text(dict(rendered.sections), settings, attached,
+                      f"{header} for {ref.label}", notices)  # fmt: skip
 
 
 def _at_ref(arg: str, commit: str | None) -> str:

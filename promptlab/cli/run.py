@@ -73,6 +73,8 @@ EPILOG = """Examples:
   promptlab run bat-and-ball -m claude-sonnet-4.5,nova-2-lite,echo --examples --show-reasoning
 
   promptlab run support-reply --examples -m nova-lite --guardrail gr1abc2def3:1
+
+  promptlab run product-shot -m echo --out shots
 """
 
 
@@ -130,6 +132,12 @@ def run(
         "HTML always have all of it).",
     ),
     guardrail: str | None = GuardrailOpt,
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="Image prompts: write the images here (default .promptlab/images)."
+    ),
+    no_images: bool = typer.Option(
+        False, "--no-images", help="Image prompts: no inline thumbnails, only the table."
+    ),
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -159,7 +167,8 @@ def run(
         dryrun.show(*estimate(jobs, config), config, fmt)
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
-                   log=not no_log, html=html, show_reasoning=show_reasoning)  # fmt: skip
+                   log=not no_log, html=html, show_reasoning=show_reasoning,
+                   out_dir=out_dir, thumbnails=not no_images)  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -188,8 +197,12 @@ def execute(
     log: bool,
     html: Path | None = None,
     show_reasoning: bool = False,
+    out_dir: Path | None = None,
+    thumbnails: bool = True,
 ) -> int:
-    """Run the jobs with the right view; print results; return the exit code."""
+    """Run the jobs with the right view; print results; return the exit code.
+
+    Image prompts' images go to `out_dir` (checked writable before any call)."""
     from rich.console import Console
 
     from promptlab.jobs import guardrails_used
@@ -203,14 +216,14 @@ def execute(
 
     err = stderr()
     interactive = fmt == "table" and out.is_terminal
+    files = _image_files(jobs, config, out_dir)
     if stream is None:
-        stream = interactive
+        stream = interactive and files is None  # image models do not stream
     pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
     pool.verify_first(guardrails_used(jobs))  # then, before the first call
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
-    runner = Runner(
-        pool, config, stream=stream, store=store, run_id=store.run_id if store else None
-    )
+    runner = Runner(pool, config, stream=stream, store=store,
+                    run_id=store.run_id if store else None, images=files)  # fmt: skip
     try:
         if interactive and stream:
             from promptlab.views.live import LiveView, job_labels
@@ -229,9 +242,11 @@ def execute(
     print_notices(err, outcome.results)
     print_throttling(err, runner.throttling())
     if fmt == "table":
-        from promptlab.views.formats import results_table
+        from promptlab.views.table import render_results
 
-        results_table(out, outcome.results, full_reasoning=show_reasoning)
+        if outcome.results:
+            render_results(out, outcome.results, full_reasoning=show_reasoning,
+                           thumbnails=thumbnails)  # fmt: skip
     else:
         RESULTS[fmt](out, outcome.results)
     if html is not None:
@@ -252,6 +267,17 @@ def execute(
         print_unreachable(err, setup[0])
         return 2
     return 0 if all(r.ok for r in outcome.results) else 1
+
+
+def _image_files(jobs: list[Job], config: Config, out_dir: Path | None) -> Any:
+    """Where the images of image prompts go, made and checked writable now (None: no images)."""
+    if not any(job.prompt.kind == "image" for job in jobs):
+        return None
+    from promptlab.imagefiles import DEFAULT_DIR, ImageFiles
+
+    files = ImageFiles(out_dir if out_dir is not None else config.root / DEFAULT_DIR)
+    files.check()
+    return files
 
 
 def _exit_now(code: int) -> None:

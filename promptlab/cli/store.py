@@ -32,7 +32,7 @@ LOG_EPILOG = """Examples:
 
   promptlab log --search "refund policy" --model claude-haiku
 
-  promptlab log show 412                         # one call in full
+  promptlab log show 9412                        # one call in full
 
   promptlab log runs                             # run ids for --run, --resume
 """

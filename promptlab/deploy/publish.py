@@ -47,6 +47,10 @@ def content_for(
     and UsageError for a missing (when `required`) or non-Bedrock model, before anything is sent."""
     from promptlab.catalogue import resolve
 
+    if prompt.kind == "image":
+        raise UsageError(f"{prompt.path} is an image prompt: Prompt Management holds text "
+                         "prompts for Converse", "keep image prompts in git; run them with "
+                         "promptlab run")  # fmt: skip
     templates = placeholder_templates(prompt)
     name = model or next(iter(prompt.models), None) or next(iter(config.models), None)
     if name is None and not required:

@@ -24,7 +24,7 @@ from promptlab.fields import (
     one_of,
     strings,
 )
-from promptlab.prompt import conversation
+from promptlab.prompt import conversation, imageprompt
 from promptlab.prompt.model import (
     LAYOUTS,
     SECTIONS,
@@ -109,6 +109,10 @@ def _build(
     metadata = top.get(
         "metadata", MAPPING, {}, unset="empty", hint="e.g. metadata: {owner: team, tags: [x]}"
     )
+    kind = imageprompt.kind(top)
+    if kind == "image":
+        return _build_image(top, doc, path, root, loader, ref, problems, name, version,
+                            description, metadata)  # fmt: skip
     sections: dict[str, str] = {}
     for key in SECTIONS:
         text = top.get(
@@ -199,6 +203,47 @@ def _build(
         doc=doc,
         templates=templates,
     )
+
+
+def _build_image(
+    top: Fields,
+    doc: YamlDoc,
+    path: Path,
+    root: Path,
+    loader: jinja2.BaseLoader | None,
+    ref: str | None,
+    problems: list[Problem],
+    name: str,
+    version: str | None,
+    description: str,
+    metadata: dict[str, Any],
+) -> Prompt | None:
+    """An image prompt (`kind: image`): prompt and negative prompt templates, image settings."""
+    variables = _variables(top)
+    for var in variables.values():
+        if var.is_media and var.type != "image":
+            top.problem(("variables", var.name), f"variable '{var.name}' is a {var.type}: an "
+                        "image prompt works from image variables only",
+                        f"declare {var.name}: {{type: image}}, or remove it")  # fmt: skip
+    spec = imageprompt.image_spec(top, variables)
+    sections = imageprompt.sections(top, spec)
+    models = top.get("models", strings(single=True, empty=False), [],
+                     message="'{key}' must be a list of model aliases or ids",
+                     hint="e.g. models: [titan-image, nova-canvas]")  # fmt: skip
+    tests = top.get("tests", LIST, [], message="'{key}' must be a list of test cases",
+                    hint="start each case with '- '", unset="empty")  # fmt: skip
+    templates = _compile(doc, {(k,): v for k, v in sections.items()}, make_env(root, loader),
+                         problems)  # fmt: skip
+    if any(p.severity == "error" for p in problems):
+        return None
+    images = tuple(n for n, v in variables.items() if v.type == "image")
+    return Prompt(
+        name=name, version=str(version), path=str(path), root=root,
+        content_hash=content_hash(doc.data), description=description, metadata=metadata,
+        sections=sections, variables=variables, models=tuple(models), tests=tuple(tests),
+        attachments=images, ref=ref, loader=loader, doc=doc, templates=templates,
+        kind="image", image=spec,
+    )  # fmt: skip
 
 
 def _version(top: Fields) -> str | None:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from promptlab.media import Media
+    from promptlab.prompt.imagespec import ImageSpec
     from promptlab.yamlfile import YamlDoc
 
 SECTIONS = ("instructions", "context", "input", "format")
@@ -26,6 +27,7 @@ TOP_KEYS = (
     "layout", "variables", "examples", "messages", "attachments",
     "tools", "tool_choice", "tool_results", "max_turns", "output_schema", "cache",
     "models", "inference", "reasoning", "guardrail", "tests",
+    "kind", "prompt", "negative_prompt", "image",
 )  # fmt: skip
 # Where `cache:` can put a prompt-cache point: after these parts of the prompt.
 CACHE_POSITIONS = ("instructions", "examples", "context", "tools")
@@ -159,6 +161,8 @@ class Prompt:
     ref: str | None = None  # git commit the file was read at, if any
     loader: jinja2.BaseLoader | None = field(default=None, compare=False, repr=False)
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)
+    kind: str = "text"  # text | image
+    image: ImageSpec | None = None  # an image prompt's `image:` settings
     # Section source → its template, compiled once at load (compiling is the slow part).
     templates: Mapping[str, jinja2.Template] = field(
         default_factory=dict, compare=False, repr=False

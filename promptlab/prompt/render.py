@@ -67,6 +67,8 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
     turns = [(t.role, run(t.path, t.text)) for t in (*prompt.examples, *prompt.messages)]
     last = turns.pop()[1] if prompt.messages else ""
     user = "\n\n".join(filter(None, [last, join_user(out, prompt.layout)]))
+    if prompt.kind == "image":  # what the image shows: the text of the request
+        user = out.get("prompt", "")
     schema_user = None
     if prompt.output_schema:
         with_schema = {

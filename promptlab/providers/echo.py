@@ -12,6 +12,7 @@ from typing import Any
 from promptlab.catalogue import ModelRef
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import call_text
+from promptlab.imagegen import ImageRequest
 from promptlab.providers.base import OnText
 from promptlab.providers.converse import text_of
 from promptlab.providers.registry import ProviderSettings
@@ -151,6 +152,10 @@ class EchoProvider:
         on_text: OnText | None = None,
         on_reasoning: OnText | None = None,
     ) -> Completion:
+        if isinstance(request, ImageRequest):
+            from promptlab.providers import echoimage
+
+            return echoimage.complete(request)
         start = time.perf_counter()
         request = request.without_cache_points()  # no prompt cache: echo answers the same
         thought = _reasoning(request)
@@ -217,3 +222,11 @@ class EchoProvider:
             vec[hashlib.blake2b(word.encode(), digest_size=2).digest()[0]] += 1.0
         norm = math.sqrt(sum(v * v for v in vec)) or 1.0
         return [v / norm for v in vec], estimate_tokens(text)
+
+    def embed_image(
+        self, ref: ModelRef, text: str | None, image: bytes | None
+    ) -> tuple[list[float], int]:
+        """Offline multimodal embedding: the words of the text and of an echo image's prompt."""
+        from promptlab.providers import echoimage
+
+        return echoimage.embed(text, image)

@@ -37,8 +37,9 @@ class ProviderKind:
     real: bool = True  # a real model: calls AWS (region, credentials), is billed
     names: tuple[str, ...] = ()  # model names this kind serves outright (e.g. "echo")
     scheme: str | None = None  # model names "scheme:..." belong to this kind
-    # What its requests carry: "messages" (the rendered prompt) or "variables" (the prompt's
-    # values as Converse promptVariables, for a target that holds its own template).
+    # What its requests carry: "messages" (the rendered prompt), "variables" (the prompt's
+    # values as Converse promptVariables, for a target that holds its own template) or "image"
+    # (an image prompt's InvokeModel body).
     sends: str = "messages"
 
     def create(self, settings: ProviderSettings) -> Provider:
@@ -90,3 +91,5 @@ register(ProviderKind("echo", "promptlab.providers.echo:EchoProvider.from_settin
                       names=("echo",)))  # fmt: skip
 register(ProviderKind("bedrock-prompt", "promptlab.providers.managed_prompt:ManagedPromptProvider"
                       ".from_settings", scheme="bedrock-prompt", sends="variables"))  # fmt: skip
+register(ProviderKind("bedrock-image", "promptlab.providers.bedrock_image:BedrockImageProvider"
+                      ".from_settings", sends="image"))  # fmt: skip

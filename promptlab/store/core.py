@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import ConfigError, UsageError
+from promptlab.imagefiles import intact as images_intact
 from promptlab.results import ErrorInfo, Result, plain_content
 from promptlab.store.db import StoreError, connect, has_fulltext, prompt_text
 from promptlab.store.gitinfo import git_state
@@ -29,7 +30,7 @@ HIT_BATCH = 64  # cache hits written to the history in one transaction
 ANSWER_FIELDS = (
     "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
     "tokens_estimated", "notices", "cost_usd", "run_id", "turns", "structured",
-    "cache_read_tokens", "cache_write_tokens", "response_meta", "served_model_id",
+    "cache_read_tokens", "cache_write_tokens", "response_meta", "served_model_id", "images",
 )  # fmt: skip
 
 # Request fields that do not change the answer: left out of cache keys.
@@ -128,6 +129,8 @@ class Store:
         if not (self.cache and job.cacheable) or self._broken:
             return None
         answer = self._cached_answer(key)
+        if answer is not None and answer.get("images") and not images_intact(answer["images"]):
+            answer = None  # an image file is gone or changed: make the images again
         if answer is None:
             with self._lock:
                 self._pending.add(key)
@@ -275,6 +278,7 @@ class Store:
         result.cache_write_tokens = answer.get("cache_write_tokens")
         result.response_meta = answer.get("response_meta")
         result.served_model_id = answer.get("served_model_id")
+        result.images = [dict(i) for i in answer.get("images") or []]
         result.wall_ms = 0
         result.cost_usd = 0.0
         result.cached = True
@@ -361,6 +365,8 @@ def insert_call(
     row.update({k: v for k, v in extra.items() if v is not None})  # older files lack them
     if result.response_meta:
         row["response_meta"] = canonical(result.response_meta)
+    if result.images:
+        row["images"] = canonical(result.images)
     cur = con.execute(
         f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         tuple(storable(v) for v in row.values()),
@@ -432,6 +438,7 @@ def row_to_result(row: sqlite3.Row) -> Result:
         attempts=_column(row, "attempts") or 1,
         served_model_id=_column(row, "served_model_id"),
         response_meta=_json_column(row, "response_meta"),
+        images=_json_column(row, "images") or [],
     )
 
 

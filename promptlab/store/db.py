@@ -275,9 +275,17 @@ def _m10_stats_prompt_cache(con: sqlite3.Connection) -> None:
                 f"prompt_version, {stats})")  # fmt: skip
 
 
+def _m11_images(con: sqlite3.Connection) -> None:
+    """An image model's images (JSON, one entry per image: the file's path and sha256, size,
+    pixels, format, seed, index, why it was filtered); NULL for calls without images, which
+    every row written before this migration is."""
+    con.execute("ALTER TABLE calls ADD COLUMN images TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
     _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
+    _m11_images,
 ]  # fmt: skip
 
 
@@ -286,8 +294,16 @@ def has_fulltext(con: sqlite3.Connection) -> bool:
     return row is not None
 
 
+IMAGE_TEXT_KEYS = ("prompt", "negative_prompt", "text", "negativeText", "maskPrompt")
+
+
 def prompt_text(converse: dict[str, Any]) -> str:
-    """The searchable text of a Converse request body: system and message texts."""
+    """The searchable text of a request body: system and message texts (Converse), or the
+    prompt and negative prompt of an image model's body."""
+    if "messages" not in converse and "system" not in converse:
+        parts = [converse, *(v for v in converse.values() if isinstance(v, dict))]
+        return "\n".join(p[k] for p in parts for k in IMAGE_TEXT_KEYS
+                         if isinstance(p.get(k), str))  # fmt: skip
     blocks: list[Any] = list(converse.get("system") or [])
     for message in converse.get("messages") or []:
         if isinstance(message, dict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -16,6 +17,7 @@ from promptlab.catalogue import ModelRef, adapt, completion_cost, cost_usd, reso
 from promptlab.config import Config
 from promptlab.controls import Controls, with_run
 from promptlab.guardrails import INTERVENED, Guardrail, Outcome, effective, from_apply
+from promptlab.imagegen import IMAGE_EMBEDDING_MODEL
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
@@ -23,7 +25,7 @@ from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_r
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.scheduling import Budget, is_throttle, throttled_attempts
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
-from promptlab.testing.plan import Planned, jobs_for, plan_line
+from promptlab.testing.plan import Planned, embedding_model, jobs_for, plan_line
 
 
 class GraderServices:
@@ -137,6 +139,38 @@ class GraderServices:
         self._record("guardrail", ref, request, about, started, done, None, None)
         return from_apply(applied), None
 
+    def embed_image(
+        self, model: str, text: str | None, image: bytes | None, about: Result | None = None
+    ) -> tuple[list[float], int, float | None]:
+        """A multimodal embedding (Titan Multimodal Embeddings; echo offline), cached per run
+        by text and image digest: each reference is paid for once."""
+        digest = hashlib.sha256(image).hexdigest() if image is not None else ""
+        key = (model, f"{text or ''}\0{digest}")
+        with self._lock:
+            if key in self._embeddings:
+                return self._embeddings[key][0], 0, 0.0
+        ref = self._ref(model)
+        started = time.perf_counter()
+        request = Request.of(None, text or f"[image sha256:{digest[:12]}]")
+        try:
+            provider = self.pool.get(ref)
+            embed = getattr(provider, "embed_image", None)
+            if embed is None:
+                raise ModelCallError(
+                    "NotAMultimodalModel", f"{ref.alias} cannot embed images",
+                    f"use a multimodal embedding model, e.g. model: {IMAGE_EMBEDDING_MODEL}",
+                )  # fmt: skip
+            vec, tokens = embed(ref, text, image)
+        except ModelCallError as exc:
+            self._record("embedding", ref, request, about, started, None, None, exc)
+            raise
+        cost = cost_usd(ref, tokens, 0, self.config, images=int(image is not None))
+        done = Completion(output="", input_tokens=tokens, output_tokens=0)
+        self._record("embedding", ref, request, about, started, done, cost, None)
+        with self._lock:
+            self._embeddings[key] = (vec, tokens, cost)
+        return vec, tokens, cost
+
     def _record(
         self,
         kind: str,
@@ -178,7 +212,7 @@ def evaluate_sample(
     ctx = Context(
         output=result.output, result=result, vars=case.vars, case=case.name, root=config.root,
         services=services, judge_model=case.judge_model or config.judge_model,
-        embedding_model=case.embedding_model or config.embedding_model,
+        embedding_model=embedding_model(case, config),
         user_prompt=case.rendered.user, output_schema=case.prompt.output_schema,
         reasoning=result.reasoning, reasoning_redacted=result.reasoning_redacted,
         guardrail=effective(case.prompt.guardrail, config),

@@ -14,6 +14,8 @@ from promptlab.config import Config
 from promptlab.controls import NO_CONTROLS, Controls, ran
 from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.guardrails import Guardrail, effective
+from promptlab.imagegen import IMAGE_EMBEDDING_MODEL
+from promptlab.jobs import image_problems, image_seeds, kind_problem
 from promptlab.runner import Job
 
 
@@ -138,7 +140,14 @@ def prepare(
                 file, line = _model_where(case)
                 problems.append(Problem(file, ref.message, line, ref.hint))
                 continue
-            out.append(Planned(case, ref, repeat or case.repeat, guardrail))
+            wrong = kind_problem(case.prompt, ref)
+            if wrong is not None:
+                file, line = _model_where(case)
+                problems.append(Problem(file, wrong.message, line, wrong.hint))
+                continue
+            seeds = [s for s in image_seeds(case.prompt, ref) if s is not None]
+            out.append(Planned(case, ref, len(seeds) or repeat or case.repeat, guardrail))
+    problems.extend(image_problems(jobs_for(out)[0]))
     grader_refs = _graders(cases, config, problems) if graders else {}
     _raise(problems)
     return out, grader_refs
@@ -220,6 +229,14 @@ def _model_where(case: Any) -> tuple[str, int | None]:
     return case.prompt.path, None
 
 
+def embedding_model(case: Any, config: Config) -> str:
+    """The embedding model of a case's `similar`: the case's (suite defaults), else for an image
+    prompt the multimodal one (images need it), else the configured one."""
+    if case.embedding_model:
+        return str(case.embedding_model)
+    return IMAGE_EMBEDDING_MODEL if case.prompt.kind == "image" else config.embedding_model
+
+
 def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[str, ModelRef]:
     out: dict[str, ModelRef] = {}
     for case in cases:
@@ -227,7 +244,7 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
             if not uses_model(a):
                 continue
             default = (case.judge_model or config.judge_model) if a.type == "judge" else (
-                case.embedding_model or config.embedding_model)  # fmt: skip
+                embedding_model(case, config))  # fmt: skip
             name = a.options.get("model") or default
             if name in out:
                 continue
@@ -268,10 +285,15 @@ def jobs_for(
         case = p.case
         params = case.prompt.params_for(p.ref.alias, p.ref.model_id)
         cacheable = p.repeat == 1 and params.temperature == 0
+        seeds = [s for s in image_seeds(case.prompt, p.ref) if s is not None]
         for r in range(p.repeat):
+            seed = seeds[r] if r < len(seeds) else None
+            if case.prompt.kind == "image":  # a fixed seed makes the same image again
+                cacheable = seed is not None
             jobs.append(Job(case.prompt, case.rendered, p.ref, params, dict(case.vars), case.name,
                             r, cacheable, tool_results=case.tool_results,
-                            controls=controls, guardrail=p.guardrail))  # fmt: skip
+                            controls=controls, guardrail=p.guardrail,
+                            seed=seed))  # fmt: skip
             index.append((pi, r))
     return jobs, index
 
@@ -289,12 +311,18 @@ def plan_cost(planned: list[Planned], config: Config) -> PlanCost:
     """Estimated input cost of every model call, the worst case with full-length answers, and
     how many grader calls (judge, similar) the assertions will add."""
     from promptlab.catalogue import cost_usd
-    from promptlab.estimate import estimate_tokens
+    from promptlab.estimate import estimate_tokens, image_cost
+    from promptlab.imagegen import ImageRequest
 
     inputs: list[float | None] = []
     worst: list[float | None] = []
     for job in jobs_for(planned, Controls.of(config))[0]:
         request, _ = job.request()
+        if isinstance(request, ImageRequest):  # priced per image: known before the call
+            each = image_cost(job, request, config)
+            inputs.append(each)
+            worst.append(each)
+            continue
         tokens = estimate_tokens(request.text)
         tier, latency = ran(None, request)
         inputs.append(cost_usd(job.ref, tokens, 0, config, tier=tier, latency=latency))

@@ -94,6 +94,7 @@ class Answer:
 
     guardrail: str | None = None  # what the guardrail did (guardrails.Outcome.line)
     blocked: bool = False  # the guardrail intervened
+    images: tuple[str, ...] = ()  # an image model's answer: a line per image (views.images)
 
     @property
     def exchange(self) -> str | None:
@@ -107,13 +108,15 @@ class Answer:
     def lines(self) -> list[tuple[str, str]]:
         """The answer as (kind, line) pairs for text views, sections apart by a blank line.
 
-        Kinds: blocked, invalid, text, call, result, sources (the heading), source, note,
+        Kinds: blocked, invalid, text, image, call, result, sources (the heading), source, note,
         blank."""
         sections: list[list[tuple[str, str]]] = []
         if self.guardrail:
             sections.append([("blocked" if self.blocked else "note", self.guardrail)])
         if self.invalid_line:
             sections.append([("invalid", self.invalid_line)])
+        if self.images:
+            sections.append([("image", line) for line in self.images])
         if self.text:
             sections.append([("text", self.text)])
         if self.calls:
@@ -142,7 +145,7 @@ class Answer:
 
 
 STYLES = {"blocked": "bold red", "invalid": "bold red", "call": "cyan", "result": "dim",
-          "sources": "bold", "note": "dim"}  # fmt: skip
+          "sources": "bold", "note": "dim", "image": "green"}  # fmt: skip
 
 
 def rich_text(answer: Answer) -> Text:
@@ -170,11 +173,16 @@ def answer_of(r: Result) -> Answer:
     calls = tuple(tool_call(c) for c in r.tool_calls())
     asked = sum(1 for t in r.turns if isinstance(t, dict) and t.get("role") == "assistant")
     guard = outcome(r)
+    images: tuple[str, ...] = ()
+    if r.images:
+        from promptlab.views.images import image_line
+
+        images = tuple(image_line(i) for i in r.images)
     return Answer(text=text, structured=structured, invalid=invalid, calls=calls,
                   sources=sources(r.content), model_calls=1 + asked,
                   reasoning=inert(r.reasoning), redacted=r.reasoning_redacted,
                   guardrail=inert(guard.line()) if guard else None,
-                  blocked=bool(guard and guard.intervened))  # fmt: skip
+                  blocked=bool(guard and guard.intervened), images=images)  # fmt: skip
 
 
 def shown_text(r: Result) -> str:

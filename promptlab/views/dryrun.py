@@ -10,6 +10,7 @@ from typing import Any
 
 from promptlab.config import Config
 from promptlab.estimate import Estimate
+from promptlab.imagegen import ImageRequest
 from promptlab.views.format import usd, vars_label
 from promptlab.views.sanitize import inert
 
@@ -67,6 +68,9 @@ def write_text(estimates: list[Estimate], warnings: list[str], config: Config) -
         out.print(head)
         if several:
             out.print(Text(inert(f"  {e.job.case}: {vars_label(e.job.vars, 100)}")))
+        if isinstance(req, ImageRequest):
+            out.print(Text(f"  characters: prompt {len(req.user)} · {image_line(e)}"))
+            continue
         params = ", ".join(f"{k}={v}" for k, v in req.params.to_dict().items()) or "–"
         tokens = f"{e.input_tokens:,}" + ("" if e.counted else " (estimate)")
         out.print(Text(f"  characters: system {len(req.system or '')}, user {len(req.user)}"
@@ -101,6 +105,16 @@ def cache_line(e: Estimate) -> str:
             f"{usd(e.input_cost)}")  # fmt: skip
 
 
+def image_line(e: Estimate) -> str:
+    """`images: 2 (seed 7) · cost: $0.0200`: what an image call makes and costs."""
+    req = e.request
+    assert isinstance(req, ImageRequest)
+    wanted = 1 if req.task == "background-removal" else req.count
+    seed = f" (seed {req.seed})" if req.seed is not None else ""
+    size = f" {req.width}x{req.height}" if req.width and req.height else ""
+    return f"images: {wanted}{size}{seed} · cost: {usd(e.input_cost, real=e.job.ref.real)}"
+
+
 def max_output(e: Estimate) -> str:
     if e.max_output_tokens is None:
         return "no max_tokens (the model's own limit)"
@@ -109,6 +123,8 @@ def max_output(e: Estimate) -> str:
 
 def worst(e: Estimate) -> str:
     """The output cost if the answer is max_tokens long."""
+    if isinstance(e.request, ImageRequest):
+        return "–"  # images are priced per image: the cost is known
     if e.max_output_tokens is None and e.job.ref.real:
         return "unknown (set max_tokens)"
     return usd(e.max_output_cost, real=e.job.ref.real)
@@ -119,6 +135,8 @@ def totals(estimates: list[Estimate]) -> str:
     real = [e for e in estimates if e.job.ref.real]
     costs = [e.input_cost for e in real]
     total = "unknown (some prices unknown)" if None in costs else usd(sum(c or 0 for c in costs))
+    if estimates and all(isinstance(e.request, ImageRequest) for e in estimates):
+        return f"cost of the images {total}"
     outputs = [e.max_output_cost for e in real]
     if None in costs or None in outputs:
         most = "unknown (some prices or max_tokens unknown)"
@@ -158,7 +176,8 @@ def write_markdown(estimates: list[Estimate], warnings: list[str], config: Confi
         cells = [ref.label + ("" if ref.real else " (not a real model)")]
         if several:
             cells.append(f"{e.job.case}: {vars_label(e.job.vars, 100)}")
-        cells += [f"{e.input_tokens:,}" + ("" if e.counted else " (estimate)"),
+        image = isinstance(e.request, ImageRequest)
+        cells += ["–" if image else f"{e.input_tokens:,}" + ("" if e.counted else " (estimate)"),
                   usd(e.input_cost, real=ref.real),
                   "–" if e.max_output_tokens is None else f"{e.max_output_tokens:,}",
                   worst(e)]  # fmt: skip

@@ -122,7 +122,7 @@ def _output(r: Result) -> str:
              a.exchange or ""]  # fmt: skip
     parts = [a.guardrail or "", a.invalid_line or "",
              "structured output: JSON below" if a.structured else a.text,
-             "\n".join(line for line in below if line)]  # fmt: skip
+             "\n".join(a.images), "\n".join(line for line in below if line)]  # fmt: skip
     return "\n\n".join(part for part in parts if part)
 
 
@@ -139,9 +139,11 @@ def _parts(head: str, r: Result) -> list[str]:
     as a list, sources as a numbered list (nothing for an answer that is only text)."""
     a = answer_of(r)
     cut = a.reasoning_text(full=False)[1] > 0
-    if r.error or not (a.structured or a.calls or a.sources or cut):
+    if r.error or not (a.structured or a.calls or a.sources or cut or a.images):
         return []
     lines = [f"**{head}**", ""]
+    if a.images:
+        lines += [*image_embeds(r), ""]
     if cut:
         lines += ["Reasoning:", "", *fenced(a.reasoning_text()[0], "text"), ""]
     if a.structured:
@@ -155,6 +157,19 @@ def _parts(head: str, r: Result) -> list[str]:
         lines += [f"{n}. {md_text(s.line())}" for n, s in enumerate(a.sources, 1)]
         lines.append("")
     return lines
+
+
+def image_embeds(r: Result) -> list[str]:
+    """The images of an answer as Markdown images (paths as the reader types them)."""
+    from promptlab.views.images import shown_path
+
+    out = []
+    for image in r.images:
+        if image.get("path"):
+            seed = image.get("seed")
+            alt = md_text(r.model_alias + (f" seed {seed}" if seed is not None else ""))
+            out.append(f"![{alt}]({shown_path(str(image['path'])).replace(' ', '%20')})")
+    return out
 
 
 def _sent(c: ToolCall) -> str:

@@ -146,6 +146,8 @@ class Summary:
     slowest: Result | None
     cache_read_tokens: int | None = None  # None: no call used the prompt cache
     cache_write_tokens: int | None = None
+    images: int = 0  # made by image models (filtered ones included)
+    filtered: int = 0
 
     def line(self) -> str:
         cost = usd(self.cost_usd) if self.cost_usd is not None else (
@@ -157,6 +159,9 @@ class Summary:
             "tokens " + self.tokens(),
             f"cost {cost}",
         ]
+        if self.images:  # image models: the images made say more than tokens
+            filtered = f" ({self.filtered} filtered)" if self.filtered else ""
+            parts[2] = f"{self.images} image(s){filtered}"
         if self.fastest and self.slowest and self.fastest is not self.slowest:
             parts.append(f"fastest {self.fastest.model_alias} ({ms(self.fastest.wall_ms)})")
             parts.append(f"slowest {self.slowest.model_alias} ({ms(self.slowest.wall_ms)})")
@@ -175,7 +180,10 @@ def summarize(results: Sequence[Result]) -> Summary:
     known = sum(c for c in costs if c is not None)
     cached = [r for r in results if r.cache_read_tokens is not None
               or r.cache_write_tokens is not None]  # fmt: skip
+    images = [i for r in results for i in r.images]
     return Summary(
+        images=len(images),
+        filtered=sum(1 for i in images if i.get("filtered")),
         calls=len(results),
         errors=len(results) - len(ok),
         input_tokens=sum(r.input_tokens or 0 for r in results),

@@ -26,6 +26,38 @@ def request_json(request: Request, model_id: str | None, include_bytes: bool) ->
     return json.dumps(shown, indent=2, ensure_ascii=False)
 
 
+def invoke_json(body: dict[str, Any], model_id: str, include_bytes: bool) -> str:
+    """An InvokeModel request as sent: modelId, content types and the body (source images
+    elided to their sha256 and size, or as base64 with `include_bytes`)."""
+    shown = _with_base64(body) if include_bytes else record_form(body)
+    call = {"modelId": model_id, "contentType": "application/json",
+            "accept": "application/json", "body": shown}  # fmt: skip
+    return json.dumps(call, indent=2, ensure_ascii=False)
+
+
+def image_text(
+    sections: dict[str, str],
+    settings: dict[str, Any],
+    attachments: Sequence[tuple[str, Media]],
+    header: str,
+    notices: list[str],
+) -> str:
+    """An image prompt as a reader checks it: the prompt, the negative prompt, the settings a
+    model gets, and each source image (kind, format, size, sha256)."""
+    from promptlab.media import describe
+
+    lines = [header, *(f"# note: {n}" for n in notices)]
+    lines += ["", "━━━ prompt ━━━", sections.get("prompt", "")]
+    if sections.get("negative_prompt"):
+        lines += ["", "━━━ negative prompt ━━━", sections["negative_prompt"]]
+    if attachments:
+        lines += ["", "━━━ images ━━━"]
+        lines += [f"[{name}: {describe(media)}]" for name, media in attachments]
+    if settings:
+        lines += ["", "━━━ image settings ━━━", json.dumps(settings, ensure_ascii=False)]
+    return "\n".join(lines)
+
+
 def _with_base64(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode("ascii")

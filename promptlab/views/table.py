@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from promptlab.results import Result
+from promptlab.views import images
 from promptlab.views.answer import answer_of, rich_text
 from promptlab.views.export import groups
 from promptlab.views.format import (
@@ -113,16 +114,29 @@ def stacked(group: Sequence[Result], *, with_version: bool, full_reasoning: bool
 
 
 def render_results(
-    console: Console, results: Sequence[Result], *, full_reasoning: bool = False
+    console: Console,
+    results: Sequence[Result],
+    *,
+    full_reasoning: bool = False,
+    thumbnails: bool = True,
 ) -> None:
     """Print every comparison (one per case/vars set), then the summary line. Reasoning shows
-    in its own row, its first lines only unless `full_reasoning`."""
+    in its own row, its first lines only unless `full_reasoning`. Image models' answers are a
+    table of files (views.images), under inline thumbnails where the terminal draws images
+    (views.thumbnails) unless `thumbnails` is off."""
     with_version = len({(r.prompt_hash, r.prompt_ref) for r in results}) > 1
     stacked_models = 0
     for group in groups(results):
         if group[0].case:
             label = f"{group[0].case}: {vars_label(group[0].vars, 200)}"
             console.print(Text(inert(label), style="bold"))
+        if images.is_image_group(group):
+            if thumbnails:
+                from promptlab.views.thumbnails import print_sheet
+
+                print_sheet(console, group)
+            console.print(images.image_table(group, with_version=with_version))
+            continue
         narrow = console.width < 20 + MIN_COLUMN * len(group)
         stacked_models = max(stacked_models, len(group) if narrow else 0)
         view = stacked if narrow else comparison

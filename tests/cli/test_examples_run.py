@@ -34,7 +34,7 @@ EXPECTED_EXIT: dict[str, tuple[int, str]] = {
         2,
         "a run id from the reader's own history; an unknown one is exit 2 listing recent runs",
     ),
-    "promptlab log show 412": (2, "a call id from the reader's own history (`log --help`)"),
+    "promptlab log show 9412": (2, "a call id from the reader's own history (`log --help`)"),
 }
 
 

@@ -49,7 +49,13 @@ def test_schema_keys_match_the_validator(schema: dict[str, Any]) -> None:
         "instructions",
         "input",
         "messages",
+        "kind",  # kind: image, which is written with prompt: instead
     }
+    settings = defs["imageSettings"]["properties"]
+    assert set(settings) == set(P.imagespec.IMAGE_KEYS)
+    assert settings["task"]["enum"] == list(P.imagespec.IMAGE_TASKS)
+    assert set(props["image"]["properties"]) == {*P.imagespec.IMAGE_KEYS, "overrides"}
+    assert props["kind"]["enum"] == list(P.imagespec.KINDS)
 
 
 def test_every_shipped_prompt_validates(schema: dict[str, Any]) -> None:

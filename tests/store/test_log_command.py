@@ -162,5 +162,5 @@ def test_log_without_a_store_says_so_and_creates_nothing(project: Path, cli: Cli
 def test_log_help_lists_filters_subcommands_and_examples(cli: Cli) -> None:
     text = cli("log", "--help").stdout
     for expected in ("--prompt", "--since", "--search", "--format", "show", "runs",
-                     "promptlab log show 412"):  # fmt: skip
+                     "promptlab log show 9412"):  # fmt: skip
         assert expected in text

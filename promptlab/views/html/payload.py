@@ -95,10 +95,25 @@ def block(b: Any) -> dict[str, Any]:
     return {"t": "other", "label": inert(str(next(iter(b), "block"))), "json": js(b)}
 
 
-def other_blocks(content: Sequence[Any]) -> list[dict[str, Any]]:
+def other_blocks(
+    content: Sequence[Any], keys: tuple[str, ...] = ANSWER_KEYS
+) -> list[dict[str, Any]]:
     """The blocks views.answer does not show: reasoning, media, kinds unknown here."""
     return [block(b) for b in content
-            if not (isinstance(b, dict) and any(k in b for k in ANSWER_KEYS))]  # fmt: skip
+            if not (isinstance(b, dict) and any(k in b for k in keys))]  # fmt: skip
+
+
+def image_data(image: dict[str, Any]) -> dict[str, Any]:
+    """One generated image for the page's grid: a thumbnail embedded as a data URI (the page
+    stays self-contained and links nowhere) and its line, which names the full file."""
+    from promptlab.views.images import image_line
+    from promptlab.views.thumbnails import data_uri
+
+    path = image.get("path")
+    out: dict[str, Any] = {"label": image_line(image)}
+    if path:
+        out["src"] = data_uri(str(path))
+    return out
 
 
 def answer_data(r: Result) -> dict[str, Any]:
@@ -119,7 +134,9 @@ def answer_data(r: Result) -> dict[str, Any]:
         d["sources"] = [s.line() for s in a.sources]
     if a.exchange:
         d["exchange"] = a.exchange
-    blocks = other_blocks(r.content)
+    if r.images:
+        d["images"] = [image_data(i) for i in r.images]
+    blocks = other_blocks(r.content, (*ANSWER_KEYS, "image") if r.images else ANSWER_KEYS)
     if blocks:
         d["blocks"] = blocks
     return d
@@ -167,7 +184,10 @@ def run_payload(results: Sequence[Result]) -> dict[str, Any]:
                 columns.append(column(r, with_version))
             col = keys[key]
             label = f"{inert(group[0].case or f'#{n}')} · {columns[col]['short']}"
-            if r.repeat_index:
+            seed = r.images[0].get("seed") if r.images else None
+            if seed is not None:
+                label += f" · seed {seed}"
+            elif r.repeat_index:
                 label += f" · repeat {r.repeat_index + 1}"
             cells.setdefault(col, []).append(numbered.data(r, label))
         first = group[0]

@@ -25,6 +25,7 @@ const details = (label, body, cls) => {
 
 // ---------------------------------------------------------------- answers
 const textOf = (r) => [r.guardrail || "", r.invalid || "", r.out || "",
+  ...(r.images || []).map((i) => i.label),
   ...(r.calls || []).flatMap((c) => ["→ " + c.call, c.result === null ? "" : "← " + c.result]),
   ...(r.sources || [])].filter((s) => s).join("\n");
 
@@ -42,6 +43,24 @@ function blockView(b) {
     return d;
   }
   return details(b.label, el("pre", null, b.json), "other");
+}
+
+function imageGrid(images) {
+  const grid = el("div", "grid");
+  for (const im of images) {
+    const fig = el("figure");
+    if (typeof im.src === "string" && im.src.startsWith("data:image/")) {
+      const img = el("img");
+      img.src = im.src;
+      img.alt = im.label;
+      fig.append(img);
+    } else {
+      fig.append(el("div", "filtered", "no image"));
+    }
+    fig.append(el("figcaption", null, im.label));
+    grid.append(fig);
+  }
+  return grid;
 }
 
 function resultView(r) {
@@ -65,8 +84,11 @@ function resultView(r) {
   if (r.guardrail) box.append(el("div", r.blocked ? "invalid" : "muted", r.guardrail));
   if (r.invalid) box.append(el("div", "invalid", r.invalid));
   for (const b of r.blocks || []) box.append(blockView(b));
+  if (r.images) box.append(imageGrid(r.images));
   if (r.out) box.append(el("div", r.structured ? "out json" : "out", r.out));
-  else if (!r.err && !r.calls && !r.blocks) box.append(el("div", "muted", "(empty answer)"));
+  else if (!r.err && !r.calls && !r.blocks && !r.images) {
+    box.append(el("div", "muted", "(empty answer)"));
+  }
   for (const c of r.calls || []) {
     const d = el("div", "tool");
     d.append(el("code", null, "→ " + c.call), details("input JSON", el("pre", null, c.json)));

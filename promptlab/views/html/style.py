@@ -58,6 +58,12 @@ summary { cursor: pointer; color: var(--muted); }
 .invalid { color: var(--fail); font-weight: 600; overflow-wrap: anywhere; }
 .media { border: 1px dashed var(--line); padding: 8px; color: var(--muted); margin: 4px 0; }
 .media img { max-width: 100%; display: block; }
+.grid { display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0; }
+.grid figure { margin: 0; width: 256px; }
+.grid img { max-width: 256px; max-height: 256px; display: block; border: 1px solid var(--line); }
+.grid .filtered { width: 128px; height: 128px; border: 1px dashed var(--line);
+  color: var(--muted); display: flex; align-items: center; justify-content: center; }
+.grid figcaption { font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
 .cite ol { margin: 2px 0; padding-left: 20px; font-size: 12px; }
 .status { font-weight: 700; }
 .s-pass { color: var(--pass); } .s-fail { color: var(--fail); }
