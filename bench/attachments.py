@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.concurrency import isolate_aws
+from bench.concurrency import endpoint_in_subprocess, isolate_aws
 from promptlab.config import Config
 from promptlab.jobs import build_jobs
 from promptlab.prompt import load_prompt
@@ -86,13 +86,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
-    ctx = multiprocessing.get_context("spawn")
-    urls: multiprocessing.Queue[str] = ctx.Queue()
-    stop = ctx.Event()
-    server = ctx.Process(target=serve, args=(args.latency, urls, stop), daemon=True)
-    server.start()
-    url = urls.get(timeout=30)
-    with tempfile.TemporaryDirectory() as tmp:
+    with endpoint_in_subprocess(serve, args.latency) as url, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         isolate_aws(url, root)
         total = write_images(root / "shots", args.images, args.size)
@@ -122,8 +116,6 @@ def main() -> None:
         if failed or len(outcome.results) != len(jobs):
             raise SystemExit(f"run failed: {failed[0].error if failed else 'missing results'}")
         copies = {id(m.data) for j in jobs for _, m in j.rendered.attachments}
-    stop.set()
-    server.join(timeout=10)
 
     calls = len(jobs)
     ideal = math.ceil(calls / args.concurrency) * args.latency

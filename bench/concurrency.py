@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -41,6 +45,23 @@ variables:
   n: {type: integer}
   customer: {type: string}
 """
+
+
+@contextmanager
+def endpoint_in_subprocess(serve: Callable[..., None], *args: Any) -> Iterator[str]:
+    """A local fake endpoint in a process of its own, so its memory and CPU are not counted
+    as the run's: `serve(*args, urls, stop)` puts its URL on `urls` and waits for `stop`.
+    Yields the URL."""
+    ctx = multiprocessing.get_context("spawn")
+    urls = ctx.Queue()
+    stop = ctx.Event()
+    server = ctx.Process(target=serve, args=(*args, urls, stop), daemon=True)
+    server.start()
+    try:
+        yield urls.get(timeout=30)
+    finally:
+        stop.set()
+        server.join(timeout=10)
 
 
 def isolate_aws(endpoint: str, home: Path) -> None:

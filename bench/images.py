@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.concurrency import isolate_aws
+from bench.concurrency import endpoint_in_subprocess, isolate_aws
 from promptlab.config import Config
 from promptlab.imagefiles import ImageFiles
 from promptlab.jobs import build_jobs
@@ -76,13 +76,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
 
-    ctx = multiprocessing.get_context("spawn")
-    urls: multiprocessing.Queue[str] = ctx.Queue()
-    stop = ctx.Event()
-    server = ctx.Process(target=serve, args=(args.latency, urls, stop), daemon=True)
-    server.start()
-    url = urls.get(timeout=30)
-    with tempfile.TemporaryDirectory() as tmp:
+    with endpoint_in_subprocess(serve, args.latency) as url, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         isolate_aws(url, root)
         path = root / "prompts" / "mug.yaml"
@@ -119,8 +113,6 @@ def main() -> None:
                      for i in images)  # fmt: skip
         total = sum(int(i["size"]) for i in images)
         size = f"{images[0]['width']}×{images[0]['height']}"
-    stop.set()
-    server.join(timeout=10)
 
     calls = len(jobs)
     ideal = math.ceil(calls / args.concurrency) * args.latency
