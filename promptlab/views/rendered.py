@@ -73,8 +73,6 @@ def request_text(
 ) -> str:
     """The request as a reader checks it: system, each turn (attachments described on a line
     each, in the order sent), tools, output schema, inference settings."""
-    from promptlab.media import describe
-
     lines = [header, *(f"# note: {n}" for n in notices)]
     if request.system:
         lines += ["", "━━━ system (instructions) ━━━"]
@@ -94,6 +92,8 @@ def request_text(
             elif isinstance(block, CachePoint):
                 lines.append(block.label)
             elif isinstance(block, ATTACHMENT_BLOCKS) and last:
+                from promptlab.media import describe  # only when something is attached
+
                 name, media = next(described, ("?", None))
                 lines.append(f"[{name}: {describe(media)}]" if media else f"[{name}]")
             else:
