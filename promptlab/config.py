@@ -11,14 +11,15 @@ import dataclasses
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.controls import LATENCIES, TIERS, USER_MAX_PAIRS, metadata_problem
 from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
-from promptlab.guardrails import Guardrail, from_env
-from promptlab.guardrails import read as read_guardrail
 from promptlab.yamlfile import load_mapping
+
+if TYPE_CHECKING:
+    from promptlab.guardrails import Guardrail
 
 CONFIG_FILE = "promptlab.yaml"
 
@@ -250,7 +251,10 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["grader_concurrency"] = top.get(
         "grader_concurrency", integer(1), message=EXPECTED_COUNT, unset="missing"
     )
-    out["guardrail"] = read_guardrail(top) or None
+    if top.data.get("guardrail") is not None:  # read only when set: nothing to import else
+        from promptlab.guardrails import read as read_guardrail
+
+        out["guardrail"] = read_guardrail(top) or None
     if "prices" in top:
         out["prices"] = _prices(
             top.mapping(
@@ -415,6 +419,8 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
             elif key == "history":
                 out[key] = raw.strip().lower() not in ("1", "true", "yes")
             elif key == "guardrail":
+                from promptlab.guardrails import from_env
+
                 out[key] = from_env(var, raw)
             else:
                 out[key] = raw

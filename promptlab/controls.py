@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promptlab.config import Config
+    from promptlab.identity import PromptId
     from promptlab.request import Request
-    from promptlab.results import PromptId
 
 LATENCIES = ("standard", "optimized")  # botocore: PerformanceConfigLatency
 TIERS = ("priority", "default", "flex", "reserved")  # botocore: ServiceTierType

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from promptlab.identity import PromptId
 from promptlab.request import record_form
 
 if TYPE_CHECKING:
@@ -161,17 +162,6 @@ def tool_calls(
 def plain_content(output: str) -> list[dict[str, Any]]:
     """The content blocks of an answer that is only text."""
     return [{"text": output}] if output else []
-
-
-@dataclass(frozen=True)
-class PromptId:
-    """Which prompt a call ran: name, version, content hash, and where it was read from."""
-
-    name: str
-    version: str
-    hash: str
-    path: str | None = None
-    ref: str | None = None
 
 
 @dataclass

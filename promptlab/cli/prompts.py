@@ -96,16 +96,19 @@ def render(
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
     from promptlab.controls import Controls
-    from promptlab.guardrails import effective, from_option
-    from promptlab.results import PromptId
+    from promptlab.identity import PromptId
     from promptlab.views.rendered import request_json, request_text
 
     config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
     if p.kind == "image":
         typer.echo(_render_image(prompt, p, rendered, config, model, fmt, include_bytes))
         return
-    config = config.with_overrides(guardrail_flag=from_option(guardrail))
-    guard = effective(p.guardrail, config)
+    guard = None
+    if guardrail or p.guardrail or config.guardrail:  # guardrails.py only when one is set
+        from promptlab.guardrails import effective, from_option
+
+        config = config.with_overrides(guardrail_flag=from_option(guardrail))
+        guard = effective(p.guardrail, config)
     controls = Controls.of(config)  # a run adds promptlab-run: render has no run
     identity = PromptId(p.name, p.version, p.content_hash)
     request = controls.apply(rendered.request(p.inference), identity)

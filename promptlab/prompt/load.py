@@ -9,7 +9,6 @@ from typing import Any
 
 import jinja2
 
-from promptlab import guardrails
 from promptlab.errors import Problem, PromptFileError, UsageError
 from promptlab.fields import (
     BOOL,
@@ -156,7 +155,11 @@ def _build(
     )
     inference, overrides = _inference(top)
     reasoning, reasoning_overrides = read_reasoning(top, inference, overrides)
-    guardrail = guardrails.read(top)
+    guardrail = None
+    if top.data.get("guardrail") is not None:
+        from promptlab import guardrails
+
+        guardrail = guardrails.read(top)
     tests = top.get(
         "tests",
         LIST,

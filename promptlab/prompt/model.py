@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from promptlab.guardrails import Guardrail
 from promptlab.reasoning import Reasoning
 from promptlab.request import Block, CachePoint, InferenceParams, Message, Request, Text
 
 if TYPE_CHECKING:
     import jinja2
 
+    from promptlab.guardrails import Guardrail
     from promptlab.media import Media
     from promptlab.prompt.imagespec import ImageSpec
     from promptlab.yamlfile import YamlDoc

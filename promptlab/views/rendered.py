@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from promptlab.controls import RUN_KEY, mode_label, ran
-from promptlab.guardrails import label_of
 from promptlab.request import ATTACHMENT_BLOCKS, CachePoint, Request, Text, record_form
 
 if TYPE_CHECKING:
@@ -126,6 +125,8 @@ def request_text(
         lines += ["", "━━━ inference ━━━", json.dumps(params, ensure_ascii=False)]
     guard = request.guardrail_config
     if guard:
+        from promptlab.guardrails import label_of
+
         mode = guard.get("streamProcessingMode")
         lines += ["", "━━━ guardrail ━━━", f"{label_of(guard)} (trace {guard.get('trace')}"
                   + (f", stream {mode})" if mode else ")")]  # fmt: skip
