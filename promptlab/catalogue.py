@@ -218,12 +218,8 @@ KIND_QUIRKS: dict[str, Quirk] = {
     ),
 }
 
-# What a request carries that a model may not take: (Quirk attribute, what it is, where to look).
-MEDIA_CAPABILITIES = (
-    ("images", "image", "image"),
-    ("documents", "document", "document"),
-    ("video", "video", "video"),
-)
+# What a request may carry that a model may not take: (Quirk attribute, the content block's key).
+MEDIA_CAPABILITIES = (("images", "image"), ("documents", "document"), ("video", "video"))
 
 
 @dataclass(frozen=True)
@@ -381,14 +377,14 @@ def unsupported(request: Request, ref: ModelRef) -> Unsupported | None:
     that its family does not accept (the capability table), as one message with a hint."""
     quirk = quirk_for(ref)
     blocks = [b for m in request.messages for b in m.content]
-    missing = [what for attr, what, key in MEDIA_CAPABILITIES
-               if not getattr(quirk, attr) and any(key in b.to_converse() for b in blocks
-                                                   if not isinstance(b, Text))]  # fmt: skip
+    sent = {key for b in blocks if not isinstance(b, Text) for key in b.to_converse()}
+    missing = [kind for attr, kind in MEDIA_CAPABILITIES
+               if kind in sent and not getattr(quirk, attr)]  # fmt: skip
     if request.tool_config and not quirk.tools:
         missing.append("tools")
     if not missing:
         return None
-    takes = [w for attr, w, _ in MEDIA_CAPABILITIES if getattr(quirk, attr)]
+    takes = [kind for attr, kind in MEDIA_CAPABILITIES if getattr(quirk, attr)]
     takes += ["tools"] if quirk.tools else []
     return Unsupported(
         f"{ref.alias} does not take {' or '.join(missing)} through Converse",

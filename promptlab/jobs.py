@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from promptlab.catalogue import (
     ModelRef,
@@ -31,6 +31,8 @@ from promptlab.request import InferenceParams, Request
 from promptlab.results import PromptId, Result, new_result
 from promptlab.sources import prepare
 from promptlab.yamlfile import parse_yaml, read_text
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -106,19 +108,23 @@ def refusal(job: Job) -> Unsupported | None:
     return unsupported(job.request()[0], job.ref)
 
 
-def skip_unsupported(jobs: Sequence[Job]) -> tuple[list[Job], list[str]]:
-    """`--skip-unsupported`: the jobs a model can take, and a notice for each left out
-    (once per model and reason)."""
-    kept: list[Job] = []
+def skip_unsupported(
+    items: Sequence[T],
+    job_of: Callable[[T], Job] = lambda j: j,  # type: ignore[assignment,return-value]
+    where: Callable[[T], str] = lambda _: "",
+) -> tuple[list[T], list[str]]:
+    """`--skip-unsupported`: the items (jobs, or planned test pairs through `job_of`) whose model
+    can take the request, and a notice for each left out, once per model, place and reason."""
+    kept: list[T] = []
     notes: dict[str, None] = {}
-    for job in jobs:
+    for item in items:
+        job = job_of(item)
         why = refusal(job)
         if why is None:
-            kept.append(job)
-        else:
-            notes[f"skipped {job.ref.alias}: {why.message.removeprefix(job.ref.alias + ' ')}"] = (
-                None
-            )
+            kept.append(item)
+            continue
+        reason = why.message.removeprefix(job.ref.alias + " ")
+        notes[f"skipped {job.ref.alias}{where(item)}: {reason}"] = None
     return kept, list(notes)
 
 

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -48,6 +49,31 @@ def _note_attempt(parsed_response: Any = None, exception: Any = None, **_: Any) 
 
 
 RESPONSE_META = ("trace", "serviceTier", "performanceConfig", "additionalModelResponseFields")
+
+
+def _completion(
+    content: Sequence[dict[str, Any]],
+    stop_reason: str | None,
+    usage: dict[str, Any],
+    latency: int | None,
+    meta: dict[str, Any] | None,
+    **more: Any,
+) -> Completion:
+    """A Converse answer (whole or reassembled from a stream) as a Completion: its text, usage
+    (prompt-cache reads and writes apart), latency, and what the response said about the call."""
+    return Completion(
+        output=text_of(content),
+        content=tuple(content),
+        stop_reason=stop_reason,
+        input_tokens=usage.get("inputTokens"),
+        output_tokens=usage.get("outputTokens"),
+        cache_read_tokens=usage.get("cacheReadInputTokens"),
+        cache_write_tokens=usage.get("cacheWriteInputTokens"),
+        latency_ms=latency,
+        response_meta=meta,
+        served_model_id=invoked_model(meta),
+        **more,
+    )
 
 
 def response_meta(resp: dict[str, Any]) -> dict[str, Any] | None:
@@ -140,21 +166,11 @@ class BedrockProvider:
         attempts, notices = retried(resp, _failed_attempts.codes)
         content = resp.get("output", {}).get("message", {}).get("content", [])
         usage = resp.get("usage", {})
-        return Completion(
-            attempts=attempts,
-            retried=tuple(_failed_attempts.codes),
+        return _completion(
+            content, resp.get("stopReason"), usage, resp.get("metrics", {}).get("latencyMs"),
+            response_meta(resp), attempts=attempts, retried=tuple(_failed_attempts.codes),
             notices=notices,
-            output=text_of(content),
-            content=tuple(content),
-            stop_reason=resp.get("stopReason"),
-            input_tokens=usage.get("inputTokens"),
-            output_tokens=usage.get("outputTokens"),
-            cache_read_tokens=usage.get("cacheReadInputTokens"),
-            cache_write_tokens=usage.get("cacheWriteInputTokens"),
-            latency_ms=resp.get("metrics", {}).get("latencyMs"),
-            response_meta=response_meta(resp),
-            served_model_id=invoked_model(response_meta(resp)),
-        )
+        )  # fmt: skip
 
     def _stream(
         self, kwargs: dict[str, Any], on_text: OnText | None, on_reasoning: OnText | None
@@ -195,22 +211,8 @@ class BedrockProvider:
         finally:
             events.close()  # frees the connection on errors and Ctrl-C too
         content = answer.content()
-        return Completion(
-            output=text_of(content),
-            content=content,
-            stop_reason=stop_reason,
-            input_tokens=usage.get("inputTokens"),
-            output_tokens=usage.get("outputTokens"),
-            cache_read_tokens=usage.get("cacheReadInputTokens"),
-            cache_write_tokens=usage.get("cacheWriteInputTokens"),
-            latency_ms=latency,
-            ttft_ms=ttft,
-            response_meta=meta,
-            served_model_id=invoked_model(meta),
-            attempts=attempts,
-            retried=codes,
-            notices=notices,
-        )
+        return _completion(content, stop_reason, usage, latency, meta, ttft_ms=ttft,
+                           attempts=attempts, retried=codes, notices=notices)  # fmt: skip
 
     # ------------------------------------------------------------ embeddings, token counts
 

@@ -259,19 +259,10 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
 
 def supported(planned: list[Planned]) -> tuple[list[Planned], list[str]]:
     """`--skip-unsupported`: the pairs whose model can take the case's request, and a notice
-    for each model left out."""
-    from promptlab.jobs import refusal
+    for each model left out (jobs.skip_unsupported)."""
+    from promptlab.jobs import skip_unsupported
 
-    kept: list[Planned] = []
-    notes: dict[str, None] = {}
-    for p in planned:
-        why = refusal(jobs_for([p])[0][0])
-        if why is None:
-            kept.append(p)
-        else:
-            notes[f"skipped {p.ref.alias} for {p.case.id}: "
-                  f"{why.message.removeprefix(p.ref.alias + ' ')}"] = None  # fmt: skip
-    return kept, list(notes)
+    return skip_unsupported(planned, lambda p: jobs_for([p])[0][0], lambda p: f" for {p.case.id}")
 
 
 def jobs_for(
