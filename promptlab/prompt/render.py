@@ -47,14 +47,15 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
     Media variables are read here (once per file and process) and checked against the
     service's limits. Errors name the file and the line of the section, turn or partial.
     """
-    env: list[jinja2.Environment] = []
+    env: jinja2.Environment | None = None  # made only for a template not compiled at load
 
     def run(path: tuple[str | int, ...], source: str) -> str:
+        nonlocal env
         try:
             template = prompt.templates.get(source)
             if template is None:
-                env[:] = env or [make_env(prompt.root, prompt.loader)]
-                template = env[0].from_string(source)
+                env = env or make_env(prompt.root, prompt.loader)
+                template = env.from_string(source)
             return template.render(**values).strip()
         except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
             raise _render_error(prompt, path, exc) from None
