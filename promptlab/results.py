@@ -211,6 +211,11 @@ class Result:
     # An image model's answer: one entry per image, {"path", "sha256", "size", "width",
     # "height", "format", "seed", "index", "filtered"} (path None for a filtered image).
     images: list[dict[str, Any]] = field(default_factory=list)
+    # The passages retrieved for this call (a knowledge base, local files, or the ones a
+    # managed RAG answer was built from), in the order given to the model: {"id" (what the
+    # model cites, e.g. "1"), "text", "source" (path or URI), "score" (None when unranked),
+    # "metadata", "cited" (True/False when the service reports citations, else None)}.
+    passages: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -319,6 +324,7 @@ class Result:
             "served_model_id": self.served_model_id,
             "guardrail": self.guardrail_dict(),
             "images": self.images,
+            "passages": self.passages,
         }
 
     def guardrail_dict(self) -> dict[str, Any] | None:
@@ -370,6 +376,7 @@ class Result:
             response_meta=d.get("response_meta"),
             served_model_id=d.get("served_model_id"),
             images=list(d.get("images") or []),
+            passages=list(d.get("passages") or []),
         )
 
 
