@@ -14,6 +14,7 @@ from promptlab.views.formats import CACHE, CALLS, RUNS, STATS, check, names
 if TYPE_CHECKING:
     import sqlite3
 
+    from promptlab.ratingstats import RatingSummary
     from promptlab.store.query import Filters
 
 SinceOpt = typer.Option(
@@ -238,13 +239,28 @@ def stats(
 
     con, _ = _open("calls")
     groups = []
+    ratings = None
     if con is not None:
         with closing(con):
             filters = _filters(con, prompt=prompt, model=model, since=since)
             groups = compute(con, filters, by, load_config())
+            ratings = _ratings(con, filters, by)
     elif fmt == "table":  # nothing recorded yet, and _open said so
         return
-    STATS[fmt](groups, by, since, chart)
+    STATS[fmt](groups, by, since, chart, ratings)
+
+
+def _ratings(con: sqlite3.Connection, filters: Filters, by: str) -> RatingSummary | None:
+    """Human ratings of the matching calls, `--by model` or `version` (None otherwise)."""
+    from promptlab.ratingstats import summarise
+    from promptlab.store.ratings import GROUPINGS, has_ratings_table, judgements
+
+    if by not in GROUPINGS or not has_ratings_table(con):
+        return None
+    where, args = filters.where(con)
+    matching = {row[0] for row in con.execute(f"SELECT id FROM calls{where}", args)}
+    judged, names = judgements(con, by, call_ids=matching)
+    return summarise(by, judged, names)
 
 
 # ---------------------------------------------------------------- cache

@@ -282,10 +282,35 @@ def _m11_images(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN images TEXT")
 
 
+def _m12_ratings(con: sqlite3.Connection) -> None:
+    """Human ratings (`promptlab review`): one row per rater and case of a run. `call_ids` are
+    the answers shown, in the order shown (JSON list of calls.id); `winner_call_id` the one
+    picked as better (NULL: no pick, or `tie`); `scores` JSON {call id: 1..5}; `source` the
+    file a rating was imported from (NULL: rated in this store)."""
+    con.execute("""
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            run_id TEXT NOT NULL,
+            case_key TEXT NOT NULL,
+            rater TEXT NOT NULL,
+            call_ids TEXT NOT NULL,
+            winner_call_id INTEGER REFERENCES calls(id),
+            tie INTEGER NOT NULL DEFAULT 0,
+            scores TEXT NOT NULL DEFAULT '{}',
+            note TEXT,
+            blind INTEGER NOT NULL DEFAULT 1,
+            source TEXT,
+            created_ts REAL NOT NULL,
+            updated_ts REAL NOT NULL,
+            UNIQUE (run_id, case_key, rater)
+        )""")
+    con.execute("CREATE INDEX ratings_run ON ratings(run_id)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
     _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
-    _m11_images,
+    _m11_images, _m12_ratings,
 ]  # fmt: skip
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from promptlab.modellist import ModelRow
+    from promptlab.ratingstats import RatingSummary
     from promptlab.results import Result
     from promptlab.store.query import GroupStats
     from promptlab.versions import HistoryRow
@@ -190,11 +191,16 @@ def runs_csv(rows: Sequence[sqlite3.Row]) -> None:
 RUNS: dict[str, RunWriter] = {"table": runs_table, "json": runs_json, "csv": runs_csv}
 
 
-# `stats`: (groups, by, since, chart)
-StatsWriter = Callable[[Sequence["GroupStats"], str, "str | None", str], None]
+# `stats`: (groups, by, since, chart, human ratings or None)
+StatsWriter = Callable[
+    [Sequence["GroupStats"], str, "str | None", str, "RatingSummary | None"], None
+]
 
 
-def stats_table(groups: Sequence[GroupStats], by: str, since: str | None, chart: str) -> None:
+def stats_table(
+    groups: Sequence[GroupStats], by: str, since: str | None, chart: str,
+    ratings: RatingSummary | None = None,
+) -> None:  # fmt: skip
     from rich.text import Text
 
     from promptlab.views.console import show, stdout
@@ -209,13 +215,27 @@ def stats_table(groups: Sequence[GroupStats], by: str, since: str | None, chart:
         title = "cost (USD)" if chart == "cost" else "p50 latency (uncached calls)"
         parts += [Text(f"\n{title}"), stats_chart(list(groups), chart)]
     show(stdout(), *parts)
+    if ratings is not None and ratings.judgements:
+        from promptlab.views.ratings import show_summary
+
+        show_summary(ratings)
 
 
-def stats_json(groups: Sequence[GroupStats], by: str, since: str | None, chart: str) -> None:
-    _json({"by": by, "since": since, "groups": [g.to_dict() for g in groups]})
+def stats_json(
+    groups: Sequence[GroupStats], by: str, since: str | None, chart: str,
+    ratings: RatingSummary | None = None,
+) -> None:  # fmt: skip
+    data: dict[str, Any] = {"by": by, "since": since, "groups": [g.to_dict() for g in groups]}
+    if ratings is not None:
+        data["ratings"] = ratings.to_dict()
+    _json(data)
 
 
-def stats_csv(groups: Sequence[GroupStats], by: str, since: str | None, chart: str) -> None:
+def stats_csv(
+    groups: Sequence[GroupStats], by: str, since: str | None, chart: str,
+    ratings: RatingSummary | None = None,
+) -> None:  # fmt: skip
+    """The groups only (ratings are in the table and JSON)."""
     from promptlab.store.query import GroupStats
 
     header = list(GroupStats("").to_dict())

@@ -2,8 +2,10 @@
 every command's `--help` are run, in order, in a throwaway git repository holding a copy of
 this repository's `prompts/`. Real Bedrock models are answered by the local fake server
 (tests/fakebedrock.py), so nothing reaches AWS. A line ending in `# needs AWS` (or following a
-`# needs AWS` comment line in its block) is skipped; so are synopsis lines (`PROMPT`,
-`[--option]`), which show a command's form rather than a command to paste."""
+`# needs AWS` comment line in its block) is skipped, and so is one ending in `# needs a terminal`
+(an interactive screen, such as `review`'s, which the test harness of its own tests drives);
+so are synopsis lines (`PROMPT`, `[--option]`), which show a command's form rather than a
+command to paste."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from tests.fakebedrock import FakeBedrock
 from tests.git.test_git_repo import GitRepo, isolate_git
 
 NEEDS_AWS = "# needs AWS"
+NEEDS_TERMINAL = "# needs a terminal"
 
 # Examples whose right outcome is not 0, each with its reason. Keep this list short.
 EXPECTED_EXIT: dict[str, tuple[int, str]] = {
@@ -224,6 +227,8 @@ def _failures(examples: list[Example], shell: Shell) -> list[str]:
     problems: list[str] = []
     for example in examples:
         if NEEDS_AWS in example.line or _is_synopsis(example.line):
+            continue
+        if example.line.endswith(NEEDS_TERMINAL):
             continue
         outcome = shell.run(example.line)
         if outcome.code not in expected_exits(example.line) or "cannot render" in outcome.output:
