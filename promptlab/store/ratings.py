@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from promptlab.errors import UsageError
 
 if TYPE_CHECKING:
+    from promptlab.finetune import Candidate
     from promptlab.ratingstats import Judgement
 
 SCORES = range(1, 6)
@@ -268,3 +269,42 @@ def judgements(
             tuple(r.scores.get(i) for i in r.call_ids),
         ))  # fmt: skip
     return out, names
+
+
+def finetune_candidates(con: sqlite3.Connection, run_ids: list[str]) -> list[Candidate]:
+    """Every call of the runs with what the ratings say of it: the mean of its scores (all
+    raters) and whether most raters who picked in its case picked it."""
+    from promptlab.finetune import Candidate, read_pair
+
+    scores: dict[int, list[int]] = {}
+    picks: dict[int, list[bool]] = {}
+    for r in load(con, run_ids):
+        for call, score in r.scores.items():
+            scores.setdefault(call, []).append(score)
+        if r.winner is not None or r.tie:
+            for call in r.call_ids:
+                picks.setdefault(call, []).append(call == r.winner)
+    out = []
+    for row in con.execute(
+        f"SELECT id, request, output, error_code, input_tokens, output_tokens, tokens_estimated "
+        f"FROM calls WHERE run_id IN ({', '.join('?' * len(run_ids))}) ORDER BY id",
+        run_ids,
+    ):
+        counted = (row["input_tokens"] is not None and row["output_tokens"] is not None
+                   and not row["tokens_estimated"])  # fmt: skip
+        tokens = row["input_tokens"] + row["output_tokens"] if counted else None
+        if row["error_code"] is not None:
+            pair: Any = "the call failed"
+        else:
+            try:
+                request = json.loads(row["request"])
+            except ValueError:
+                request = {}
+            pair = read_pair(request, row["output"] or "", tokens)
+        given = scores.get(row["id"], [])
+        votes = picks.get(row["id"], [])
+        out.append(Candidate(
+            row["id"], pair, sum(given) / len(given) if given else None,
+            bool(votes) and sum(votes) * 2 > len(votes), not counted,
+        ))  # fmt: skip
+    return out
