@@ -17,6 +17,7 @@ from promptlab.assertions import (
     metrics,
     overlap,
     pyfunc,
+    rated,
     structured,
     text,
     tools,
@@ -116,6 +117,9 @@ TYPES: dict[str, Check] = {
                       summary="a filter withheld an image (use not-filtered)"),
     "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
+    "rated": Check(rated.rated, rated.prepare_rated, ("min_score", "win_rate", "against"), "none",
+                   text=False, summary="people's ratings of this model on this case: a mean "
+                   "score, or a win rate against another model"),
 }  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo, Result
 
 if TYPE_CHECKING:
+    from promptlab.assertions.rated import Ratings
     from promptlab.guardrails import Guardrail, Outcome
 
 
@@ -109,6 +110,8 @@ class Context:
     reasoning_redacted: bool = False
     # The guardrail the case's calls use (guardrails.effective): apply-guardrail's default.
     guardrail: Guardrail | None = None
+    # What people's ratings say of this model on this case (`rated`); None: no history.
+    ratings: Ratings | None = None
 
 
 @dataclass(frozen=True)

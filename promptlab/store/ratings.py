@@ -13,15 +13,19 @@ import hashlib
 import json
 import random
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import UsageError
 
 if TYPE_CHECKING:
+    from promptlab.assertions.rated import RatedFacts
     from promptlab.finetune import Candidate
     from promptlab.ratingstats import Judgement
+    from promptlab.results import Result
 
 SCORES = range(1, 6)
 
@@ -308,3 +312,74 @@ def finetune_candidates(con: sqlite3.Connection, run_ids: list[str]) -> list[Can
             bool(votes) and sum(votes) * 2 > len(votes), not counted,
         ))  # fmt: skip
     return out
+
+
+class RatingsLookup:
+    """What the ratings in the store say of a result's model on its case (the `rated`
+    assertion): opened read-only on first use, once, shared by the evaluating threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._con: sqlite3.Connection | None = None
+        self._opened = False
+        self._lock = threading.Lock()
+
+    def __call__(self, result: Result) -> RatedFacts:
+        from promptlab.assertions.rated import RatedFacts
+
+        with self._lock:
+            if not self._opened:
+                self._opened = True
+                if self.path.exists():
+                    from promptlab.store.db import StoreError, connect
+
+                    try:
+                        self._con = connect(self.path, readonly=True)
+                    except StoreError:
+                        self._con = None
+            if self._con is None:
+                return RatedFacts()
+            return rated_facts(self._con, result)
+
+
+def rated_facts(con: sqlite3.Connection, result: Result) -> RatedFacts:
+    """Scores given to this model's earlier answers to this case (same prompt name and version,
+    same test case or variables), and its tally against each model shown beside it."""
+    from promptlab.assertions.rated import RatedFacts
+    from promptlab.ratingstats import head_to_head
+
+    facts = RatedFacts()
+    if not has_ratings_table(con):
+        return facts
+    same_case = "case_name = ?" if result.case is not None else "case_name IS NULL AND vars = ?"
+    who = result.case if result.case is not None else json.dumps(
+        result.vars, ensure_ascii=False, default=str
+    )  # fmt: skip
+    calls = {
+        row["id"]: row
+        for row in con.execute(
+            "SELECT id, model_id, model_alias FROM calls WHERE prompt_name = ? AND "
+            f"prompt_version = ? AND {same_case} AND error_code IS NULL",
+            (result.prompt_name, result.prompt_version, who),
+        )
+    }
+    mine = {i for i, row in calls.items() if row["model_id"] == result.model_id}
+    if not mine:
+        return facts
+    from promptlab.ratingstats import Judgement
+
+    judged = []
+    for r in load(con):
+        if not set(r.call_ids) & mine or not set(r.call_ids) <= calls.keys():
+            continue
+        facts.scores += [s for c, s in r.scores.items() if c in mine]
+        subjects = tuple(calls[c]["model_id"] for c in r.call_ids)
+        winner = r.call_ids.index(r.winner) if r.winner in r.call_ids else None
+        judged.append(Judgement((r.run_id, r.case_key), r.rater, subjects, winner, r.tie,
+                                tuple(r.scores.get(c) for c in r.call_ids)))  # fmt: skip
+    names = {row["model_id"]: row["model_alias"] for row in calls.values()}
+    for (a, b), tally in head_to_head(judged).items():
+        if a == result.model_id:
+            facts.against[b] = tally
+            facts.against.setdefault(names.get(b, b), tally)
+    return facts

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.assertions import Context, evaluate, is_quick
 from promptlab.catalogue import ModelRef, adapt, completion_cost, cost_usd, resolve
@@ -24,8 +24,12 @@ from promptlab.request import Request
 from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.scheduling import Budget, is_throttle, throttled_attempts
+from promptlab.store.ratings import RatingsLookup
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, embedding_model, jobs_for, plan_line
+
+if TYPE_CHECKING:
+    from promptlab.assertions.rated import Ratings
 
 
 class GraderServices:
@@ -202,8 +206,9 @@ class GraderServices:
 
 
 def evaluate_sample(
-    result: Result, case: Any, config: Config, services: GraderServices | None
-) -> Sample:
+    result: Result, case: Any, config: Config, services: GraderServices | None,
+    ratings: Ratings | None = None,
+) -> Sample:  # fmt: skip
     """Run the case's assertions on one result and decide pass / fail / error."""
     if result.error is not None:
         status = "error" if result.error.infrastructure else "fail"
@@ -215,7 +220,7 @@ def evaluate_sample(
         embedding_model=embedding_model(case, config),
         user_prompt=case.rendered.user, output_schema=case.prompt.output_schema,
         reasoning=result.reasoning, reasoning_redacted=result.reasoning_redacted,
-        guardrail=effective(case.prompt.guardrail, config),
+        guardrail=effective(case.prompt.guardrail, config), ratings=ratings,
     )  # fmt: skip
     outcomes: list[AssertionOutcome] = []
     for a in case.asserts:
@@ -345,6 +350,7 @@ class TestEngine:
         jobs, index = jobs_for(planned, Controls.of(self.config))
         graders = graders or {}
         services = GraderServices(self.pool, self.config, dict(graders), self.store, self.run_id)
+        ratings = RatingsLookup(self.config.store_path) if self.config.history else None
         samples: list[list[Sample]] = [[] for _ in planned]
         root = self.config.root
         started_calls: set[int] = set()  # jobs sent to a model (the rest: answered by the store)
@@ -356,7 +362,7 @@ class TestEngine:
         evaluator = ThreadPoolExecutor(max_workers=max(self.concurrency, services.budget.limit.cap))
 
         def finish_sample(pi: int, result: Result) -> None:
-            sample = evaluate_sample(result, planned[pi].case, self.config, services)
+            sample = evaluate_sample(result, planned[pi].case, self.config, services, ratings)
             with lock:
                 samples[pi].append(sample)
                 complete = len(samples[pi]) == planned[pi].repeat and pi not in done_cases
