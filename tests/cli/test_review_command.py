@@ -4,6 +4,7 @@ and bad input (one line, exit 2)."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from promptlab.store.db import connect
 from promptlab.store.ratings import Rating, load, run_cases, save
-from tests.conftest import Cli
+from tests.conftest import REPO, Cli
 from tests.store.test_ratings import RUN, two_model_run
 from tests.store.test_store_api import config_in
 
@@ -172,3 +173,18 @@ def test_review_of_an_unknown_run_or_without_history_is_exit_2(project: Path, cl
     assert result.exit_code == 2 and "unknown run id 'nope-123'" in result.stderr
     result = cli("review", "last", "--export", "a.json", "--import", "b.json")
     assert result.exit_code == 2 and "one at a time" in result.stderr
+
+
+def test_the_shipped_ratings_still_match_the_echo_answers_they_rate(
+    project: Path, cli: Cli
+) -> None:
+    """The README's example: if a prompt change alters the echo answers, re-rate and re-export
+    prompts/examples/_ratings/support-reply-echo.json."""
+    shutil.rmtree(project / "prompts")
+    shutil.copytree(REPO / "prompts", project / "prompts")
+    run = cli("run", "support-reply", "-m", "echo", "--vars",
+              "prompts/examples/_vars/customers.json")  # fmt: skip
+    assert run.exit_code == 0, run.output
+    result = cli("review", "last", "--import", "prompts/examples/_ratings/support-reply-echo.json")
+    assert result.exit_code == 0, result.output
+    assert "imported 3 ratings" in result.stdout and "left out" not in result.stdout
