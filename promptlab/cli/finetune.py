@@ -19,11 +19,15 @@ export_app = typer.Typer(
 )
 app.add_typer(export_app, name="export")
 
-FINETUNE_EPILOG = """Examples:
+FINETUNE_EPILOG = """Examples (offline: the echo model's answers and the shipped ratings of them):
+
+  promptlab run support-reply -m echo --vars prompts/examples/_vars/customers.json
+
+  promptlab review last --import prompts/examples/_ratings/support-reply-echo.json
 
   promptlab export finetune last --min-score 4 --base nova-lite -o train.jsonl
 
-  promptlab export finetune 20261103-141502 last --winners --base claude-haiku -o haiku.jsonl
+  promptlab export finetune last --min-score 3 --base titan-express -o titan.jsonl
 
 Formats: nova, nova-pro (bedrock-conversation-2024), claude-3-haiku (system + messages),
 titan-text and llama-3.1 (prompt/completion).
