@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import UsageError
 from promptlab.results import GRADER_NOTICE, Result
 
 if TYPE_CHECKING:
     from promptlab.config import Config
+    from promptlab.ratingstats import RatingSummary
     from promptlab.testing import TestRun
 
 
@@ -27,6 +28,7 @@ class ReportSource:
     name: str  # a file-name-safe identifier (run id or file stem)
     test: TestRun | None = None
     results: list[Result] | None = None
+    ratings: RatingSummary | None = None  # people's ratings of a run from the history
 
 
 def load_source(arg: str, config: Config) -> ReportSource:
@@ -82,13 +84,24 @@ def _from_history(wanted: str, config: Config) -> ReportSource:
         command = con.execute("SELECT command FROM runs WHERE id = ?", (run_id,)).fetchone()
         rows = con.execute("SELECT * FROM calls WHERE run_id = ? ORDER BY id", (run_id,))
         results = [r for r in map(row_to_result, rows) if not _is_grader(r)]
+        ratings = _ratings(con, run_id)
     finally:
         con.close()
     what = command["command"] if command else "run"
     label = f"{what} run {run_id}"
     if what == "test":
         label += " (the calls; assertion details come with `promptlab test --html`)"
-    return ReportSource(label, run_id, results=results)
+    return ReportSource(label, run_id, results=results, ratings=ratings)
+
+
+def _ratings(con: Any, run_id: str) -> RatingSummary | None:
+    """The run's human ratings by model (None when nobody rated it)."""
+    from promptlab.ratingstats import summarise
+    from promptlab.store.ratings import judgements
+
+    judged, names = judgements(con, "model")
+    mine = [j for j in judged if j.case[0] == run_id]
+    return summarise("model", mine, names) if mine else None
 
 
 def _is_grader(result: Result) -> bool:

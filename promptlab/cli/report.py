@@ -107,7 +107,7 @@ def html(
     else:
         from promptlab.views.html import run_page
 
-        page = run_page(found.results or [], source=found.label)
+        page = run_page(found.results or [], source=found.label, ratings=found.ratings)
     path = output or config.root / ".promptlab" / "reports" / f"{found.name}.html"
     write(path, page)
     typer.echo(f"wrote {path}")

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from html import escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.results import Result
 from promptlab.testing import BaselineDiff, TestRun
@@ -29,6 +29,9 @@ from promptlab.views.html.script import JS
 from promptlab.views.html.style import CSS
 from promptlab.views.sanitize import inert
 from promptlab.views.testreport import delta_ms, delta_usd, headline, totals_line, utf8_safe
+
+if TYPE_CHECKING:
+    from promptlab.ratingstats import RatingSummary
 
 _SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029]")
 BASELINE_SHOWN = 200  # keys listed per baseline change; the count is always complete
@@ -171,8 +174,11 @@ def costs(results: Iterable[Result]) -> dict[str, float]:
 # ---------------------------------------------------------------- pages
 
 
-def run_page(results: Sequence[Result], *, source: str) -> str:
-    """One self-contained HTML page comparing the answers of a run, case by case."""
+def run_page(
+    results: Sequence[Result], *, source: str, ratings: RatingSummary | None = None
+) -> str:
+    """One self-contained HTML page comparing the answers of a run, case by case (and, when
+    people rated it with `promptlab review`, their verdict beside the charts)."""
     payload = run_payload(results)
     cols = payload["columns"]
     first = results[0] if results else None
@@ -187,6 +193,7 @@ def run_page(results: Sequence[Result], *, source: str) -> str:
     body = [
         header(title, source, identity(results), [summarize(results).line()]),
         chart_section(run_charts(results)),
+        ratings_section(ratings) if ratings is not None else "",
         "<h2>Answers</h2>\n",
         controls(("ok", "error"), (c["alias"] for c in cols), (c["prompt"] for c in cols)),
         table("runs", head),
@@ -248,6 +255,44 @@ def test_charts(run: TestRun, results: Sequence[Result]) -> list[str]:
         charts.cost_chart(cost, "Cost per model (calls and graders)"),
         charts.cost_vs_pass([(m, cost[m], model_rate[m]) for m in by_model]),
     ]
+
+
+def ratings_section(summary: RatingSummary) -> str:
+    """People's verdict (`promptlab review`): win rates with their 95 % interval, mean scores,
+    rater agreement."""
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{x:.0%}"
+
+    def name(subject: str) -> str:
+        return esc(summary.names.get(subject, subject))
+
+    parts = [f"<h2>Human ratings ({summary.judgements}; a tie counts as half a win)</h2>\n"
+             '<section class="ratings">']  # fmt: skip
+    if summary.head_to_head:
+        parts.append('<table class="grid"><thead><tr><th>model</th><th>against</th><th>wins</th>'
+                     "<th>ties</th><th>losses</th><th>win rate</th><th>95% CI</th></tr></thead>"
+                     "<tbody>")  # fmt: skip
+        for (a, b), t in sorted(summary.head_to_head.items()):
+            ci = t.interval
+            parts.append(
+                f"<tr><td>{name(a)}</td><td>{name(b)}</td><td>{t.wins}</td><td>{t.ties}</td>"
+                f"<td>{t.losses}</td><td>{pct(t.win_rate)}</td>"
+                f"<td>{esc(f'{ci[0]:.0%}–{ci[1]:.0%}') if ci else '–'}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+    if summary.scores:
+        parts.append('<table class="grid"><thead><tr><th>model</th><th>scored</th>'
+                     "<th>mean score</th></tr></thead><tbody>")  # fmt: skip
+        for g, sc in sorted(summary.scores.items()):
+            mean = "–" if sc.mean is None else f"{sc.mean:.2f}"
+            parts.append(f"<tr><td>{name(g)}</td><td>{sc.count}</td><td>{mean}</td></tr>")
+        parts.append("</tbody></table>")
+    from promptlab.views.ratings import agreement_lines
+
+    parts += [f"<p>{esc(line)}</p>" for line in agreement_lines(summary.agreement)]
+    parts.append("</section>\n")
+    return "".join(parts)
 
 
 def baseline_section(diff: BaselineDiff) -> str:
