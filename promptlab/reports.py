@@ -97,7 +97,7 @@ def _from_history(wanted: str, config: Config) -> ReportSource:
 def _ratings(con: Any, run_id: str) -> RatingSummary | None:
     """The run's human ratings by model (None when nobody rated it)."""
     from promptlab.ratingstats import summarise
-    from promptlab.store.ratings import judgements
+    from promptlab.store.verdicts import judgements
 
     judged, names = judgements(con, "model")
     mine = [j for j in judged if j.case[0] == run_id]

@@ -64,7 +64,7 @@ def finetune(
     from promptlab.config import load_config
     from promptlab.finetune import FAMILIES, SHAPE_NAMES, family_for, select
     from promptlab.store.core import find_run
-    from promptlab.store.ratings import finetune_candidates
+    from promptlab.store.verdicts import finetune_candidates
 
     if min_score is None and not winners:
         raise UsageError("choose what to include: --min-score N and/or --winners",

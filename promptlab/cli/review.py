@@ -118,7 +118,7 @@ def _export(con: sqlite3.Connection, run_id: str, path: Path) -> None:
 def _import(con: sqlite3.Connection, run_id: str, path: Path) -> None:
     from promptlab.ratingstats import agreement
     from promptlab.store.ratingfile import import_into
-    from promptlab.store.ratings import judgements
+    from promptlab.store.verdicts import judgements
     from promptlab.views.ratings import agreement_lines
 
     done = import_into(con, run_id, path)

@@ -253,7 +253,8 @@ def stats(
 def _ratings(con: sqlite3.Connection, filters: Filters, by: str) -> RatingSummary | None:
     """Human ratings of the matching calls, `--by model` or `version` (None otherwise)."""
     from promptlab.ratingstats import summarise
-    from promptlab.store.ratings import GROUPINGS, has_ratings_table, judgements
+    from promptlab.store.ratings import has_ratings_table
+    from promptlab.store.verdicts import GROUPINGS, judgements
 
     if by not in GROUPINGS or not has_ratings_table(con):
         return None

@@ -24,7 +24,7 @@ from promptlab.request import Request
 from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_result
 from promptlab.runner import Event, ResultStore, Runner
 from promptlab.scheduling import Budget, is_throttle, throttled_attempts
-from promptlab.store.ratings import RatingsLookup
+from promptlab.store.verdicts import RatingsLookup
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
 from promptlab.testing.plan import Planned, embedding_model, jobs_for, plan_line
 

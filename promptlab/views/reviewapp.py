@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -132,10 +133,6 @@ class ReviewApp(App[None]):
             Text(inert(status), no_wrap=True, overflow="ellipsis")
         )
 
-    def notify_saved(self, what: str) -> None:
-        self.refresh_marks()
-        self.sub_title = what
-
     # ------------------------------------------------------------ keys
 
     def _noting(self) -> bool:
@@ -196,9 +193,8 @@ class ReviewApp(App[None]):
         self.session.note(event.value)
         self._close_note()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", None)
-        if key == "escape" and self._noting():
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and self._noting():
             self._close_note()
 
     def _close_note(self) -> None:

@@ -21,7 +21,8 @@ from promptlab.ratingstats import (
 )
 from promptlab.results import Result
 from promptlab.store.db import MIGRATIONS, connect, migrate
-from promptlab.store.ratings import Rating, judgements, load, run_cases, save, shown_order
+from promptlab.store.ratings import Rating, load, run_cases, save, shown_order
+from promptlab.store.verdicts import judgements
 from tests.store.test_store_api import config_in, make_result, seed
 
 RUN = "run-r"

@@ -14,7 +14,8 @@ import pytest
 from promptlab.assertions import Context, evaluate
 from promptlab.store.core import find_run
 from promptlab.store.db import connect
-from promptlab.store.ratings import Rating, RatingsLookup, run_cases, save
+from promptlab.store.ratings import Rating, run_cases, save
+from promptlab.store.verdicts import RatingsLookup
 from tests.conftest import Cli
 from tests.store.test_ratings import RUN, two_model_run
 from tests.store.test_store_api import config_in, make_result

@@ -180,3 +180,19 @@ def test_arrows_and_page_keys_scroll_the_current_answer_in_80_by_24(project: Pat
     assert offsets[2] > offsets[1]
     assert offsets[3] == 0  # the other answer stays where it was
     assert offsets[4] == 1.0
+
+
+def test_keys_typed_into_a_note_are_text_and_escape_cancels_it(project: Path) -> None:
+    con = open_store(project)
+    app = ReviewApp(session(con))
+    running: list[bool] = []
+
+    async def steps(pilot: Pilot[None]) -> None:
+        await pilot.press("n", *"a tq 5", "escape")  # would pick, tie, quit and score outside
+        await pilot.press("n", *"a tq", "enter")
+        running.append(app.is_running)
+
+    drive(app, steps)
+    assert running == [True]
+    [saved] = ratings(con).values()
+    assert (saved.note, saved.winner, saved.tie, saved.scores) == ("a tq", None, False, {})
