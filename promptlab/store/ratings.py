@@ -101,13 +101,15 @@ def _question(request_json: str) -> str:
 
 def run_cases(con: sqlite3.Connection, run_id: str) -> list[Case]:
     """The run's cases in the order they were first called, each with its successful answers.
-    Failed calls are not shown (there is nothing to rate)."""
+    Failed calls are not shown (there is nothing to rate), nor a test run's judge calls."""
+    from promptlab.results import GRADER_NOTICE
+
     grouped: dict[str, list[sqlite3.Row]] = {}
     for row in con.execute(
         "SELECT id, prompt_name, prompt_version, case_name, vars, repeat_index, model_id, "
         "model_alias, output, request FROM calls WHERE run_id = ? AND error_code IS NULL "
-        "ORDER BY id",
-        (run_id,),
+        "AND instr(notices, ?) = 0 ORDER BY id",
+        (run_id, GRADER_NOTICE),
     ):
         key = case_key(row["prompt_name"], row["case_name"], row["vars"], row["repeat_index"])
         grouped.setdefault(key, []).append(row)

@@ -170,3 +170,13 @@ def test_agreement_is_the_share_of_agreeing_rater_pairs_and_cohens_kappa() -> No
     # expected (2*1 + 1*3 + 1*0) / 16 = 0.3125; kappa = (0.5 - 0.3125) / 0.6875 = 0.2727
     assert (ana_ben.cases, ana_ben.agreed, round(ana_ben.kappa or 0, 4)) == (4, 2, 0.2727)
     assert cohen_kappa([("x", "x"), ("x", "x")]) is None  # nothing to chance-correct
+
+
+def test_a_test_runs_judge_calls_are_not_cases_to_review(project: Path) -> None:
+    config = config_in(project)
+    answer = replace(make_result(model="nova", run_id=RUN), case="c")
+    judge = replace(make_result(model="judge", prompt="greet (judge)", run_id=RUN), case="c",
+                    notices=["judge call grading a test output"])  # fmt: skip
+    seed(config, [(answer, 1.0), (judge, 2.0)])
+    con = connect(config.store_path)
+    assert [[a.model_alias for a in c.answers] for c in run_cases(con, RUN)] == [["nova"]]
