@@ -37,13 +37,25 @@ titan-text and llama-3.1 (prompt/completion).
 @export_app.command("finetune", epilog=FINETUNE_EPILOG)
 @handle_errors
 def finetune(
-    runs: list[str] = typer.Argument(..., help="Run ids (or unique parts), or `last`."),
-    base: str = typer.Option(
-        ..., "--base", help="The model to fine-tune (alias or id), or a format name: nova, ..."
+    runs: list[str] = typer.Argument(
+        ..., metavar="RUN...", help="Run ids (or unique parts), or `last`."
     ),
-    output: Path = typer.Option(..., "--output", "-o", help="The JSONL file to write."),
+    base: str = typer.Option(
+        ...,
+        "--base",
+        metavar="MODEL",
+        help="The model to fine-tune (alias or id), or a format name: nova, ...",
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", metavar="FILE", help="The JSONL file to write."
+    ),
     min_score: float | None = typer.Option(
-        None, "--min-score", min=1, max=5, help="Answers whose mean score is at least this."
+        None,
+        "--min-score",
+        min=1,
+        max=5,
+        metavar="N",
+        help="Answers whose mean score is at least this (1-5).",
     ),
     winners: bool = typer.Option(
         False, "--winners", help="Answers most raters picked as the better one."

@@ -49,9 +49,14 @@ def open_history() -> sqlite3.Connection:
 
 @command(epilog=REVIEW_EPILOG)
 def review(
-    run: str = typer.Argument(..., help="A run id (or unique part of one), or `last`."),
+    run: str = typer.Argument(
+        ..., metavar="RUN", help="A run id (or unique part of one), or `last`."
+    ),
     rater: str | None = typer.Option(
-        None, "--rater", help="Who is rating [default: git config user.name, else $USER]."
+        None,
+        "--rater",
+        metavar="NAME",
+        help="Who is rating [default: git config user.name, else $USER].",
     ),
     no_blind: bool = typer.Option(
         False, "--no-blind", help="Show model names (blind: letters only, order shuffled)."
