@@ -29,9 +29,12 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.errors import UsageError
+
+if TYPE_CHECKING:
+    from promptlab.testing import TestRun
 
 
 @dataclass(frozen=True)
@@ -98,12 +101,14 @@ class Pair:
 
 def read_pair(request: dict[str, Any], answer: str, tokens: int | None) -> Pair | str:
     """The stored Converse request and answer as a Pair, or why it cannot be one."""
+    if not isinstance(request.get("messages"), list):
+        return "it is not a conversation (an image model's request)"
     system = []
     for block in request.get("system") or []:
         if "text" in block:
             system.append(block["text"])
         elif "cachePoint" not in block:
-            return f"its system prompt has a {_kind(block)} block (text-only export)"
+            return f"its system prompt has {_kind(block)} content (text-only export)"
     turns: list[tuple[str, str]] = []
     for message in request.get("messages") or []:
         texts = []
@@ -111,7 +116,7 @@ def read_pair(request: dict[str, Any], answer: str, tokens: int | None) -> Pair 
             if "text" in block:
                 texts.append(block["text"])
             elif "cachePoint" not in block:
-                return f"it sends a {_kind(block)} block (text-only export)"
+                return f"it sends {_kind(block)} content (text-only export)"
         turns.append((message.get("role", ""), "\n".join(texts)))
     if not turns or turns[-1][0] != "user":
         return "its request does not end with a user message"
@@ -164,6 +169,7 @@ class Candidate:
     mean_score: float | None
     picked: bool  # picked as better by most raters who picked in its case
     estimated: bool  # tokens estimated from characters
+    passed: bool | None = None  # its test case passed (None: no test outcome known)
 
 
 @dataclass
@@ -175,8 +181,9 @@ class Selection:
 
 
 def select(
-    family: Family, candidates: list[Candidate], *, min_score: float | None, winners: bool
-) -> Selection:
+    family: Family, candidates: list[Candidate], *, min_score: float | None, winners: bool,
+    passing: bool = False,
+) -> Selection:  # fmt: skip
     """Records from the candidates that meet every criterion given, one per distinct prompt
     (the best-rated answer to it), within the family's limits; the rest counted by reason."""
     chosen: dict[str, tuple[float, dict[str, Any], Candidate]] = {}
@@ -188,6 +195,10 @@ def select(
             continue
         if winners and not c.picked:
             out.left_out["not picked as the better answer"] += 1
+            continue
+        if passing and c.passed is not True:
+            out.left_out["it failed its assertions" if c.passed is False else
+                         "no test outcome (give a `test --json` report)"] += 1  # fmt: skip
             continue
         if isinstance(c.pair, str):
             out.left_out[c.pair] += 1
@@ -214,6 +225,22 @@ def select(
     if family.min_records is not None and 0 < len(out.records) < family.min_records:
         out.warnings.append(
             f"{len(out.records)} records: Bedrock needs at least {family.min_records} to "
-            f"fine-tune {family.name}; rate more answers before starting a job"
+            f"fine-tune {family.name}; collect more answers before starting a job"
         )
+    return out
+
+
+def report_candidates(run: TestRun) -> list[Candidate]:
+    """A `promptlab test --json` report's samples as candidates: passed = the sample passed."""
+    out = []
+    for case in run.cases:
+        for sample in case.samples:
+            r = sample.result
+            counted = (r.input_tokens is not None and r.output_tokens is not None
+                       and not r.tokens_estimated)  # fmt: skip
+            tokens = (r.input_tokens or 0) + (r.output_tokens or 0) if counted else None
+            pair: Pair | str = (
+                "the call failed" if r.error is not None else read_pair(r.request, r.output, tokens)
+            )
+            out.append(Candidate(0, pair, None, False, not counted, sample.status == "pass"))
     return out

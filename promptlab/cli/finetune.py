@@ -29,6 +29,10 @@ FINETUNE_EPILOG = """Examples (offline: the echo model's answers and the shipped
 
   promptlab export finetune last --min-score 3 --base titan-express -o titan.jsonl
 
+  promptlab test prompts/examples -m echo -k 'render-*' --json report.json
+
+  promptlab export finetune report.json --passing --base claude-haiku -o haiku.jsonl
+
 Formats: nova, nova-pro (bedrock-conversation-2024), claude-3-haiku (system + messages),
 titan-text and llama-3.1 (prompt/completion).
 """
@@ -60,36 +64,48 @@ def finetune(
     winners: bool = typer.Option(
         False, "--winners", help="Answers most raters picked as the better one."
     ),
+    passing: bool = typer.Option(
+        False, "--passing", help="Answers whose test case passed (RUN: a `test --json` report)."
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing output file."),
 ) -> None:
     """Write the answers people rated best as a fine-tuning set for Bedrock model
     customization, in the format the base model's family takes, within its documented limits.
 
-    An answer is included when it meets every criterion given (--min-score, --winners); one
-    record per distinct prompt (the best-rated answer to it). A summary says what was left out
-    and why. Text-only: a prompt with images, documents or tool blocks is left out.
+    An answer is included when it meets every criterion given (--min-score, --winners,
+    --passing); one record per distinct prompt (the best-rated answer to it). A RUN may also be
+    a `promptlab test --json` report, whose passing answers --passing takes. A summary says
+    what was left out and why. Text-only: a prompt with images, documents or tool blocks is
+    left out.
     """
     import json
 
     from promptlab.catalogue import resolve
     from promptlab.cli.review import open_history
     from promptlab.config import load_config
-    from promptlab.finetune import FAMILIES, SHAPE_NAMES, family_for, select
+    from promptlab.finetune import FAMILIES, SHAPE_NAMES, family_for, report_candidates, select
     from promptlab.store.core import find_run
     from promptlab.store.verdicts import finetune_candidates
+    from promptlab.testing import load_run
 
-    if min_score is None and not winners:
-        raise UsageError("choose what to include: --min-score N and/or --winners",
+    if min_score is None and not winners and not passing:
+        raise UsageError("choose what to include: --min-score N, --winners and/or --passing",
                          "e.g. --min-score 4 (rate answers with `promptlab review`)")  # fmt: skip
     if output.exists() and not force:
         raise UsageError(f"{output} exists", "pass --force to overwrite it")
     names = {f.name for f in FAMILIES}
     model_id = None if base in names else resolve(base, load_config()).base_id
     family = family_for(base, model_id)
-    with closing(open_history()) as con:
-        run_ids = list(dict.fromkeys(find_run(con, r) for r in runs))
-        picked = select(family, finetune_candidates(con, run_ids), min_score=min_score,
-                        winners=winners)  # fmt: skip
+    reports = [Path(r) for r in runs if r.endswith(".json") or Path(r).is_file()]
+    candidates = [c for path in reports for c in report_candidates(load_run(path))]
+    run_ids = [str(path) for path in reports]
+    wanted = [r for r in runs if Path(r) not in reports]
+    if wanted:
+        with closing(open_history()) as con:
+            ids = list(dict.fromkeys(find_run(con, r) for r in wanted))
+            candidates += finetune_candidates(con, ids)
+            run_ids += ids
+    picked = select(family, candidates, min_score=min_score, winners=winners, passing=passing)
     why = "; ".join(f"{n} {reason}" for reason, n in picked.left_out.most_common())
     if not picked.records:
         raise UsageError(

@@ -12,11 +12,19 @@ from typing import Any
 
 import pytest
 
-from promptlab.finetune import FAMILIES, Candidate, Pair, family_for, record, select
+from promptlab.finetune import (
+    FAMILIES,
+    Candidate,
+    Pair,
+    family_for,
+    read_pair,
+    record,
+    select,
+)
 from promptlab.results import Result
 from promptlab.store.db import connect
 from promptlab.store.ratings import Rating, run_cases, save
-from tests.conftest import Cli
+from tests.conftest import Cli, write
 from tests.store.test_store_api import config_in, make_result, seed
 
 RUN = "run-ft"
@@ -193,3 +201,32 @@ def test_records_over_the_token_limit_or_the_record_count_are_left_out() -> None
     picked = select(nova, candidates, min_score=4, winners=False)
     assert len(picked.records) == 2
     assert picked.left_out == {"over nova's 2 records": 1}
+
+
+# ---------------------------------------------------------------- --passing
+
+
+def test_passing_answers_come_from_a_test_report(project: Path, cli: Cli) -> None:
+    write(project / "prompts" / "echoer.yaml", 'version: "1.0.0"\ninput: "{{ text }}"\n'
+          "variables:\n  text: {type: string}\n")  # fmt: skip
+    write(project / "prompts" / "echoer.tests.yaml",
+          "tests:\n  - name: good\n    vars: {text: Hi Ana}\n    assert: [{contains: Ana}]\n"
+          "  - name: bad\n    vars: {text: Hi Bob}\n    assert: [{contains: Ana}]\n")  # fmt: skip
+    assert cli("test", "-m", "echo", "--json", "report.json").exit_code == 1
+    result = cli("export", "finetune", "report.json", "--passing", "--base", "llama-3.1",
+                 "-o", "p.jsonl")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert lines(Path("p.jsonl")) == [{"prompt": "Hi Ana", "completion": "Hi Ana"}]
+    assert "left out: 1 it failed its assertions" in result.stdout
+    # a run from the history has no test outcomes: --passing says where to find them
+    history = cli("export", "finetune", "last", "--passing", "--base", "nova", "-o", "h.jsonl")
+    assert history.exit_code == 2
+    assert "2 no test outcome (give a `test --json` report)" in history.stderr
+
+
+def test_an_image_prompts_request_is_not_a_conversation_to_train_on() -> None:
+    body = {"taskType": "TEXT_IMAGE", "textToImageParams": {"text": "a tent at dawn"}}
+    assert read_pair(body, "", None) == "it is not a conversation (an image model's request)"
+    with_tools = {"messages": [{"role": "user", "content": [
+        {"text": "look"}, {"image": {"format": "png", "source": {"bytes": "..."}}}]}]}  # fmt: skip
+    assert read_pair(with_tools, "ok", 3) == "it sends image content (text-only export)"
