@@ -147,9 +147,12 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 
 def _flat(value: Any) -> Any:
-    """A JSON value as a CSV cell: lists joined with +, None blank, booleans as true/false."""
+    """A JSON value as a CSV cell: lists (and mappings, key:value) joined with +, None blank,
+    booleans as true/false."""
     if isinstance(value, (list, tuple)):
         return "+".join(str(v) for v in value)
+    if isinstance(value, dict):  # e.g. a chain's served_by: nova-pro:7+nova-lite:3
+        return "+".join(f"{k}:{v}" for k, v in value.items())
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else value
