@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from promptlab.modellist import ModelRow
     from promptlab.results import Result
+    from promptlab.routers import RouterRow
     from promptlab.store.query import GroupStats
     from promptlab.versions import HistoryRow
 
@@ -285,6 +286,31 @@ def models_csv(
 
 
 MODELS: dict[str, ModelWriter] = {"table": models_table, "json": models_json, "csv": models_csv}
+
+
+# `models --routers`: (routers, region listed); the same --format names as MODELS
+RouterWriter = Callable[[Sequence["RouterRow"], "str | None"], None]
+
+
+def routers_table(rows: Sequence[RouterRow], region: str | None) -> None:
+    from promptlab.views.routers import print_routers
+
+    print_routers(rows, region)
+
+
+def routers_json(rows: Sequence[RouterRow], region: str | None) -> None:
+    _json([r.to_dict() for r in rows])
+
+
+def routers_csv(rows: Sequence[RouterRow], region: str | None) -> None:
+    from promptlab.routers import RouterRow
+
+    header = list(RouterRow("", "", "", "", (), None, None).to_dict())
+    _csv(header, ([_flat(r.to_dict()[k]) for k in header] for r in rows))
+
+
+ROUTERS: dict[str, RouterWriter] = {"table": routers_table, "json": routers_json,
+                                    "csv": routers_csv}  # fmt: skip
 
 
 # `history PROMPT`: (repo path, versions, shallow clone?, truncated?)
