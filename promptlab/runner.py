@@ -346,6 +346,8 @@ class Runner:
                                               f"the last link and {why}")  # fmt: skip
                     break
                 passed.append(chains.attempt(result, why))
+                if refused is None:  # the live view drops what this link streamed
+                    self.on_event(Event("retry", index, text=f"{link.alias}: {why}"))
         finally:
             clean = not passed and not throttled
             self.scheduler.finish(ticket, throttled=throttled, clean=clean)

@@ -152,6 +152,10 @@ def test_the_table_labels_the_column_with_the_chain_and_the_cell_with_the_link(
     assert "claude-sonnet>nova-pro" in result.stdout  # the chain is one column, its member another
     assert "via nova-pro" in result.stdout and "claude-sonnet: throttled" in result.stdout
     assert "fell back: claude-sonnet: throttled; served by nova-pro" in result.stderr
+    md = cli("run", "q", "--examples", "-m", "claude-sonnet>nova-pro", "-f", "markdown").stdout
+    assert "| **served** | via nova-pro · claude-sonnet: throttled |" in md
+    cli("run", "q", "--examples", "-m", "claude-sonnet>nova-pro", "--html", "r.html")
+    assert "via nova-pro · claude-sonnet: throttled" in Path("r.html").read_text("utf-8")
 
 
 def test_a_named_chain_in_promptlab_yaml_runs_under_its_name(
