@@ -464,8 +464,12 @@ class Runner:
         result.output_tokens = estimate_tokens(text) + estimate_tokens(thought)
         result.tokens_estimated = True
         tier, latency = ran(None, call.request)
-        result.cost_usd = cost_usd(job.ref, result.input_tokens, result.output_tokens, self.config,
+        ref = job.ref  # a fallback chain: the link that was answering, labelled as the chain
+        link = next((x for x in ref.links if x.alias == result.model_alias), ref)
+        result.cost_usd = cost_usd(link, result.input_tokens, result.output_tokens, self.config,
                                    tier=tier, latency=latency)  # fmt: skip
+        if ref.links:
+            result.model_alias, result.model_id = ref.alias, chains.spelled(ref.links)
         result.error = ErrorInfo(
             INTERRUPTED,
             f"stopped by Ctrl-C after ~{result.output_tokens:,} output tokens; "
