@@ -53,9 +53,9 @@ def list_routers(client: Any) -> list[RouterRow]:
     """The region's prompt routers, default and custom (every page of ListPromptRouters)."""
     from promptlab.modellist import _aws_call
 
-    region = client.meta.region_name
-    pages = _aws_call(lambda: list(client.get_paginator("list_prompt_routers").paginate()),
-                      region)  # fmt: skip
+    paginator = client.get_paginator("list_prompt_routers")
+    needs = "your IAM identity needs bedrock:ListPromptRouters"
+    pages = _aws_call(lambda: list(paginator.paginate()), client.meta.region_name, needs)
     return [row_of(s) for page in pages for s in page.get("promptRouterSummaries", [])]
 
 

@@ -37,7 +37,7 @@ def print_routers(rows: Sequence[RouterRow], region: str | None) -> None:
     table.box, table.pad_edge = None, False
     lines = []
     for r in rows:
-        diff = "" if r.quality_difference is None else f"{r.quality_difference:g}%"
+        diff = "" if r.quality_difference is None else f"{r.quality_difference:g}"
         cells = [r.arn, r.name, r.type, ", ".join(name(m) for m in r.models),
                  name(r.fallback_model), diff, r.status]  # fmt: skip
         lines.append([inert(c) for c, col in zip(cells, columns, strict=True) if col in keep])

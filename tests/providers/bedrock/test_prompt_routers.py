@@ -75,6 +75,7 @@ def test_a_listing_the_role_may_not_make_is_one_line(fake_bedrock: FakeBedrock, 
     result = cli("models", "--routers")
     assert result.exit_code == 2
     assert "AccessDeniedException" in result.stderr and "Traceback" not in result.output
+    assert "needs bedrock:ListPromptRouters" in result.stderr
 
 
 def test_a_router_next_to_its_members_shows_whom_it_chose_and_what_it_saved(
