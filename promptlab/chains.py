@@ -44,6 +44,8 @@ REASONS: dict[str, str] = {
     "UnsupportedInput": "cannot take the input",
 }
 STOP_CODES = frozenset({"Interrupted", "Cancelled"})
+SINGLE_MODEL_NOTE = ("require: is checked on fallback chains (-m 'a>b'); a single model's "
+                     "answer is kept as it is")  # fmt: skip
 GUARDRAIL_STOP = "guardrail_intervened"
 
 

@@ -237,15 +237,20 @@ class Runner:
             lines.append(line)
         return lines
 
-    def _prepare(self, job: Job) -> tuple[Request, list[str], str | None, Unsupported | None]:
+    def _prepare(
+        self, job: Job, chained: bool = False
+    ) -> tuple[Request, list[str], str | None, Unsupported | None]:
         """The request a job sends (its model's quirks applied, labelled with the run), its
-        notices, the region it goes to, and why its model cannot take it (None: it can)."""
+        notices, the region it goes to, and why its model cannot take it (None: it can).
+        `chained`: a link of a fallback chain (the prompt's `require:` checks apply)."""
         request, notices = job.request()
         request = with_run(request, self.run_id)
         looked_up = self._served[job.ref][1]  # why a profile's model is unknown
         if looked_up:
             notices.insert(0, looked_up)
         request = for_calls(request, stream=self.stream)  # what this operation takes
+        if job.prompt.require and not chained:
+            notices.append(chains.SINGLE_MODEL_NOTE)
         return request, notices, self.pool.region_for(job.ref), unsupported(request, job.ref)
 
     def _serving(self, job: Job) -> Job:
@@ -329,7 +334,7 @@ class Runner:
         try:
             for n, link in enumerate(links):
                 step = self._serving(replace(job, ref=link))
-                request, notices, region, refused = self._prepare(step)
+                request, notices, region, refused = self._prepare(step, chained=True)
                 call = _InFlight(step.new_result(request, notices, region, self.run_id), request,
                                  time.perf_counter())  # fmt: skip
                 if refused is not None:  # passed over without a call

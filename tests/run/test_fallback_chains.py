@@ -106,6 +106,8 @@ def test_the_last_links_answer_is_kept_with_a_notice_when_it_fails_the_check(
     assert [f["model"] for f in row["fallback"]] == ["nova-pro"]
     assert any("nova-lite's answer is kept" in n and "failed contains" in n
                for n in row["notices"])  # fmt: skip
+    single = cli("run", "q", "--examples", "-m", "nova-lite")
+    assert "require: is checked on fallback chains" in single.stderr  # not silently unused
 
 
 def test_a_guardrail_intervention_passes_the_link_over(chained: FakeBedrock, cli: Cli) -> None:
