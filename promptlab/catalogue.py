@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from promptlab import chains
 from promptlab.config import Config, Price
 from promptlab.controls import mode_label, ran
 from promptlab.errors import UsageError
@@ -230,14 +231,23 @@ class ModelRef:
     model_id: str  # what goes into modelId: id, profile id or ARN
     base_id: str | None  # foundation model id, for prices and quirks (None for opaque ARNs)
     provider: str = registry.DEFAULT_KIND  # the provider kind that serves it (registry)
+    # A fallback chain's models, tried in order (chains.py); () for a single model. A chain's
+    # own id, base id and kind are its first link's.
+    links: tuple[ModelRef, ...] = ()
 
     @property
     def real(self) -> bool:
-        """A real, billed model (False for offline stand-ins such as echo)."""
+        """A real, billed model (False for offline stand-ins such as echo); a chain is real
+        when any of its links is."""
+        if self.links:
+            return any(link.real for link in self.links)
         return registry.get_kind(self.provider).real
 
     @property
     def label(self) -> str:
+        if self.links:
+            spec = chains.spelled(self.links)
+            return self.alias if spec == self.alias else f"{self.alias} ({spec})"
         if self.alias == self.model_id:
             return self.alias
         return f"{self.alias} ({self.model_id})"
@@ -296,7 +306,10 @@ def split_models(values: list[str] | tuple[str, ...]) -> list[str]:
 def resolve(name: str, config: Config | None = None, region: str | None = None) -> ModelRef:
     """Alias, model id, inference-profile id or ARN → ModelRef. Unknown names: UsageError.
 
-    Image models and multimodal embeddings (imagegen's table) go to the `bedrock-image` kind."""
+    Image models and multimodal embeddings (imagegen's table) go to the `bedrock-image` kind.
+    A fallback chain (`a>b`, or an alias standing for one) is a ModelRef with `links`."""
+    if chains.is_chain(name, config.aliases if config else {}):
+        return chains.resolve_chain(name, config, region, resolve)
     ref = _resolve(name, config, region)
     if ref.provider == registry.DEFAULT_KIND and served_by_invoke(ref.base_id):
         return replace(ref, provider=IMAGE_KIND)

@@ -214,7 +214,7 @@ EXPECTED_PATH = "'{key}': expected a path (a string), got {value}"
 EXPECTED_COUNT = "'{key}': expected a positive integer, got {value}"
 ALIASES: Kind[dict[Any, str]] = Kind(
     lambda v: isinstance(v, dict) and all(isinstance(m, str) for m in v.values()),
-    "'{key}' must map alias → model id, profile id or ARN",
+    "'{key}' must map alias → model id, profile id, ARN or fallback chain (a>b)",
 )
 
 

@@ -104,7 +104,11 @@ class Job:
 
 
 def refusal(job: Job) -> Unsupported | None:
-    """Why the job's model cannot take its request (images, tools, …), or None."""
+    """Why the job's model cannot take its request (images, tools, …), or None. A fallback
+    chain is refused only when none of its links can take it (the first one's reason)."""
+    if job.ref.links:
+        reasons = [refusal(replace(job, ref=link)) for link in job.ref.links]
+        return reasons[0] if all(reasons) else None
     return unsupported(job.request()[0], job.ref)
 
 

@@ -248,8 +248,15 @@ def _price(row: ModelRow, ref: Any, config: Config) -> None:
         row.price_input_per_1k, row.price_output_per_1k = price.input, price.output
 
 
-def _aws_call(fn: Any, region: str | None = None) -> Any:
-    """Run a control-plane call; failures become one clear error (exit 2)."""
+LISTING_NEEDS = (
+    "your IAM identity needs bedrock:ListFoundationModels, bedrock:ListInferenceProfiles (and "
+    "ListCustomModels, ListProvisionedModelThroughputs for --custom); or use --offline"
+)
+
+
+def _aws_call(fn: Any, region: str | None = None, needs: str = LISTING_NEEDS) -> Any:
+    """Run a control-plane call; failures become one clear error (exit 2). `needs`: the hint
+    when access is denied (what the listing needs)."""
     from botocore.exceptions import ClientError
 
     from promptlab.catalogue import ModelRef
@@ -264,9 +271,7 @@ def _aws_call(fn: Any, region: str | None = None) -> Any:
         if code == "AccessDeniedException":
             raise ConfigError(
                 f"listing models failed: {code}: {exc.response['Error'].get('Message', '')}",
-                "your IAM identity needs bedrock:ListFoundationModels, "
-                "bedrock:ListInferenceProfiles (and ListCustomModels, "
-                "ListProvisionedModelThroughputs for --custom); or use --offline",
+                needs,
             ) from None
         err = map_error(exc, listing, region, endpoint_env="AWS_ENDPOINT_URL_BEDROCK")
         raise ConfigError(f"listing models failed: {err.code}: {err.message}", err.hint) from None

@@ -216,6 +216,12 @@ class Result:
     # model cites, e.g. "1"), "text", "source" (path or URI), "score" (None when unranked),
     # "metadata", "cited" (True/False when the service reports citations, else None)}.
     passages: list[dict[str, Any]] = field(default_factory=list)
+    # A fallback chain's answer: the link that served it (None outside chains, and when every
+    # link failed), and each link passed over before it, in order: {"model", "model_id",
+    # "served_model_id", "reason", "error", "message", "input_tokens", "output_tokens",
+    # "cost_usd", "attempts", "wall_ms"} (chains.attempt). `cost_usd` includes theirs.
+    served_by: str | None = None
+    fallback: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -325,6 +331,8 @@ class Result:
             "guardrail": self.guardrail_dict(),
             "images": self.images,
             "passages": self.passages,
+            "served_by": self.served_by,
+            "fallback": self.fallback,
         }
 
     def guardrail_dict(self) -> dict[str, Any] | None:
@@ -377,6 +385,8 @@ class Result:
             served_model_id=d.get("served_model_id"),
             images=list(d.get("images") or []),
             passages=list(d.get("passages") or []),
+            served_by=d.get("served_by"),
+            fallback=list(d.get("fallback") or []),
         )
 
 

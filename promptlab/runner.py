@@ -15,9 +15,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
-from promptlab.catalogue import ModelRef, completion_cost, cost_usd, unpriced_mode, unsupported
+from promptlab import chains
+from promptlab.catalogue import (
+    ModelRef,
+    Unsupported,
+    completion_cost,
+    cost_usd,
+    unpriced_mode,
+    unsupported,
+)
 from promptlab.config import Config
 from promptlab.controls import ran, with_run
 from promptlab.errors import PromptlabError
@@ -151,7 +160,7 @@ class Runner:
         executor = ThreadPoolExecutor(max_workers=min(self.concurrency, max(1, len(jobs))))
         futures: dict[Future[Result], int] = {}
         pending: set[Future[Result]] = set()
-        asked: dict[int, tuple[Request, list[str], str | None]] = {}
+        asked: dict[int, tuple[Request, list[str], str | None] | None] = {}
         sched = self.scheduler = self.make_scheduler(
             self.concurrency, model_caps((j.ref for j in jobs), self.config)
         )
@@ -161,21 +170,23 @@ class Runner:
             """Hand the calls the scheduler admits now to the pool."""
             for ticket in sched.ready():
                 i = ticket.item
-                call = executor.submit(self._call, i, jobs[i], *asked.pop(i), ticket)
+                prepared = asked.pop(i)
+                if prepared is None:
+                    call = executor.submit(self._chain, i, jobs[i], ticket)
+                else:
+                    call = executor.submit(self._call, i, jobs[i], *prepared, ticket)
                 futures[call] = i
                 pending.add(call)
 
         try:
             for i, job in enumerate(jobs):
+                if job.ref.links:  # a fallback chain: its links are prepared as they are tried
+                    asked[i] = None
+                    sched.add(lane_key(job.ref), i)
+                    start_ready()
+                    continue
                 jobs[i] = job = self._serving(job)
-                request, notices = job.request()
-                request = with_run(request, self.run_id)
-                looked_up = self._served[job.ref][1]  # why a profile's model is unknown
-                if looked_up:
-                    notices.insert(0, looked_up)
-                request = for_calls(request, stream=self.stream)  # what this operation takes
-                region = self.pool.region_for(job.ref)
-                refused = unsupported(request, job.ref)
+                request, notices, region, refused = self._prepare(job)
                 if refused is not None:  # that cell's error, no call made
                     results[i] = self._refuse(i, job, request, notices, region, refused)
                     continue
@@ -225,6 +236,22 @@ class Runner:
                          f"(ended at {limit.limit})")  # fmt: skip
             lines.append(line)
         return lines
+
+    def _prepare(
+        self, job: Job, chained: bool = False
+    ) -> tuple[Request, list[str], str | None, Unsupported | None]:
+        """The request a job sends (its model's quirks applied, labelled with the run), its
+        notices, the region it goes to, and why its model cannot take it (None: it can).
+        `chained`: a link of a fallback chain (the prompt's `require:` checks apply)."""
+        request, notices = job.request()
+        request = with_run(request, self.run_id)
+        looked_up = self._served[job.ref][1]  # why a profile's model is unknown
+        if looked_up:
+            notices.insert(0, looked_up)
+        request = for_calls(request, stream=self.stream)  # what this operation takes
+        if job.prompt.require and not chained:
+            notices.append(chains.SINGLE_MODEL_NOTE)
+        return request, notices, self.pool.region_for(job.ref), unsupported(request, job.ref)
 
     def _serving(self, job: Job) -> Job:
         """The job with the model its application inference profile serves (looked up once
@@ -296,7 +323,62 @@ class Runner:
             clean = call.result.ok and not call.throttled
             self.scheduler.finish(ticket, throttled=call.throttled > 0, clean=clean)
 
+    def _chain(self, index: int, job: Job, ticket: Ticket[int]) -> Result:
+        """A fallback chain's job: each link in turn (with its own retries) until one answers
+        and passes the prompt's `require:` checks; the links passed over go into the result's
+        `fallback`, their cost into its cost (chains.py). The chain holds one place of its
+        first link's lane while it runs."""
+        passed: list[dict[str, Any]] = []
+        throttled = False
+        links = job.ref.links
+        try:
+            for n, link in enumerate(links):
+                step = self._serving(replace(job, ref=link))
+                request, notices, region, refused = self._prepare(step, chained=True)
+                call = _InFlight(step.new_result(request, notices, region, self.run_id), request,
+                                 time.perf_counter())  # fmt: skip
+                if refused is not None:  # passed over without a call
+                    result = call.result
+                    result.error = ErrorInfo("UnsupportedInput", refused.message, refused.hint)
+                    result.wall_ms = 0
+                else:
+                    result = self._attempt(index, step, call)
+                    throttled = throttled or call.throttled > 0
+                why = chains.pass_over(result, partial(self._unmet, step))
+                if why is None or n == len(links) - 1:
+                    if why is not None and result.ok:
+                        result.notices.append(f"{link.alias}'s answer is kept although it is "
+                                              f"the last link and {why}")  # fmt: skip
+                    break
+                passed.append(chains.attempt(result, why))
+                if refused is None:  # the live view drops what this link streamed
+                    self.on_event(Event("retry", index, text=f"{link.alias}: {why}"))
+        finally:
+            clean = not passed and not throttled
+            self.scheduler.finish(ticket, throttled=throttled, clean=clean)
+        return self._settle(index, step, chains.served(job.ref, result, passed), call.first)
+
+    def _unmet(self, job: Job, result: Result) -> str | None:
+        """The first of the prompt's `require:` checks the answer fails, as a reason."""
+        return chains.unmet(job.prompt.require, result, job.vars, job.case, self.config.root,
+                            job.rendered.output_schema)  # fmt: skip
+
     def _make_call(self, index: int, job: Job, call: _InFlight) -> Result:
+        return self._settle(index, job, self._attempt(index, job, call), call.first)
+
+    def _settle(self, index: int, job: Job, result: Result, request: Request) -> Result:
+        """The job's result is final: recorded once (unless Ctrl-C recorded it first), shown."""
+        with self._lock:
+            settled = self._settled.setdefault(index, result)
+        if settled is not result:  # Ctrl-C: the main thread has recorded it already
+            return settled
+        if self.store is not None:
+            self.store.record(result, request, job.key_extra())
+        self.on_event(Event("done", index, result=result))
+        return result
+
+    def _attempt(self, index: int, job: Job, call: _InFlight) -> Result:
+        """Make the call (retries, tool exchange) and price its answer; not recorded yet."""
         provider = self.pool.get(job.ref)  # its first use creates it: set-up errors end the run
         self.on_event(Event("start", index))
         result, request = call.result, call.request
@@ -331,13 +413,6 @@ class Runner:
             result.attempts = max(1, call.attempts - call.follow_ups)
         _note_discarded(result, call)
         result.wall_ms = int((time.perf_counter() - call.started) * 1000)
-        with self._lock:
-            settled = self._settled.setdefault(index, result)
-        if settled is not result:  # Ctrl-C: the main thread has recorded it already
-            return settled
-        if self.store is not None:
-            self.store.record(result, request, job.key_extra())
-        self.on_event(Event("done", index, result=result))
         return result
 
     def _follow_tools(
@@ -394,8 +469,12 @@ class Runner:
         result.output_tokens = estimate_tokens(text) + estimate_tokens(thought)
         result.tokens_estimated = True
         tier, latency = ran(None, call.request)
-        result.cost_usd = cost_usd(job.ref, result.input_tokens, result.output_tokens, self.config,
+        ref = job.ref  # a fallback chain: the link that was answering, labelled as the chain
+        link = next((x for x in ref.links if x.alias == result.model_alias), ref)
+        result.cost_usd = cost_usd(link, result.input_tokens, result.output_tokens, self.config,
                                    tier=tier, latency=latency)  # fmt: skip
+        if ref.links:
+            result.model_alias, result.model_id = ref.alias, chains.spelled(ref.links)
         result.error = ErrorInfo(
             INTERRUPTED,
             f"stopped by Ctrl-C after ~{result.output_tokens:,} output tokens; "

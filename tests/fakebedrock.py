@@ -17,6 +17,9 @@ Speaks:
     POST /guardrail/{id}/version/{v}/apply  ApplyGuardrail
     GET  /guardrails/{id}?guardrailVersion  GetGuardrail (the bedrock control plane, reached
                                             through AWS_ENDPOINT_URL_BEDROCK)
+    GET  /prompt-routers                    ListPromptRouters (control plane; routers added
+                                            with `fake_bedrock.prompt_router(ARN, models,
+                                            fallback)`, two a page; `router_error` fails it)
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -242,6 +245,8 @@ class FakeBedrock:
         self.requests: list[Recorded] = []
         self.profiles: dict[str, list[str]] = {}  # inference profile ARN or id → model ARNs
         self.profile_error: tuple[int, str, str] | None = None
+        self.routers: list[dict[str, Any]] = []  # ListPromptRouters' summaries (prompt_router)
+        self.router_error: tuple[int, str, str] | None = None
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -269,6 +274,31 @@ class FakeBedrock:
         models = [f"arn:aws:bedrock:{r}::foundation-model/{model_id}" for r in regions]
         with self._lock:
             self.profiles[arn] = self.profiles[arn.rsplit("/", 1)[-1]] = models
+
+    def prompt_router(
+        self,
+        arn: str,
+        models: list[str],
+        fallback: str,
+        *,
+        name: str = "",
+        type: str = "default",
+        quality_difference: float = 0.0,
+    ) -> None:
+        """ListPromptRouters lists this router (models: foundation model ids)."""
+        region = arn.split(":")[3]
+
+        def model_arn(model_id: str) -> dict[str, str]:
+            return {"modelArn": f"arn:aws:bedrock:{region}::foundation-model/{model_id}"}
+
+        summary = {
+            "promptRouterName": name or arn.rsplit("/", 1)[-1], "promptRouterArn": arn,
+            "routingCriteria": {"responseQualityDifference": quality_difference},
+            "models": [model_arn(m) for m in models], "fallbackModel": model_arn(fallback),
+            "status": "AVAILABLE", "type": type,
+        }  # fmt: skip
+        with self._lock:
+            self.routers.append(summary)
 
     def guardrail(self, guardrail_id: str, **fields: Any) -> GuardrailScript:
         """Set how guardrail `guardrail_id` answers (fields of GuardrailScript)."""
@@ -306,6 +336,8 @@ class FakeBedrock:
             self.peak.clear()
             self.profiles.clear()
             self.profile_error = None
+            self.routers.clear()
+            self.router_error = None
             self._cached.clear()
             self.default = Script()
 
@@ -381,6 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.split("?")[0].startswith("/guardrails/"):
             self._get_guardrail()
+        elif self.path.split("?")[0] == "/prompt-routers":
+            _list_prompt_routers(self)
         else:
             self._get_inference_profile()
 
@@ -825,6 +859,29 @@ def first_user_text(body: dict[str, Any]) -> str:
         return str(body["messages"][0]["content"][0]["text"])
     except (KeyError, IndexError, TypeError):
         return ""
+
+
+# ---------------------------------------------------------------- prompt routers (control plane)
+
+
+def _list_prompt_routers(handler: _Handler) -> None:
+    """ListPromptRouters: GET /prompt-routers, two routers a page (so paging is exercised)."""
+    from urllib.parse import parse_qs
+
+    fake = handler.server.fake
+    query = parse_qs(handler.path.partition("?")[2])
+    headers = {k.lower(): v for k, v in handler.headers.items()}
+    fake._record(Recorded("list-prompt-routers", "", handler.path, {}, headers), "get")
+    with fake._lock:
+        routers, failure = list(fake.routers), fake.router_error
+    if failure is not None:
+        handler._error(*failure)
+        return
+    start = int(query.get("nextToken", ["0"])[0])
+    page = {"promptRouterSummaries": routers[start : start + 2]}
+    if start + 2 < len(routers):
+        page["nextToken"] = str(start + 2)
+    handler._json(200, page)
 
 
 def start_fake_bedrock(seed: int = 0) -> FakeBedrock:

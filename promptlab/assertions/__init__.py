@@ -95,6 +95,8 @@ TYPES: dict[str, Check] = {
                           summary="call cost ≤"),
     "stop-reason": Check(metrics.stop_reason, metrics.prepare_stop, text=False,
                          summary="stop reason is"),
+    "served-by": Check(metrics.served_by, metrics.prepare_served_by, text=False,
+                       summary="a fallback chain's link (or a router's pick) answered"),
     "similar": Check(graders.similar, graders.prepare_similar, ("model", "image"), "optional",
                      scored=True, remote=True, quick=False, text=False,
                      summary="embedding cosine similarity ≥ threshold (0.8; image to text 0.3)"),

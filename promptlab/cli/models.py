@@ -20,6 +20,8 @@ EPILOG = """Examples:
   promptlab models --modality embedding --format json | jq '.[].id'  # needs AWS
 
   promptlab models --custom             # fine-tuned, provisioned; needs AWS
+
+  promptlab models --routers            # prompt routers and their models; needs AWS
 """
 
 
@@ -36,6 +38,9 @@ def models(
         False, "--custom", help="Your fine-tuned models and provisioned throughputs (ARNs)."
     ),
     offline: bool = typer.Option(False, "--offline", help="The shipped catalogue; no AWS calls."),
+    routers: bool = typer.Option(
+        False, "--routers", help="The region's prompt routers (ARNs) with their member models."
+    ),
     region: str | None = typer.Option(None, "--region", help="AWS region to list."),
     profile: str | None = typer.Option(None, "--profile", help="AWS profile."),
 ) -> None:
@@ -46,8 +51,12 @@ def models(
     check(fmt, MODELS)
     if modality is not None and modality.lower() not in MODALITIES:
         raise UsageError(f"--modality must be text, image or embedding, got {modality!r}")
-    if offline and custom:
-        raise UsageError("--custom lists your account's models: it needs AWS, not --offline")
+    if offline and (custom or routers):
+        which = "--custom" if custom else "--routers"
+        raise UsageError(f"{which} lists your account's models: it needs AWS, not --offline")
+    if routers and (custom or provider or modality):
+        raise UsageError("--routers lists prompt routers: it takes no --custom, --provider or "
+                         "--modality", "run 'promptlab models --routers' on its own")  # fmt: skip
     config = load_config()
     shown_region: str | None
     catalogue_region = region or config.region
@@ -59,6 +68,12 @@ def models(
         clients = AwsClients(config, region, profile)
         shown_region = clients.region
         control = clients.control
+        if routers:
+            from promptlab.routers import list_routers
+            from promptlab.views.formats import ROUTERS
+
+            ROUTERS[fmt](list_routers(control), shown_region)
+            return
         if custom:
             rows = custom_rows(
                 control, config, warn=lambda m: typer.echo(f"warning: {m}", err=True)

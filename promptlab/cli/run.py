@@ -21,8 +21,11 @@ from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from promptlab.config import Config
     from promptlab.jobs import Job
+    from promptlab.results import Result
 
 FORMATS = tuple(RESULTS)
 
@@ -247,6 +250,7 @@ def execute(
         if outcome.results:
             render_results(out, outcome.results, full_reasoning=show_reasoning,
                            thumbnails=thumbnails)  # fmt: skip
+            _router_comparison(out, outcome.results)
     else:
         RESULTS[fmt](out, outcome.results)
     if html is not None:
@@ -278,6 +282,16 @@ def _image_files(jobs: list[Job], config: Config, out_dir: Path | None) -> Any:
     files = ImageFiles(out_dir if out_dir is not None else config.root / DEFAULT_DIR)
     files.check()
     return files
+
+
+def _router_comparison(out: Console, results: list[Result]) -> None:
+    """A prompt router next to its members: whom it chose per case, and what it saved."""
+    from promptlab.routers import compare, is_router, run_cells
+
+    if any(is_router(r.model_id) for r in results):
+        from promptlab.views.routers import print_comparison
+
+        print_comparison(out, compare(run_cells(results)))
 
 
 def _exit_now(code: int) -> None:

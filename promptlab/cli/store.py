@@ -102,9 +102,14 @@ def _model_id(model: str | None) -> str | None:
 
     config = load_config()
     try:
-        return resolve(model, config, config.region).model_id
+        ref = resolve(model, config, config.region)
     except PromptlabError:  # an old alias, or a name only the history knows: matched as typed
         return None
+    if ref.links:  # a fallback chain's calls are recorded under its links
+        from promptlab.chains import spelled
+
+        return spelled(ref.links)
+    return ref.model_id
 
 
 def _notices(filters: Filters) -> None:

@@ -194,6 +194,7 @@ def test(
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
     publish(run, out, err, report_files(json_file, junit, markdown, update_baseline, html))
+    _router_comparison(out, run)
     if verbose:
         from promptlab.views.testreport import render_details
 
@@ -249,6 +250,17 @@ def _execute(
 
     print_throttling(err, engine.throttling)
     return run, store is not None and store.history and not store.broken
+
+
+def _router_comparison(out: Console, run: TestRun) -> None:
+    """A prompt router next to its members: per case whom it chose, what it saved against
+    the most expensive member, and the difference in pass rate."""
+    from promptlab.routers import compare, is_router, outcome_cells
+
+    if any(is_router(o.model_id) for o in run.cases):
+        from promptlab.views.routers import print_comparison
+
+        print_comparison(out, compare(outcome_cells(run.cases)))
 
 
 def report_files(

@@ -153,6 +153,7 @@ def _build(
         message="'{key}' must be a list of model aliases or ids",
         hint="e.g. models: [nova-micro, claude-haiku]",
     )
+    require = _require(top, doc, root, problems) if top.data.get("require") is not None else ()
     inference, overrides = _inference(top)
     reasoning, reasoning_overrides = read_reasoning(top, inference, overrides)
     guardrail = None
@@ -186,6 +187,7 @@ def _build(
         layout=layout,
         variables=variables,
         models=tuple(models),
+        require=require,
         inference=inference,
         overrides=overrides,
         reasoning=reasoning,
@@ -206,6 +208,28 @@ def _build(
         doc=doc,
         templates=templates,
     )
+
+
+def _require(top: Fields, doc: YamlDoc, root: Path, problems: list[Problem]) -> tuple[Any, ...]:
+    """`require:`: the checks a fallback chain's answer must pass (assertions, as in a suite's
+    `assert:`, that need no model call), each problem at its line."""
+    from promptlab.assertions import is_remote, parse_assertion
+
+    items = top.get("require", LIST, [], message="'{key}' must be a list of checks",
+                    hint="e.g. require: [is-json] or require: [{contains: Dear}]")  # fmt: skip
+    out: list[Any] = []
+    for i, raw in enumerate(items):
+        check = parse_assertion(raw, doc, ("require", i), root, problems)
+        if check is None:
+            continue
+        if is_remote(check):
+            message = f"require: '{check.full_type}' calls a model; a chain's checks run locally"
+            hint = ("use it in a test suite's assert: instead; require takes is-json, "
+                    "json-schema, contains, regex, …")  # fmt: skip
+            problems.append(doc.problem(("require", i), message, hint))
+            continue
+        out.append(check)
+    return tuple(out)
 
 
 def _build_image(

@@ -26,7 +26,7 @@ TOP_KEYS = (
     "name", "version", "description", "metadata", *SECTIONS,
     "layout", "variables", "examples", "messages", "attachments",
     "tools", "tool_choice", "tool_results", "max_turns", "output_schema", "cache",
-    "models", "inference", "reasoning", "guardrail", "tests",
+    "models", "require", "inference", "reasoning", "guardrail", "tests",
     "kind", "prompt", "negative_prompt", "image",
 )  # fmt: skip
 # Where `cache:` can put a prompt-cache point: after these parts of the prompt.
@@ -143,6 +143,9 @@ class Prompt:
     layout: str = "xml"
     variables: Mapping[str, Variable] = field(default_factory=dict)
     models: tuple[str, ...] = ()
+    # What a fallback chain's answer must pass before the chain stops at it (assertions that
+    # need no model call: is-json, json-schema, contains, …); unused for single models.
+    require: tuple[Any, ...] = ()
     inference: InferenceParams = field(default_factory=InferenceParams)
     overrides: Mapping[str, InferenceParams] = field(default_factory=dict)
     reasoning: Reasoning | None = None  # `reasoning:` for every model

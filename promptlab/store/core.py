@@ -367,6 +367,10 @@ def insert_call(
         row["response_meta"] = canonical(result.response_meta)
     if result.images:
         row["images"] = canonical(result.images)
+    if result.served_by:
+        row["served_by"] = result.served_by
+    if result.fallback:
+        row["fallback"] = canonical(result.fallback)
     cur = con.execute(
         f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         tuple(storable(v) for v in row.values()),
@@ -439,6 +443,8 @@ def row_to_result(row: sqlite3.Row) -> Result:
         served_model_id=_column(row, "served_model_id"),
         response_meta=_json_column(row, "response_meta"),
         images=_json_column(row, "images") or [],
+        served_by=_column(row, "served_by"),
+        fallback=_json_column(row, "fallback") or [],
     )
 
 

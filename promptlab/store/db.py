@@ -307,10 +307,20 @@ def _m12_ratings(con: sqlite3.Connection) -> None:
     con.execute("CREATE INDEX ratings_run ON ratings(run_id)")
 
 
+def _m13_fallback_chains(con: sqlite3.Connection) -> None:
+    """A fallback chain's call: the link that served it (`served_by`) and the links passed
+    over before it (`fallback`, JSON: model, reason, error, tokens, cost each); NULL for calls
+    of single models, which every row written before this migration is."""
+    con.execute("ALTER TABLE calls ADD COLUMN served_by TEXT")
+    con.execute("ALTER TABLE calls ADD COLUMN fallback TEXT")
+    con.execute("CREATE INDEX calls_chains ON calls(model_id) "
+                "WHERE served_by IS NOT NULL OR fallback IS NOT NULL")  # fmt: skip
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
     _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
-    _m11_images, _m12_ratings,
+    _m11_images, _m12_ratings, _m13_fallback_chains,
 ]  # fmt: skip
 
 

@@ -183,6 +183,10 @@ class GroupStats:
     cache_read_tokens: int = 0  # prompt-cache reads and writes (not part of input_tokens)
     cache_write_tokens: int = 0
     cache_saved_usd: float | None = 0.0  # what the reads would have cost as input, less their cost
+    # Fallback chains: calls that passed over at least one link, and how many calls each
+    # link served (link alias → calls; "none" when every link failed).
+    fell_back: int = 0
+    served_by: dict[str, int] = field(default_factory=dict)
 
     @property
     def error_rate(self) -> float:
@@ -215,6 +219,8 @@ class GroupStats:
             "retried": self.retried,
             "extra_attempts": self.extra_attempts,
             "throttled": self.throttled,
+            "fell_back": self.fell_back,
+            "served_by": dict(self.served_by),
         }
 
 
@@ -259,6 +265,7 @@ def stats(
             cache_write_tokens=row["cwrite"] or 0,
         )  # fmt: skip
     _add_retries(con, out, group, where, args)
+    _add_fallbacks(con, out, group, where, args)
     if caching:
         for g, saved in _cache_savings(con, group, where, args, config).items():
             out[g].cache_saved_usd = saved
@@ -307,6 +314,25 @@ def _add_retries(
     retried = "COUNT(*), SUM(attempts - 1)"
     for g, n, extra in grouped("attempts > 1", retried, by_index("calls_retried")):
         out[g].retried, out[g].extra_attempts = n, extra
+
+
+CHAIN_CALLS = "(served_by IS NOT NULL OR fallback IS NOT NULL)"  # migration 13's index
+
+
+def _add_fallbacks(
+    con: sqlite3.Connection, out: dict[str, GroupStats], group: str, where: str, args: list[Any]
+) -> None:
+    """Per group of fallback-chain calls: how many fell back past their first link, and
+    which link served how many (reading only chain calls, through their partial index).
+    Files from before migration 13 have no chains."""
+    if not _has_columns(con, "served_by", "fallback"):
+        return
+    clause = f"{where} AND {CHAIN_CALLS}" if where else f" WHERE {CHAIN_CALLS}"
+    sql = (f"SELECT {group}, COALESCE(served_by, 'none'), SUM(fallback IS NOT NULL), COUNT(*) "
+           f"FROM calls{clause} GROUP BY 1, 2")  # fmt: skip
+    for g, link, fell, n in con.execute(sql, args):
+        out[g].fell_back += fell or 0
+        out[g].served_by[link] = n
 
 
 def _has_columns(con: sqlite3.Connection, *names: str) -> bool:

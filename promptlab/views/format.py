@@ -119,6 +119,8 @@ def served_label(r: Result) -> str:
     from promptlab.controls import mode_label, ran
     from promptlab.views.sanitize import inert
 
+    if r.fallback or r.served_by:
+        return inert(chain_label(r))
     if r.error:
         return ""
     parts: list[str] = []
@@ -127,6 +129,15 @@ def served_label(r: Result) -> str:
         parts.append(f"{r.model_alias} → {alias_for(base) or base}")
     mode = mode_label(*ran(r.response_meta, r.request))
     return inert(" · ".join([*parts, mode] if mode else parts))
+
+
+def chain_label(r: Result) -> str:
+    """A fallback chain's cell: the link that served it and why the ones before were passed
+    over (`via nova-pro · claude-sonnet: throttled`), or that every link failed."""
+    from promptlab.chains import passed_over_line
+
+    head = f"via {r.served_by}" if r.served_by else "no link answered"
+    return " · ".join(filter(None, [head, passed_over_line(r.fallback)]))
 
 
 def vars_label(values: dict[str, object], limit: int = 80) -> str:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from promptlab.modellist import ModelRow
     from promptlab.ratingstats import RatingSummary
     from promptlab.results import Result
+    from promptlab.routers import RouterRow
     from promptlab.store.query import GroupStats
     from promptlab.versions import HistoryRow
 
@@ -148,9 +149,12 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
 
 
 def _flat(value: Any) -> Any:
-    """A JSON value as a CSV cell: lists joined with +, None blank, booleans as true/false."""
+    """A JSON value as a CSV cell: lists (and mappings, key:value) joined with +, None blank,
+    booleans as true/false."""
     if isinstance(value, (list, tuple)):
         return "+".join(str(v) for v in value)
+    if isinstance(value, dict):  # e.g. a chain's served_by: nova-pro:7+nova-lite:3
+        return "+".join(f"{k}:{v}" for k, v in value.items())
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else value
@@ -302,6 +306,31 @@ def models_csv(
 
 
 MODELS: dict[str, ModelWriter] = {"table": models_table, "json": models_json, "csv": models_csv}
+
+
+# `models --routers`: (routers, region listed); the same --format names as MODELS
+RouterWriter = Callable[[Sequence["RouterRow"], "str | None"], None]
+
+
+def routers_table(rows: Sequence[RouterRow], region: str | None) -> None:
+    from promptlab.views.routers import print_routers
+
+    print_routers(rows, region)
+
+
+def routers_json(rows: Sequence[RouterRow], region: str | None) -> None:
+    _json([r.to_dict() for r in rows])
+
+
+def routers_csv(rows: Sequence[RouterRow], region: str | None) -> None:
+    from promptlab.routers import RouterRow
+
+    header = list(RouterRow("", "", "", "", (), None, None).to_dict())
+    _csv(header, ([_flat(r.to_dict()[k]) for k in header] for r in rows))
+
+
+ROUTERS: dict[str, RouterWriter] = {"table": routers_table, "json": routers_json,
+                                    "csv": routers_csv}  # fmt: skip
 
 
 # `history PROMPT`: (repo path, versions, shallow clone?, truncated?)

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 def stats_table(groups: list[GroupStats], by: str) -> Table:
     """One row per group; by model, the model id with the alias beside it. When any call
     needed retries or was throttled: `retried` (calls), `+tries` (extra attempts) and
-    `throttled` (calls that failed throttled after every attempt)."""
+    `throttled` (calls that failed throttled after every attempt). When any group is a
+    fallback chain: `fell back` (its calls that passed over a link) and `served by`."""
     from rich.table import Table
     from rich.text import Text
 
@@ -27,6 +28,7 @@ def stats_table(groups: list[GroupStats], by: str) -> Table:
     # where some call used the prompt cache: its hit ratio and savings, after the cost (the
     # token counts are in JSON and CSV)
     caching = any(g.cache_read_tokens or g.cache_write_tokens for g in groups)
+    chains = any(g.served_by for g in groups)  # fallback chains: how often, and to whom
     cells: list[list[Any]] = [
         [
             Text(inert(g.group)), *([Text(inert(g.alias or ""))] if with_alias else []),
@@ -37,13 +39,15 @@ def stats_table(groups: list[GroupStats], by: str) -> Table:
             ms(g.ttft_p50_ms, unit=False), tokens(g.input_tokens), tokens(g.output_tokens),
             usd(g.cost_usd),
             *([f"{g.cache_hit_ratio:.0%}", usd(g.cache_saved_usd)] if caching else []),
+            *([fell_back(g), Text(inert(served_by(g)))] if chains else []),
         ]
         for g in groups
     ]  # fmt: skip
     names = (by, *(["alias"] if with_alias else []), "calls", "cached", "errors",
              *(["retried", "+tries", "throttled"] if retries else []), "p50 ms",
              "p95 ms", "ttft", "in tok", "out tok",
-             "cost", *(["cache hit", "cache saved"] if caching else []))  # fmt: skip
+             "cost", *(["cache hit", "cache saved"] if caching else []),
+             *(["fell back", "served by"] if chains else []))  # fmt: skip
     labels = 2 if with_alias else 1
     for i, name in enumerate(names):
         width = max([len(name), *(len(str(c[i])) for c in cells)])
@@ -52,6 +56,19 @@ def stats_table(groups: list[GroupStats], by: str) -> Table:
     for c in cells:
         table.add_row(*c)
     return table
+
+
+def fell_back(g: GroupStats) -> str:
+    """`3 (30%)`: a chain's calls that passed over their first link ('' for single models)."""
+    if not g.served_by:
+        return ""
+    return f"{g.fell_back} ({g.fell_back / g.calls:.0%})" if g.fell_back else "0"
+
+
+def served_by(g: GroupStats) -> str:
+    """`nova-pro 7, nova-lite 3`: which link of a chain served how many of its calls."""
+    ranked = sorted(g.served_by.items(), key=lambda kv: (-kv[1], kv[0]))
+    return ", ".join(f"{link} {n}" for link, n in ranked)
 
 
 def stats_chart(groups: list[GroupStats], metric: str, width: int = 40) -> Table:

@@ -92,7 +92,7 @@ def test_an_older_store_gains_the_ratings_table_and_keeps_its_calls(project: Pat
     config.store_path.parent.mkdir(parents=True)
     con = sqlite3.connect(config.store_path, isolation_level=None)
     con.row_factory = sqlite3.Row
-    migrate(con, upto=len(MIGRATIONS) - 1)
+    migrate(con, upto=11)  # the schema before ratings
     assert con.execute("SELECT 1 FROM sqlite_master WHERE name = 'ratings'").fetchone() is None
     assert load(con) == []  # read tolerantly before the migration
     con.close()

@@ -20,7 +20,7 @@ from promptlab.results import REDACTED, Result
 from promptlab.testing import CaseOutcome, TestRun
 from promptlab.views.answer import answer_of
 from promptlab.views.export import groups
-from promptlab.views.format import model_label, ms, token_usage, usd, vars_label
+from promptlab.views.format import model_label, ms, served_label, token_usage, usd, vars_label
 from promptlab.views.sanitize import inert
 from promptlab.views.testreport import cost, pct
 
@@ -49,7 +49,8 @@ def facts(r: Result) -> str:
         parts.append("cached")
     if r.stop_reason:
         parts.append(f"stop {inert(r.stop_reason)}")
-    return " · ".join(parts)
+    served = served_label(r)  # a fallback chain's link, a router's pick, the tier that ran
+    return " · ".join([served, *parts] if served else parts)
 
 
 def media(kind: str, body: Any) -> dict[str, Any]:
