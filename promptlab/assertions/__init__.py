@@ -11,6 +11,7 @@ from typing import Any
 
 from promptlab.assertions import (
     graders,
+    grounding,
     guardrail,
     images,
     markup,
@@ -114,6 +115,14 @@ TYPES: dict[str, Check] = {
                         summary="every image is WxH, has the shape W:H, or fits min..max"),
     "filtered": Check(images.filtered, images.prepare_filtered, (), "none", text=False,
                       summary="a filter withheld an image (use not-filtered)"),
+    "cites": Check(grounding.cites, grounding.prepare_cites, (), "optional",
+                   summary="the answer cites N sources, or these, by [id] or the service's "
+                   "citations"),
+    "numbers-grounded": Check(grounding.numbers_grounded, grounding.prepare_numbers, ("ignore",),
+                              "none", summary="every number in the answer is in the sources"),
+    "context-recall": Check(grounding.context_recall, grounding.prepare_recall, scored=True,
+                            text=False, summary="the expected facts are in the sources "
+                            "(share ≥ threshold, 1.0)"),
     "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
 }  # fmt: skip

@@ -11,6 +11,7 @@ from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo, Result
 
 if TYPE_CHECKING:
+    from promptlab.assertions.evidence import Passage
     from promptlab.guardrails import Guardrail, Outcome
 
 
@@ -109,6 +110,11 @@ class Context:
     reasoning_redacted: bool = False
     # The guardrail the case's calls use (guardrails.effective): apply-guardrail's default.
     guardrail: Guardrail | None = None
+    # The case's `context:` (evidence.read_context): what grounding checks read before the
+    # call's own passages.
+    case_context: tuple[Passage, ...] = ()
+    question: str = ""  # the rendered `input` section (else the user prompt): what was asked
+    prompts_dir: Path | None = None  # the project's prompts (a `judges/` folder overrides)
 
 
 @dataclass(frozen=True)
