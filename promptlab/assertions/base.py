@@ -132,6 +132,7 @@ class Check:
     remote: bool = False  # calls a model (judge, similar)
     quick: bool = True  # takes microseconds: evaluated where the result arrives, not on a pool
     text: bool = True  # checks the answer's text (so `on: reasoning` can point it at reasoning)
+    judged: bool = False  # its grader is the judge model (`judge_model`), not an embedding model
     summary: str = ""
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from promptlab.assertions import is_remote, uses_model
+from promptlab.assertions import is_remote, judgeprompts, uses_judge, uses_model
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
 from promptlab.controls import NO_CONTROLS, Controls, ran
@@ -243,7 +243,10 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
         for a in case.asserts:
             if not uses_model(a):
                 continue
-            default = (case.judge_model or config.judge_model) if a.type == "judge" else (
+            bad = judge_prompt_problem(a, config)
+            if bad is not None:
+                problems.append(Problem(a.file or case.file, bad.message, a.line, bad.hint))
+            default = (case.judge_model or config.judge_model) if uses_judge(a) else (
                 embedding_model(case, config))  # fmt: skip
             name = a.options.get("model") or default
             if name in out:
@@ -255,6 +258,20 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
             else:
                 out[name] = ref
     return out
+
+
+def judge_prompt_problem(a: Any, config: Config) -> judgeprompts.BadJudgePrompt | None:
+    """What is wrong with the project's judge prompt for a judged check
+    (`<prompts_dir>/judges/<type>.yaml`); None when it is fine or there is none."""
+    if a.type not in judgeprompts.NEEDS or a.compiled.prompt is not None:
+        return None
+    path = judgeprompts.override(a.type, config.prompts_dir)
+    try:
+        if path is not None:
+            judgeprompts.load(a.type, path)
+    except judgeprompts.BadJudgePrompt as exc:
+        return exc
+    return None
 
 
 def supported(planned: list[Planned]) -> tuple[list[Planned], list[str]]:
