@@ -120,5 +120,9 @@ def cited_ids(text: str) -> list[str]:
     return ids
 
 
+_MARKERS = re.compile(r"[ \t]*" + MARKER.pattern)
+
+
 def without_markers(text: str) -> str:
-    return MARKER.sub(" ", text)
+    """The text with its citation markers (and the spaces before them) left out."""
+    return _MARKERS.sub("", text)

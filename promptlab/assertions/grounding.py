@@ -65,7 +65,7 @@ def cites(a: Assertion, ctx: Context) -> Verdict:
     cited = [p for p in ev.passages if p.id in markers or p.cited]
     if unknown:
         shown = ", ".join(f"[{i}]" for i in unknown)
-        return Verdict(False, 0.0, f"cites {shown}, which none of {ev.describe()} is "
+        return Verdict(False, 0.0, f"cites {shown}: no passage has that id "
                        f"(ids: {', '.join(by_id)})")  # fmt: skip
     named = "; ".join(p.label for p in cited) or "nothing"
     missing = [s for s in spec.sources if not any(_matches(s, p) for p in cited)]

@@ -13,7 +13,7 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promptlab.errors import PromptFileError, PromptlabError
+from promptlab.errors import Problem, PromptFileError, PromptlabError
 
 if TYPE_CHECKING:  # the prompt package (Jinja2) is imported when a judge prompt is loaded
     from promptlab.prompt import Prompt
@@ -32,12 +32,26 @@ SAMPLE = {"question": "How long do refunds take?", "context": "[1] (returns.md)\
 
 
 class BadJudgePrompt(Exception):
-    """A judge prompt that cannot be used: `message` names the file (and line)."""
+    """A judge prompt that cannot be used: `message` names the file (and line); `problem`
+    says the same at the judge prompt's own file and line."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, problem: Problem | None = None
+                 ) -> None:  # fmt: skip
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.problem = problem
+
+
+def _bad(path: Path, message: str, hint: str | None = None, line: int | None = None
+         ) -> BadJudgePrompt:  # fmt: skip
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    where = f"{shown}:{line}" if line else shown
+    problem = Problem(shown, f"judge prompt: {message}", line, hint)
+    return BadJudgePrompt(f"judge prompt {where}: {message}", hint, problem)
 
 
 def override(kind: str, prompts_dir: Path | None) -> Path | None:
@@ -62,26 +76,22 @@ def load(kind: str, path: Path) -> Prompt:
         prompt = load_prompt(path)
     except PromptFileError as exc:
         first = exc.problems[0]
-        where = f"{first.file}:{first.line}" if first.line else first.file
-        raise BadJudgePrompt(f"judge prompt {where}: {first.message}", first.hint) from None
+        raise _bad(path, first.message, first.hint, first.line) from None
     except PromptlabError as exc:
-        raise BadJudgePrompt(f"judge prompt {path}: {exc.message}", exc.hint) from None
+        raise _bad(path, exc.message, exc.hint) from None
     other = [n for n, v in prompt.variables.items() if n not in FILLED and not v.has_default]
     if other:
-        raise BadJudgePrompt(
-            f"judge prompt {path}: variable '{other[0]}' is not one promptlab fills",
-            f"a judge prompt gets {', '.join(FILLED)} (give '{other[0]}' a default)",
-        )
+        raise _bad(path, f"variable '{other[0]}' is not one promptlab fills",
+                   f"a judge prompt gets {', '.join(FILLED)} (give '{other[0]}' a default)",
+                   prompt.doc.line(("variables", other[0])) if prompt.doc else None)  # fmt: skip
     missing = [n for n in NEEDS[kind] if n not in prompt.variables]
     if missing:
-        raise BadJudgePrompt(
-            f"judge prompt {path}: the {kind} judge needs the variable '{missing[0]}'",
-            f"declare {', '.join(NEEDS[kind])} under 'variables:' and use them",
-        )
+        raise _bad(path, f"the {kind} judge needs the variable '{missing[0]}'",
+                   f"declare {', '.join(NEEDS[kind])} under 'variables:' and use them")  # fmt: skip
     try:
         request(prompt, SAMPLE)
     except PromptlabError as exc:
-        raise BadJudgePrompt(f"judge prompt {path}: {exc.message}", exc.hint) from None
+        raise _bad(path, exc.message.removeprefix(f"{path}: "), exc.hint, exc.line) from None
     return prompt
 
 

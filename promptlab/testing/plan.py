@@ -245,7 +245,7 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
                 continue
             bad = judge_prompt_problem(a, config)
             if bad is not None:
-                problems.append(Problem(a.file or case.file, bad.message, a.line, bad.hint))
+                problems.append(bad)
             default = (case.judge_model or config.judge_model) if uses_judge(a) else (
                 embedding_model(case, config))  # fmt: skip
             name = a.options.get("model") or default
@@ -260,9 +260,9 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
     return out
 
 
-def judge_prompt_problem(a: Any, config: Config) -> judgeprompts.BadJudgePrompt | None:
+def judge_prompt_problem(a: Any, config: Config) -> Problem | None:
     """What is wrong with the project's judge prompt for a judged check
-    (`<prompts_dir>/judges/<type>.yaml`); None when it is fine or there is none."""
+    (`<prompts_dir>/judges/<type>.yaml`), at that file; None when it is fine or there is none."""
     if a.type not in judgeprompts.NEEDS or a.compiled.prompt is not None:
         return None
     path = judgeprompts.override(a.type, config.prompts_dir)
@@ -270,7 +270,7 @@ def judge_prompt_problem(a: Any, config: Config) -> judgeprompts.BadJudgePrompt 
         if path is not None:
             judgeprompts.load(a.type, path)
     except judgeprompts.BadJudgePrompt as exc:
-        return exc
+        return exc.problem
     return None
 
 

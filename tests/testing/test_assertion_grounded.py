@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from promptlab.assertions import Context, Verdict, evaluate
+from promptlab.assertions import Context, Verdict, evaluate, judgeprompts
 from promptlab.assertions.evidence import read_context
 from promptlab.assertions.groundjudge import read_reply
-from tests.conftest import Cli, write
+from tests.conftest import REPO, Cli, write
 from tests.fakebedrock import FakeBedrock
 from tests.testing.test_assertion_sources import POLICY
 from tests.testing.test_assertion_types import parse, result
@@ -287,3 +287,34 @@ def test_read_reply_checks_each_judges_shape() -> None:
         read_reply("context-relevance", '{"passages": [{"relevant": true}]}')
     with pytest.raises(ValueError, match="got addresses 'yes'"):
         read_reply("answer-relevance", '{"addresses": "yes"}')
+
+
+# ---------------------------------------------------------------- shipped files
+
+
+@pytest.mark.parametrize("kind", sorted(judgeprompts.NEEDS))
+def test_each_packaged_judge_prompt_loads_and_asks_for_json(kind: str) -> None:
+    prompt = judgeprompts.load(kind, judgeprompts.PACKAGED / f"{kind}.yaml")
+    assert prompt.version == "1.0.0" and prompt.inference.temperature == 0
+    request = judgeprompts.request(prompt, dict(judgeprompts.SAMPLE))
+    assert "exactly one JSON object" in request.text
+
+
+def test_the_grounding_example_passes_offline_and_its_failures_read_as_documented(
+    project: Path, cli: Cli
+) -> None:
+    examples = REPO / "prompts" / "examples"
+    for name in ("grounded-answers.yaml", "grounded-answers.tests.yaml"):
+        write(project / "prompts" / name, (examples / name).read_text("utf-8"))
+    suite_file = project / "prompts" / "grounded-answers.tests.yaml"
+    out = cli("test", str(suite_file), "-m", "echo", "--no-log")
+    assert out.exit_code == 0, out.output
+    suite_file.write_text(suite_file.read_text("utf-8").replace("- not-", "- "), "utf-8")
+    out = cli("test", str(suite_file), "-m", "echo", "--no-log", "--json", "r.json")
+    assert out.exit_code == 1
+    data = json.loads((project / "r.json").read_text("utf-8"))
+    reasons = {c["case"]: c["reason"] for c in data["cases"] if c["status"] == "fail"}
+    readme = " ".join((REPO / "README.md").read_text("utf-8").split())
+    assert len(reasons) == 3
+    for case, reason in reasons.items():
+        assert f"grounded-answers/{case} FAIL {reason}" in readme

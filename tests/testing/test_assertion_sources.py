@@ -68,7 +68,7 @@ def test_cites_a_given_source_by_part_of_its_path_or_by_id() -> None:
 def test_cites_fails_on_a_marker_that_names_no_passage() -> None:
     v = check("cites", "Refunds take 5 days [1][7].")
     assert not v.passed
-    assert v.reason == "cites [7], which none of 3 retrieved passages is (ids: 1, 2, 3)"
+    assert v.reason == "cites [7]: no passage has that id (ids: 1, 2, 3)"
 
 
 def test_cites_counts_passages_the_service_reports_cited() -> None:
