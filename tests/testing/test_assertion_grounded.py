@@ -14,6 +14,8 @@ import pytest
 from promptlab.assertions import Context, Verdict, evaluate, judgeprompts
 from promptlab.assertions.evidence import read_context
 from promptlab.assertions.groundjudge import read_reply
+from promptlab.request import Request
+from promptlab.results import Completion, Result
 from tests.conftest import REPO, Cli, write
 from tests.fakebedrock import FakeBedrock
 from tests.testing.test_assertion_sources import POLICY
@@ -318,3 +320,41 @@ def test_the_grounding_example_passes_offline_and_its_failures_read_as_documente
     assert len(reasons) == 3
     for case, reason in reasons.items():
         assert f"grounded-answers/{case} FAIL {reason}" in readme
+
+
+def test_dry_run_counts_real_judge_calls_and_not_the_offline_judge(project: Path, cli: Cli) -> None:
+    setup(project, "      - grounded\n      - {type: answer-relevance, model: echo}\n")
+    out = cli("test", "-m", "claude-haiku", "--dry-run")
+    assert out.exit_code == 0, out.output
+    assert "plus 1 grader call(s)" in out.output
+
+
+class ScriptedJudge:
+    """Grader services whose judge answers with one scripted text; the requests are kept."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.asked: list[tuple[str, Request]] = []
+
+    def complete(
+        self, model: str, request: Request, about: Result | None = None
+    ) -> tuple[Completion, float | None]:
+        self.asked.append((model, request))
+        return Completion(self.reply, input_tokens=10, output_tokens=5), 0.001
+
+
+def test_grounded_reads_the_retrieved_passages_with_their_ids_and_sources() -> None:
+    a, _ = parse("{type: grounded, model: nova-lite}")
+    assert a is not None
+    judge = ScriptedJudge(json.dumps({"claims": [{"claim": "c", "supported": True}]}))
+    r = result("Refunds take 5 business days [1].", passages=POLICY)
+    ctx = Context(r.output, r, {}, "case", Path.cwd(), services=judge,  # type: ignore[arg-type]
+                  question="How long do refunds take?")  # fmt: skip
+    v = evaluate(a, ctx)
+    assert v.passed and (v.tokens, v.cost_usd) == (15, 0.001)
+    assert v.reason == "nova-lite: all 1 claim(s) supported by 3 retrieved passages"
+    model, request = judge.asked[0]
+    assert model == "nova-lite"
+    assert "[3] (policies/returns.md)\nSale items can be exchanged but not refunded." in (
+        request.text
+    )
