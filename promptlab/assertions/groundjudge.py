@@ -145,7 +145,8 @@ def grounded(a: Assertion, ctx: Context) -> Verdict:
     if failed is not None:
         return failed
     if reply is None:
-        claims = [(c, offline.supported(c, ev.text)) for c in offline.claims(ctx.output)]
+        known = offline.words(ev.text)
+        claims = [(c, offline.supported(c, known)) for c in offline.claims(ctx.output)]
         who = f"{model} (offline, word overlap)"
     else:
         claims = [(c["claim"], c["supported"]) for c in reply.data["claims"]]

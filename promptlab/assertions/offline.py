@@ -53,9 +53,10 @@ def claims(answer: str) -> list[str]:
     return [p for p in parts if words(p)]
 
 
-def supported(claim: str, sources: str) -> bool:
+def supported(claim: str, known: set[str]) -> bool:
+    """At least SUPPORTED_SHARE of the claim's words are among the sources' `known` words."""
     said = words(claim)
-    return len(said & words(sources)) >= SUPPORTED_SHARE * len(said)
+    return len(said & known) >= SUPPORTED_SHARE * len(said)
 
 
 def relevant(passage: str, question: str) -> bool:
