@@ -7,7 +7,7 @@ Suite file format (`prompts/<name>.tests.yaml`):
 
     prompt: support-reply.yaml     # relative to this file; default: the sibling <name>.yaml
     defaults: {vars: {}, assert: [], models: [], repeat: 1, threshold: 1.0, min_score: 0.8,
-               judge_model: nova-micro, embedding_model: titan-embed}
+               judge_model: nova-micro, embedding_model: titan-embed, context: [...]}
     tests:
       - name: greets-customer
         vars: {customer_name: Ana}
@@ -51,7 +51,7 @@ SUITE_SUFFIXES = (".tests.yaml", ".tests.yml")
 SUITE_KEYS = ("prompt", "description", "defaults", "tests")
 DEFAULT_KEYS = (
     "vars", "assert", "models", "repeat", "threshold", "min_score", "judge_model",
-    "embedding_model",
+    "embedding_model", "context",
 )  # fmt: skip
 CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score",
              "tool_results", "context")  # fmt: skip
@@ -319,6 +319,7 @@ def _cases(
     base_repeat = base.get("repeat", integer(1)) or 1
     base_thr = _ratio(base, "threshold")
     base_min = _ratio(base, "min_score")
+    base_context = _context(base)
     grader = {
         key: base.get(key, NON_EMPTY, message="'{key}' must be a model alias or id")
         for key in ("judge_model", "embedding_model")
@@ -353,7 +354,7 @@ def _cases(
         desc = raw.get("description") or ""
         declared = {t.name for t in prompt.tools}
         scripts = conversation.tool_results(case, declared) if "tool_results" in raw else None
-        context = _context(case)
+        context = _context(case) or base_context
         if len(problems) > before:
             continue
         try:

@@ -224,3 +224,25 @@ def test_a_bad_case_context_is_one_line_at_its_line_exit_2(project: Path, cli: C
     assert "echoer.tests.yaml:4: error: context item 1 needs a non-empty text, got ''" in (
         result.output
     )
+
+
+DEFAULT_CONTEXT = """defaults:
+  context: "Refunds take 5 business days."
+tests:
+  - name: from-defaults
+    vars: {text: "Refunds take 5 business days."}
+    assert: [numbers-grounded]
+  - name: own-context
+    vars: {text: "Refunds take 9 business days."}
+    context: "Refunds take 9 business days."
+    assert: [numbers-grounded]
+"""
+
+
+def test_suite_defaults_give_the_context_of_cases_without_their_own(
+    project: Path, cli: Cli
+) -> None:
+    write(project / "prompts" / "echoer.yaml", ECHOER)
+    write(project / "prompts" / "echoer.tests.yaml", DEFAULT_CONTEXT)
+    result = cli("test", "-m", "echo", "--no-log")
+    assert result.exit_code == 0, result.output
