@@ -7,7 +7,7 @@ Suite file format (`prompts/<name>.tests.yaml`):
 
     prompt: support-reply.yaml     # relative to this file; default: the sibling <name>.yaml
     defaults: {vars: {}, assert: [], models: [], repeat: 1, threshold: 1.0, min_score: 0.8,
-               judge_model: nova-micro, embedding_model: titan-embed}
+               judge_model: nova-micro, embedding_model: titan-embed, context: [...]}
     tests:
       - name: greets-customer
         vars: {customer_name: Ana}
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from promptlab.assertions import Assertion, parse_assertion
+from promptlab.assertions.evidence import Passage, read_context
 from promptlab.config import Config
 from promptlab.errors import Problem, PromptFileError, PromptlabError, UsageError
 from promptlab.fields import (
@@ -50,10 +51,10 @@ SUITE_SUFFIXES = (".tests.yaml", ".tests.yml")
 SUITE_KEYS = ("prompt", "description", "defaults", "tests")
 DEFAULT_KEYS = (
     "vars", "assert", "models", "repeat", "threshold", "min_score", "judge_model",
-    "embedding_model",
+    "embedding_model", "context",
 )  # fmt: skip
 CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score",
-             "tool_results")  # fmt: skip
+             "tool_results", "context")  # fmt: skip
 NON_EMPTY_LIST: Kind[list[Any]] = Kind(
     lambda v: isinstance(v, list) and bool(v), "'{key}' must be a non-empty list"
 )
@@ -81,6 +82,7 @@ class Case:
     model_lines: tuple[str, int | None] = field(default=("", None), compare=False)
     pinned: bool = False  # the case names its own `models:`: `-m` leaves it alone
     tool_results: tuple[ToolScript, ...] | None = None  # None: the prompt's
+    context: tuple[Passage, ...] = ()  # `context:`: the evidence grounding checks read first
 
     @property
     def id(self) -> str:
@@ -317,6 +319,7 @@ def _cases(
     base_repeat = base.get("repeat", integer(1)) or 1
     base_thr = _ratio(base, "threshold")
     base_min = _ratio(base, "min_score")
+    base_context = _context(base)
     grader = {
         key: base.get(key, NON_EMPTY, message="'{key}' must be a model alias or id")
         for key in ("judge_model", "embedding_model")
@@ -351,6 +354,7 @@ def _cases(
         desc = raw.get("description") or ""
         declared = {t.name for t in prompt.tools}
         scripts = conversation.tool_results(case, declared) if "tool_results" in raw else None
+        context = _context(case) or base_context
         if len(problems) > before:
             continue
         try:
@@ -377,7 +381,7 @@ def _cases(
                 description=str(desc), file=doc.file, line=doc.line(at),
                 judge_model=grader["judge_model"], embedding_model=grader["embedding_model"],
                 model_lines=(doc.file, doc.line(model_key)), pinned="models" in raw,
-                tool_results=scripts,
+                tool_results=scripts, context=context,
             )
         )  # fmt: skip
     return out
@@ -385,6 +389,19 @@ def _cases(
 
 def _vars(fields: Fields) -> dict[str, Any]:
     return fields.get("vars", MAPPING, {}, message="'{key}' must be a mapping of name: value")
+
+
+def _context(fields: Fields) -> tuple[Passage, ...]:
+    if "context" not in fields:
+        return ()
+    passages, problem = read_context(fields.data["context"])
+    if problem:
+        fields.problem(
+            ("context",),
+            problem,
+            "e.g. context: [{text: Refunds take 5 days., source: returns.md}]",
+        )
+    return passages
 
 
 def _models(fields: Fields) -> list[str]:

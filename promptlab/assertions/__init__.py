@@ -11,6 +11,8 @@ from typing import Any
 
 from promptlab.assertions import (
     graders,
+    grounding,
+    groundjudge,
     guardrail,
     images,
     markup,
@@ -43,9 +45,11 @@ __all__ = [
     "Verdict",
     "evaluate",
     "parse_assertion",
+    "uses_judge",
 ]
 
 COMMON_KEYS = ("type", "value", "weight", "name", "metric", "threshold", "on")
+JUDGE_KEYS = ("model", "judge_prompt")  # the judged checks against the sources
 ON = ("answer", "reasoning")  # what a text assertion reads (`on:`)
 
 TYPES: dict[str, Check] = {
@@ -101,8 +105,8 @@ TYPES: dict[str, Check] = {
                      scored=True, remote=True, quick=False, text=False,
                      summary="embedding cosine similarity ≥ threshold (0.8; image to text 0.3)"),
     "judge": Check(graders.judge, graders.prepare_model, ("model",), scored=True, remote=True,
-                   quick=False, summary="a grader model passes the output (or the images) "
-                   "against a rubric"),
+                   quick=False, judged=True,
+                   summary="a grader model passes the output (or the images) against a rubric"),
     "guardrail": Check(guardrail.guardrail, guardrail.prepare_guardrail, ("policy", "where"),
                        summary="the call's guardrail intervened or passed (by a policy, on input "
                        "or output)"),
@@ -117,6 +121,26 @@ TYPES: dict[str, Check] = {
                         summary="every image is WxH, has the shape W:H, or fits min..max"),
     "filtered": Check(images.filtered, images.prepare_filtered, (), "none", text=False,
                       summary="a filter withheld an image (use not-filtered)"),
+    "cites": Check(grounding.cites, grounding.prepare_cites, (), "optional",
+                   summary="the answer cites N sources, or these, by [id] or the service's "
+                   "citations"),
+    "numbers-grounded": Check(grounding.numbers_grounded, grounding.prepare_numbers, ("ignore",),
+                              "none", summary="every number in the answer is in the sources"),
+    "grounded": Check(groundjudge.grounded, groundjudge.prepare, JUDGE_KEYS, "none", scored=True,
+                      remote=True, quick=False, judged=True,
+                      summary="a judge finds every claim of the answer in the sources "
+                      "(share ≥ threshold, 1.0)"),
+    "context-relevance": Check(groundjudge.context_relevance, groundjudge.prepare, JUDGE_KEYS,
+                               "none", scored=True, remote=True, quick=False, judged=True,
+                               text=False, summary="a judge finds the passages relevant to the "
+                               "question (share ≥ threshold, 0.5)"),
+    "answer-relevance": Check(groundjudge.answer_relevance, groundjudge.prepare, JUDGE_KEYS,
+                              "none", scored=True, remote=True, quick=False, judged=True,
+                              summary="a judge finds the answer addresses the question "
+                              "(fully 1, partly 0.5; threshold 1.0)"),
+    "context-recall": Check(grounding.context_recall, grounding.prepare_recall, scored=True,
+                            text=False, summary="the expected facts are in the sources "
+                            "(share ≥ threshold, 1.0)"),
     "python": Check(pyfunc.python, pyfunc.prepare_python, scored=True, quick=False,
                     summary="file.py:function returns bool, score or {pass, score, reason}"),
     "rated": Check(rated.rated, rated.prepare_rated, ("min_score", "win_rate", "against"), "none",
@@ -245,6 +269,11 @@ def uses_model(a: Assertion) -> bool:
     """Calls a grader model (judge, similar): one that must be resolved before the run."""
     check = TYPES[a.type]
     return check.remote and "model" in check.keys
+
+
+def uses_judge(a: Assertion) -> bool:
+    """Graded by the judge model (`judge_model` unless the assertion names one)."""
+    return TYPES[a.type].judged
 
 
 def is_quick(a: Assertion) -> bool:

@@ -12,6 +12,7 @@ from promptlab.results import Completion, ErrorInfo, Result
 
 if TYPE_CHECKING:
     from promptlab.assertions.rated import Ratings
+    from promptlab.assertions.evidence import Passage
     from promptlab.guardrails import Guardrail, Outcome
 
 
@@ -112,6 +113,11 @@ class Context:
     guardrail: Guardrail | None = None
     # What people's ratings say of this model on this case (`rated`); None: no history.
     ratings: Ratings | None = None
+    # The case's `context:` (evidence.read_context): what grounding checks read before the
+    # call's own passages.
+    case_context: tuple[Passage, ...] = ()
+    question: str = ""  # the rendered `input` section (else the user prompt): what was asked
+    prompts_dir: Path | None = None  # the project's prompts (a `judges/` folder overrides)
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class Check:
     remote: bool = False  # calls a model (judge, similar)
     quick: bool = True  # takes microseconds: evaluated where the result arrives, not on a pool
     text: bool = True  # checks the answer's text (so `on: reasoning` can point it at reasoning)
+    judged: bool = False  # its grader is the judge model (`judge_model`), not an embedding model
     summary: str = ""
 
 

@@ -221,6 +221,8 @@ def evaluate_sample(
         user_prompt=case.rendered.user, output_schema=case.prompt.output_schema,
         reasoning=result.reasoning, reasoning_redacted=result.reasoning_redacted,
         guardrail=effective(case.prompt.guardrail, config), ratings=ratings,
+        case_context=case.context, prompts_dir=config.prompts_dir,
+        question=case.rendered.sections.get("input") or case.rendered.user,
     )  # fmt: skip
     outcomes: list[AssertionOutcome] = []
     for a in case.asserts:

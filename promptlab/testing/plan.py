@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from promptlab.assertions import is_remote, uses_model
+from promptlab.assertions import is_remote, judgeprompts, uses_judge, uses_model
 from promptlab.catalogue import ModelRef, resolve, split_models
 from promptlab.config import Config
 from promptlab.controls import NO_CONTROLS, Controls, ran
@@ -243,7 +243,10 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
         for a in case.asserts:
             if not uses_model(a):
                 continue
-            default = (case.judge_model or config.judge_model) if a.type == "judge" else (
+            bad = judge_prompt_problem(a, config)
+            if bad is not None:
+                problems.append(bad)
+            default = (case.judge_model or config.judge_model) if uses_judge(a) else (
                 embedding_model(case, config))  # fmt: skip
             name = a.options.get("model") or default
             if name in out:
@@ -255,6 +258,32 @@ def _graders(cases: list[Any], config: Config, problems: list[Problem]) -> dict[
             else:
                 out[name] = ref
     return out
+
+
+def calls_grader(a: Any, case: Any, config: Config) -> bool:
+    """The assertion calls a grader model: a remote check, unless it is a check against the
+    sources judged offline (echo as the judge calls nothing)."""
+    if not is_remote(a):
+        return False
+    if a.type not in judgeprompts.NEEDS:
+        return True
+    from promptlab.assertions.offline import is_offline
+
+    return not is_offline(str(a.options.get("model") or case.judge_model or config.judge_model))
+
+
+def judge_prompt_problem(a: Any, config: Config) -> Problem | None:
+    """What is wrong with the project's judge prompt for a judged check
+    (`<prompts_dir>/judges/<type>.yaml`), at that file; None when it is fine or there is none."""
+    if a.type not in judgeprompts.NEEDS or a.compiled.prompt is not None:
+        return None
+    path = judgeprompts.override(a.type, config.prompts_dir)
+    try:
+        if path is not None:
+            judgeprompts.load(a.type, path)
+    except judgeprompts.BadJudgePrompt as exc:
+        return exc.problem
+    return None
 
 
 def supported(planned: list[Planned]) -> tuple[list[Planned], list[str]]:
@@ -320,7 +349,8 @@ def plan_cost(planned: list[Planned], config: Config) -> PlanCost:
         limit = request.params.max_tokens
         worst.append(cost_usd(job.ref, tokens, limit, config, tier=tier, latency=latency)
                      if limit is not None else None)  # fmt: skip
-    graders = sum(p.repeat * sum(1 for a in p.case.asserts if is_remote(a)) for p in planned)
+    graders = sum(p.repeat * sum(1 for a in p.case.asserts if calls_grader(a, p.case, config))
+                  for p in planned)  # fmt: skip
     total_in = None if None in inputs else round(sum(c or 0.0 for c in inputs), 8)
     total_worst = None if None in worst else round(sum(c or 0.0 for c in worst), 8)
     return PlanCost(total_in, total_worst, graders)
