@@ -11,8 +11,8 @@ from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo, Result
 
 if TYPE_CHECKING:
-    from promptlab.assertions.rated import Ratings
     from promptlab.assertions.evidence import Passage
+    from promptlab.assertions.rated import Ratings
     from promptlab.guardrails import Guardrail, Outcome
 
 
