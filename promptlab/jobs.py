@@ -100,6 +100,9 @@ class Job:
                             repeat_index=self.repeat_index)  # fmt: skip
         if self.ref.base_id and is_application_profile(self.ref.model_id):
             result.served_model_id = self.ref.base_id  # looked up (profiles.py)
+        result.passages = [dict(p) for p in self.rendered.passages]
+        result.retrieval = self.rendered.retrieval
+        result.notices.extend(n for n in self.rendered.notes if n not in result.notices)
         return result
 
 
@@ -301,8 +304,10 @@ def build_jobs(
     cacheable: bool = False,
     origins: Sequence[str] | None = None,
     controls: Controls | None = None,
+    retrieve: Sequence[str] = (),
 ) -> list[Job]:
-    """Jobs ordered by vars set, then prompt, then model (the columns of each comparison).
+    """Jobs ordered by vars set, then prompt, then retrieval variant, then model (the columns
+    of each comparison). `retrieve`: `--retrieve` (variant names or KEY=VALUE overrides).
 
     `origins`: where each vars set comes from (`file:line`), named when one of them is wrong.
     `controls`: latency, tier and metadata for every call (default: the config's).
@@ -310,15 +315,21 @@ def build_jobs(
     controls = controls if controls is not None else Controls.of(config)
     refs: dict[str, ModelRef] = {}
     jobs: list[Job] = []
-    rendered_by: dict[tuple[int, int], Any] = {}
+    rendered_by: dict[tuple[int, int], list[tuple[dict[str, Any], Rendered]]] = {}
     sets = var_sets or [{}]
+    variants = [p.retrieval.pick(list(retrieve)) if p.retrieval else [None] for p in prompts]
+    if retrieve and not any(p.retrieval for p in prompts):
+        raise UsageError("--retrieve: the prompt has no 'retrieve:'",
+                         "add retrieve: {files: [...], query: ...} to the prompt file")  # fmt: skip
     for vi, typed in enumerate(sets):
         for pi, prompt in enumerate(prompts):
             mine = _only_mine(prompt, prompts)
             try:
-                rendered_by[(vi, pi)] = prepare(
-                    prompt, mine(typed), mine(strings), use_examples=use_examples
-                )
+                rendered_by[(vi, pi)] = [
+                    prepare(prompt, mine(typed), mine(strings), use_examples=use_examples,
+                            source=source)
+                    for source in variants[pi]
+                ]  # fmt: skip
             except PromptlabError as exc:
                 if len(sets) < 2 or isinstance(exc, PromptFileError):
                     raise
@@ -332,21 +343,21 @@ def build_jobs(
     for vi, _ in enumerate(sets):
         case = f"vars #{vi + 1}" if len(sets) > 1 else None
         for pi, prompt in enumerate(prompts):
-            values, rendered = rendered_by[(vi, pi)]
-            for name in models_for(prompt, models, config):
-                if name not in refs:
-                    refs[name] = resolve(name, config, config.region)
-                ref = refs[name]
-                wrong = kind_problem(prompt, ref)
-                if wrong is not None:
-                    raise wrong
-                params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
-                guardrail = effective(prompt.guardrail, config)
-                for n, seed in enumerate(image_seeds(prompt, ref)):
-                    keep = cacheable and (prompt.kind != "image" or seed is not None)
-                    jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
-                                    repeat_index=n, cacheable=keep, controls=controls,
-                                    guardrail=guardrail, seed=seed))  # fmt: skip
+            for values, rendered in rendered_by[(vi, pi)]:
+                for name in models_for(prompt, models, config):
+                    if name not in refs:
+                        refs[name] = resolve(name, config, config.region)
+                    ref = refs[name]
+                    wrong = kind_problem(prompt, ref)
+                    if wrong is not None:
+                        raise wrong
+                    params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
+                    guardrail = effective(prompt.guardrail, config)
+                    for n, seed in enumerate(image_seeds(prompt, ref)):
+                        keep = cacheable and (prompt.kind != "image" or seed is not None)
+                        jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
+                                        repeat_index=n, cacheable=keep, controls=controls,
+                                        guardrail=guardrail, seed=seed))  # fmt: skip
     problems = image_problems(jobs)
     if problems:
         raise PromptFileError(problems)

@@ -78,6 +78,8 @@ class Completion:
     response_meta: dict[str, Any] | None = None
     served_model_id: str | None = None  # the model that ran, when model_id does not say
     images: tuple[GeneratedImage, ...] = ()  # an image model's answer (content: their records)
+    # A managed RAG answer's passages (Result.passages), cited ones marked; () for others.
+    passages: tuple[dict[str, Any], ...] = ()
 
 
 # The notice every grader call (judge, embedding) carries in the history, after its kind.
@@ -216,6 +218,9 @@ class Result:
     # model cites, e.g. "1"), "text", "source" (path or URI), "score" (None when unranked),
     # "metadata", "cited" (True/False when the service reports citations, else None)}.
     passages: list[dict[str, Any]] = field(default_factory=list)
+    # The retrieval variant the passages came from, when a run compares several (a name of the
+    # prompt's `retrieve:` variants, or the `--retrieve` overrides such as "k=3"); else None.
+    retrieval: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -236,6 +241,8 @@ class Result:
         self.response_meta = completion.response_meta
         self.served_model_id = completion.served_model_id or self.served_model_id
         self.notices.extend(n for n in completion.notices if n not in self.notices)
+        if completion.passages:
+            self.passages = [dict(p) for p in completion.passages]
 
     @property
     def reasoning(self) -> str:
@@ -325,6 +332,7 @@ class Result:
             "guardrail": self.guardrail_dict(),
             "images": self.images,
             "passages": self.passages,
+            "retrieval": self.retrieval,
         }
 
     def guardrail_dict(self) -> dict[str, Any] | None:
@@ -377,6 +385,7 @@ class Result:
             served_model_id=d.get("served_model_id"),
             images=list(d.get("images") or []),
             passages=list(d.get("passages") or []),
+            retrieval=d.get("retrieval"),
         )
 
 

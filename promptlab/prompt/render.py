@@ -16,6 +16,7 @@ from promptlab.prompt.paths import display_path
 
 if TYPE_CHECKING:
     from promptlab.media import Media
+    from promptlab.retrieval.spec import Source
 
 
 class _RootLoader(jinja2.FileSystemLoader):
@@ -40,12 +41,16 @@ def make_env(root: Path, loader: jinja2.BaseLoader | None = None) -> jinja2.Envi
     )
 
 
-def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
+def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None = None
+           ) -> Rendered:  # fmt: skip
     """Render every section and scripted turn with `values` (already resolved by `resolve_vars`).
 
     Variable values are data: they are inserted as text and never rendered as templates.
     Media variables are read here (once per file and process) and checked against the
     service's limits. Errors name the file and the line of the section, turn or partial.
+    A prompt that retrieves (`source`: the variant, default its first) has its query rendered
+    and searched here; the passages are the templates' `passages` and, unless a template
+    places them, the end of the context section.
     """
     env: jinja2.Environment | None = None  # made only for a template not compiled at load
 
@@ -60,11 +65,26 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
             raise _render_error(prompt, path, exc) from None
 
+    passages: list[dict[str, Any]] = []
+    notes: list[str] = []
+    label = None
+    if prompt.retrieval is not None:
+        from promptlab import retrieval
+
+        src = source or prompt.retrieval.default
+        label = src.name
+        query = run((*src.at, "query"), src.query) if src.query is not None else None
+        passages, notes = retrieval.fetch(src, query)
+        values = {**values, "passages": passages}
     out: dict[str, str] = {}
-    for key, source in prompt.sections.items():
-        text = run((key,), source)
+    for key, text in prompt.sections.items():
+        text = run((key,), text)
         if text:
             out[key] = text
+    if passages and not prompt.places_passages:
+        from promptlab.retrieval.passages import with_context
+
+        out["context"] = with_context(out.get("context"), passages)
     turns = [(t.role, run(t.path, t.text)) for t in (*prompt.examples, *prompt.messages)]
     last = turns.pop()[1] if prompt.messages else ""
     user = "\n\n".join(filter(None, [last, join_user(out, prompt.layout)]))
@@ -92,6 +112,9 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         prompt.cache,
         len(prompt.examples),
         _context_end(prompt, out, last, user),
+        tuple(passages),
+        label,
+        tuple(notes),
     )
 
 
