@@ -45,6 +45,9 @@ def forget() -> None:
         STATE.remote = None
         STATE.memo.clear()
         STATE.searches = 0
+    from promptlab.retrieval import local
+
+    local.forget()
 
 
 def key_of(source: Source, query: str | None) -> str:

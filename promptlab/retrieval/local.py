@@ -147,8 +147,9 @@ def tokens(text: str) -> list[str]:
 class Index:
     """Chunks of some files and a BM25 index over their words (built on the first query)."""
 
-    def __init__(self, chunks: list[Chunk]) -> None:
+    def __init__(self, chunks: list[Chunk], hashes: tuple[str, ...] = ()) -> None:
         self.chunks = chunks
+        self.hashes = hashes  # the files' sha256, in order
         self._bm25: Any = None
         self._lock = threading.Lock()
 
@@ -175,17 +176,40 @@ class Index:
         return [(self.chunks[i], float(scores[i])) for i in order if scores[i] > 0]
 
 
+_by_source: dict[tuple[Any, ...], Index] = {}
+
+
 def index_for(source: Source) -> Index:
-    """The source's index: its files read and chunked once per process and content."""
+    """The source's index: its files found, read and chunked once per run (process)."""
+    where = (str(source.base), source.files, source.chunk)
+    with _lock:
+        known = _by_source.get(where)
+    if known is not None:
+        return known
+    made = _build(source)
+    with _lock:
+        return _by_source.setdefault(where, made)
+
+
+def _build(source: Source) -> Index:
     docs = [read_doc(p) for p in files_of(source)]
     key = (tuple(d.sha256 for d in docs), tuple(str(d.path) for d in docs), source.chunk)
     with _lock:
         found = _indexes.get(key)
     if found is not None:
         return found
-    made = Index([c for d in docs for c in chunks_of(d, source.chunk, shown(d.path, source))])
+    chunks = [c for d in docs for c in chunks_of(d, source.chunk, shown(d.path, source))]
+    made = Index(chunks, tuple(d.sha256 for d in docs))
     with _lock:
         return _indexes.setdefault(key, made)
+
+
+def forget() -> None:
+    """Files, chunks and indexes read so far (a test changes files between runs)."""
+    with _lock:
+        _docs.clear()
+        _indexes.clear()
+        _by_source.clear()
 
 
 def shown(path: Path, source: Source) -> str:
@@ -198,7 +222,7 @@ def shown(path: Path, source: Source) -> str:
 
 def content_key(source: Source) -> list[str]:
     """The files' content hashes, for the retrieval cache key."""
-    return [read_doc(p).sha256 for p in files_of(source)]
+    return list(index_for(source).hashes)
 
 
 def retrieve(source: Source, query: str | None) -> list[dict[str, Any]]:
