@@ -218,6 +218,11 @@ KIND_QUIRKS: dict[str, Quirk] = {
     ),
 }
 
+# A knowledge base's RetrieveAndGenerate: text in, text out; no prompt cache, tiers or
+# latency modes (a request asking for them is sent without, with a notice).
+KIND_QUIRKS["kb"] = Quirk(images=False, documents=False, video=False, tools=False,
+                          note="RetrieveAndGenerate: the question in, a cited answer out")  # fmt: skip
+
 # What a request may carry that a model may not take: (Quirk attribute, the content block's key).
 MEDIA_CAPABILITIES = (("images", "image"), ("documents", "document"), ("video", "video"))
 
@@ -306,6 +311,7 @@ def resolve(name: str, config: Config | None = None, region: str | None = None) 
 def _resolve(name: str, config: Config | None, region: str | None) -> ModelRef:
     kind = registry.kind_for_name(name)
     if kind is not None:
+        kind.checked(name)
         return ModelRef(name, name, None, kind.name)
     user_aliases = config.aliases if config else {}
     if name in user_aliases and config is not None:

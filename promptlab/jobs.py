@@ -100,8 +100,9 @@ class Job:
                             repeat_index=self.repeat_index)  # fmt: skip
         if self.ref.base_id and is_application_profile(self.ref.model_id):
             result.served_model_id = self.ref.base_id  # looked up (profiles.py)
-        result.passages = [dict(p) for p in self.rendered.passages]
-        result.retrieval = self.rendered.retrieval
+        if get_kind(self.ref.provider).sends != "query":  # else: the service's own passages
+            result.passages = [dict(p) for p in self.rendered.passages]
+            result.retrieval = self.rendered.retrieval
         result.notices.extend(n for n in self.rendered.notes if n not in result.notices)
         return result
 
@@ -253,9 +254,26 @@ def image_seeds(prompt: Prompt, ref: ModelRef) -> tuple[int | None, ...]:
     return prompt.image.for_model(ref.alias, ref.model_id).seeds or (None,)
 
 
+def _query_request(job: Job) -> tuple[Request, list[str]]:
+    """The question alone (the `input` section, else the last user text), for a service that
+    retrieves and writes its own prompt; a notice for each part of the prompt not sent."""
+    r = job.rendered
+    notices = []
+    if r.system:
+        notices.append(f"{job.ref.alias}: instructions not sent: the knowledge base answers with "
+                       "its own prompt template")  # fmt: skip
+    if r.passages:
+        notices.append(f"{job.ref.alias}: the prompt's retrieved passages not sent: the "
+                       "knowledge base retrieves its own")  # fmt: skip
+    guardrail = job.guardrail.to_converse() if job.guardrail is not None else None
+    question = r.sections.get("input") or r.user
+    return replace(Request.of(None, question, job.params), guardrail_config=guardrail), notices
+
+
 # ProviderKind.sends → how a Job becomes that kind's request.
 REQUEST_SHAPES: dict[str, Callable[[Job], tuple[Request, list[str]]]] = {
     "messages": _messages_request,
+    "query": _query_request,
     "variables": _variables_request,
     "image": _image_request,
 }
