@@ -10,8 +10,10 @@ from typing import Any, TypeVar
 
 from promptlab.catalogue import (
     ModelRef,
+    TooLarge,
     Unsupported,
     adapt,
+    context_window,
     quirk_for,
     resolve,
     split_models,
@@ -27,8 +29,8 @@ from promptlab.prompt import Prompt, Rendered
 from promptlab.prompt.model import ToolScript
 from promptlab.providers.registry import get_kind
 from promptlab.reasoning import apply as ask_reasoning
-from promptlab.request import InferenceParams, Request
-from promptlab.results import PromptId, Result, new_result
+from promptlab.request import InferenceParams, Request, Text
+from promptlab.results import PromptId, Result, estimate_tokens, new_result
 from promptlab.sources import prepare
 from promptlab.yamlfile import parse_yaml, read_text
 
@@ -109,7 +111,33 @@ class Job:
 
 def refusal(job: Job) -> Unsupported | None:
     """Why the job's model cannot take its request (images, tools, …), or None."""
-    return unsupported(job.request()[0], job.ref)
+    request = job.request()[0]
+    return unsupported(request, job.ref) or overflow(job, request)
+
+
+def overflow(job: Job, request: Request) -> TooLarge | None:
+    """The request (about 4 characters a token, plus max_tokens of answer) is more than the
+    model's context window: how many tokens, how much of it retrieved, and what to lower."""
+    window = context_window(job.ref)
+    if window is None:
+        return None
+    texts = [b.text for b in request.system_content if isinstance(b, Text)]
+    texts += [b.text for m in request.messages for b in m.content if isinstance(b, Text)]
+    asked = estimate_tokens("\n".join(texts))
+    answer = request.params.max_tokens or 0
+    if asked + answer <= window:
+        return None
+    passages = job.rendered.passages
+    retrieved = estimate_tokens("\n".join(str(p.get("text", "")) for p in passages))
+    share = f", ~{retrieved:,} of them {len(passages)} retrieved passages" if passages else ""
+    plus = f" plus max_tokens {answer:,}" if answer else ""
+    if passages:
+        hint = ("retrieve less: lower k or chunk in retrieve: (e.g. --retrieve k=3 or "
+                "--retrieve chunk=800), or run it on a model with a larger window")  # fmt: skip
+    else:
+        hint = "shorten the prompt or its values, or run it on a model with a larger window"
+    return TooLarge(f"{job.ref.alias}: the request is ~{asked:,} tokens{share}{plus}, more than "
+                    f"its context window of {window:,} tokens", hint)  # fmt: skip
 
 
 def skip_unsupported(

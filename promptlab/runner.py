@@ -17,14 +17,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
-from promptlab.catalogue import ModelRef, completion_cost, cost_usd, unpriced_mode, unsupported
+from promptlab.catalogue import (
+    ModelRef,
+    TooLarge,
+    completion_cost,
+    cost_usd,
+    unpriced_mode,
+    unsupported,
+)
 from promptlab.config import Config
 from promptlab.controls import ran, with_run
 from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.guardrails import for_calls
-from promptlab.jobs import Job
+from promptlab.jobs import Job, overflow
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
@@ -175,7 +182,7 @@ class Runner:
                     notices.insert(0, looked_up)
                 request = for_calls(request, stream=self.stream)  # what this operation takes
                 region = self.pool.region_for(job.ref)
-                refused = unsupported(request, job.ref)
+                refused = unsupported(request, job.ref) or overflow(job, request)
                 if refused is not None:  # that cell's error, no call made
                     results[i] = self._refuse(i, job, request, notices, region, refused)
                     continue
@@ -249,7 +256,8 @@ class Runner:
     ) -> Result:
         """The result of a job its model cannot take: an error in its cell, no call made."""
         result = job.new_result(request, notices, region, self.run_id)
-        result.error = ErrorInfo("UnsupportedInput", why.message, why.hint)
+        code = "ContextWindowExceeded" if isinstance(why, TooLarge) else "UnsupportedInput"
+        result.error = ErrorInfo(code, why.message, why.hint)
         result.wall_ms = 0
         if self.store is not None:
             self.store.record(result, request, job.key_extra())

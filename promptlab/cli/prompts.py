@@ -140,15 +140,14 @@ def render(
     model_id = None
     if model:
         from promptlab.catalogue import resolve, unsupported
-        from promptlab.jobs import Job
+        from promptlab.jobs import Job, overflow
 
         ref = resolve(model, config, config.region)
         model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
-        request, notices = Job(
-            p, rendered, ref, for_model, controls=controls, guardrail=guard
-        ).request()
-        refused = unsupported(request, ref)
+        job = Job(p, rendered, ref, for_model, controls=controls, guardrail=guard)
+        request, notices = job.request()
+        refused = unsupported(request, ref) or overflow(job, request)
         if refused is not None:
             notices.insert(0, f"{refused.message}: a run gives this model's cell that error")
         base = p.inference.to_dict()

@@ -10,6 +10,7 @@ import pytest
 from promptlab.retrieval import spec
 from promptlab.retrieval.local import Doc, chunks_of
 from tests.conftest import Cli
+from tests.fakebedrock import FakeBedrock
 from tests.retrieval.pdfs import text_pdf
 
 DOCS = {
@@ -179,3 +180,21 @@ def test_bad_retrieve_overrides_are_usage_errors(text: str, message: str) -> Non
     source = spec.Source(None, ("docs/*.md",))
     with pytest.raises(spec.UsageError, match=message):
         spec.override(source, text)
+
+
+def test_context_larger_than_a_models_window_is_that_cells_error(
+    project: Path, cli: Cli, fake_bedrock: FakeBedrock
+) -> None:
+    prompt_file(project, "retrieve:\n  files: [docs/*.md]\n  query: '{{ question }}'\n  k: 2\n")
+    big = "Refund rules. " + "The refund window is thirty days for unworn items. " * 800
+    (project / "prompts" / "docs" / "long.md").write_text(big, "utf-8")
+    result = cli("run", "prompts/qa.yaml", "-m", "llama-8b", "-m", "claude-haiku",
+                 "-v", "question=refund window", "--format", "json", "--no-log")  # fmt: skip
+    assert result.exit_code == 1, result.output
+    small, large = json.loads(result.stdout)
+    assert small["error"]["code"] == "ContextWindowExceeded"
+    assert "more than its context window of 8,192 tokens" in small["error"]["message"]
+    assert "2 retrieved passages" in small["error"]["message"]
+    assert "--retrieve k=3" in small["error"]["hint"]
+    assert large["error"] is None
+    assert fake_bedrock.count(model="meta.llama3-8b-instruct-v1:0") == 0
