@@ -116,28 +116,26 @@ def refusal(job: Job) -> Unsupported | None:
 
 
 def overflow(job: Job, request: Request) -> TooLarge | None:
-    """The request (about 4 characters a token, plus max_tokens of answer) is more than the
-    model's context window: how many tokens, how much of it retrieved, and what to lower."""
+    """The request's input (about 4 characters a token) is more than the model's context
+    window: how many tokens, how much of it retrieved, and what to lower."""
     window = context_window(job.ref)
     if window is None:
         return None
     texts = [b.text for b in request.system_content if isinstance(b, Text)]
     texts += [b.text for m in request.messages for b in m.content if isinstance(b, Text)]
     asked = estimate_tokens("\n".join(texts))
-    answer = request.params.max_tokens or 0
-    if asked + answer <= window:
+    if asked <= window:
         return None
     passages = job.rendered.passages
     retrieved = estimate_tokens("\n".join(str(p.get("text", "")) for p in passages))
     share = f", ~{retrieved:,} of them {len(passages)} retrieved passages" if passages else ""
-    plus = f" plus max_tokens {answer:,}" if answer else ""
     if passages:
         hint = ("retrieve less: lower k or chunk in retrieve: (e.g. --retrieve k=3 or "
                 "--retrieve chunk=800), or run it on a model with a larger window")  # fmt: skip
     else:
         hint = "shorten the prompt or its values, or run it on a model with a larger window"
-    return TooLarge(f"{job.ref.alias}: the request is ~{asked:,} tokens{share}{plus}, more than "
-                    f"its context window of {window:,} tokens", hint)  # fmt: skip
+    return TooLarge(f"{job.ref.alias}: the request is ~{asked:,} tokens{share}, more than its "
+                    f"context window of {window:,} tokens", hint)  # fmt: skip
 
 
 def skip_unsupported(
