@@ -167,9 +167,12 @@ def run(
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     if any(p.retrieval for p in loaded) and not dry_run:
+        from promptlab.retrieval import use_cache
         from promptlab.retrieval.kb import enable
 
         enable(config)  # knowledge bases are searched (once per query) before any model call
+        if cache:
+            use_cache(config, cache_ttl)  # passages kept and reused like answers
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
                       cacheable=cache, origins=origins, retrieve=retrieve)  # fmt: skip
     if skip_unsupported:

@@ -143,9 +143,12 @@ def test(
     )
     shard_spec = parse_shard(shard) if shard else None
     base = load_run(baseline, what="baseline") if baseline else None
+    from promptlab.retrieval import use_cache
     from promptlab.retrieval.kb import enable
 
     enable(config)  # a prompt's knowledge base is searched once per case, before any model call
+    if cache:
+        use_cache(config, cache_ttl)  # retrieved passages kept and reused like answers
     cases = load_cases(list(paths or []), config)
     if not cases:
         raise UsageError("no test cases found",

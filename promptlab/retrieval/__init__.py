@@ -16,9 +16,13 @@ import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.retrieval.spec import Retrieval, Source
+
+if TYPE_CHECKING:
+    from promptlab.config import Config
+    from promptlab.retrieval.cache import PassageCache
 
 Searcher = Callable[[Source, str], list[dict[str, Any]]]
 
@@ -28,7 +32,8 @@ class _State:
     remote: Searcher | None = None  # searches a knowledge base (None: not in this command)
     memo: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    searches: int = 0  # searches actually made (not answered from memo)
+    searches: int = 0  # passages looked up (searched, or found in the store's cache)
+    cache: PassageCache | None = None  # the store's cache (run --cache, test)
 
 
 STATE = _State()
@@ -39,12 +44,22 @@ def allow_remote(searcher: Searcher | None) -> None:
     STATE.remote = searcher
 
 
+def use_cache(config: Config, ttl: float | None) -> None:
+    """Keep and reuse retrieved passages in the store's cache (the command's cache is on)."""
+    from promptlab.retrieval.cache import PassageCache
+
+    STATE.cache = PassageCache(config.store_path, ttl)
+
+
 def forget() -> None:
     """No knowledge-base access and no passages remembered (a new command, or a test)."""
     with STATE.lock:
         STATE.remote = None
         STATE.memo.clear()
         STATE.searches = 0
+        if STATE.cache is not None:
+            STATE.cache.close()
+        STATE.cache = None
     from promptlab.retrieval import local
 
     local.forget()
@@ -62,6 +77,15 @@ def key_of(source: Source, query: str | None) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _search(source: Source, query: str | None) -> list[dict[str, Any]]:
+    if source.knowledge_base:
+        assert STATE.remote is not None and query is not None
+        return STATE.remote(source, query)
+    from promptlab.retrieval.local import retrieve
+
+    return retrieve(source, query)
+
+
 def fetch(source: Source, query: str | None) -> tuple[list[dict[str, Any]], list[str]]:
     """The passages of `source` for `query`, and notices (a knowledge base not searched)."""
     if source.knowledge_base and STATE.remote is None:
@@ -72,17 +96,15 @@ def fetch(source: Source, query: str | None) -> tuple[list[dict[str, Any]], list
         found = STATE.memo.get(key)
     if found is not None:
         return [dict(p) for p in found], []
-    if source.knowledge_base:
-        assert STATE.remote is not None and query is not None
-        got = STATE.remote(source, query)
-    else:
-        from promptlab.retrieval.local import retrieve
-
-        got = retrieve(source, query)
+    got = STATE.cache.get(key) if STATE.cache is not None else None
+    if got is None:
+        got = _search(source, query)
+        if STATE.cache is not None:
+            STATE.cache.put(key, source, got)
     with STATE.lock:
         STATE.searches += 1
         STATE.memo[key] = got
     return [dict(p) for p in got], []
 
 
-__all__ = ["Retrieval", "Source", "allow_remote", "fetch", "forget", "key_of"]
+__all__ = ["Retrieval", "Source", "allow_remote", "fetch", "forget", "key_of", "use_cache"]

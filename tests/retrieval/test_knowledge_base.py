@@ -123,3 +123,20 @@ def test_render_does_not_search_a_knowledge_base(project: Path, cli: Cli) -> Non
     assert result.exit_code == 0, result.output
     assert "knowledge base KB12345678 not searched here" in result.stdout
     assert "(no passages)" in result.stdout
+
+
+def test_a_cached_search_is_not_repeated_in_the_next_run(
+    stubbed: Stubber, cli: Cli, project: Path
+) -> None:
+    from promptlab import retrieval
+
+    stubbed.add_response("retrieve", ANSWER, EXPECTED)  # one search only: a second would fail
+    args = ["-m", "echo", "-v", "question=when is my refund paid?", "--format", "json"]
+    first = cli("run", "prompts/kbqa.yaml", *args, "--cache")
+    retrieval.STATE.memo.clear()  # a new run: only the store remembers
+    again = cli("run", "prompts/kbqa.yaml", *args, "--cache")
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert json.loads(again.stdout)[0]["passages"] == json.loads(first.stdout)[0]["passages"]
+    stubbed.assert_no_pending_responses()
+    listed = cli("cache", "stats")
+    assert "retrieve:KB12345678" in listed.output, listed.output
