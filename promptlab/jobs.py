@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ from promptlab.providers.registry import get_kind
 from promptlab.reasoning import apply as ask_reasoning
 from promptlab.request import InferenceParams, Request, Text
 from promptlab.results import PromptId, Result, estimate_tokens, new_result
+from promptlab.retrieval.spec import Source
 from promptlab.sources import prepare
 from promptlab.yamlfile import parse_yaml, read_text
 
@@ -365,6 +367,7 @@ def build_jobs(
     if retrieve and not any(p.retrieval for p in prompts):
         raise UsageError("--retrieve: the prompt has no 'retrieve:'",
                          "add retrieve: {files: [...], query: ...} to the prompt file")  # fmt: skip
+    prefetch(prompts, variants, sets, strings, config, use_examples=use_examples)
     for vi, typed in enumerate(sets):
         for pi, prompt in enumerate(prompts):
             mine = _only_mine(prompt, prompts)
@@ -406,6 +409,46 @@ def build_jobs(
     if problems:
         raise PromptFileError(problems)
     return jobs
+
+
+def prefetch(
+    prompts: Sequence[Prompt],
+    variants: Sequence[Sequence[Source | None]],
+    sets: Sequence[dict[str, Any]],
+    strings: dict[str, str],
+    config: Config,
+    *,
+    use_examples: bool = False,
+) -> None:
+    """Search every knowledge base the jobs need at once (up to `concurrency` searches in
+    threads), so rendering finds the passages remembered. Values or queries that fail here
+    are skipped: rendering reports them where they belong."""
+    from promptlab import retrieval
+    from promptlab.prompt import resolve_vars
+    from promptlab.prompt.render import retrieval_query
+
+    asked: dict[tuple[int, str], tuple[Source, str]] = {}
+    for typed in sets:
+        for prompt, sources in zip(prompts, variants, strict=True):
+            kbs = [s for s in sources if s is not None and s.knowledge_base]
+            if not kbs:
+                continue
+            mine = _only_mine(prompt, prompts)
+            try:
+                values = resolve_vars(prompt, mine(typed), mine(strings),
+                                      use_examples=use_examples)  # fmt: skip
+                for source in kbs:
+                    query = retrieval_query(prompt, values, source)
+                    if query:
+                        asked[(id(source), query)] = (source, query)
+            except PromptlabError:
+                continue
+    if len(asked) < 2:
+        return  # one search: rendering makes it
+    workers = min(len(asked), max(1, config.concurrency))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(lambda pair: retrieval.fetch(*pair), asked.values()):
+            pass
 
 
 def guardrails_used(jobs: Sequence[Job]) -> list[Guardrail]:

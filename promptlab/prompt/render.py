@@ -73,7 +73,7 @@ def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None =
 
         src = source or prompt.retrieval.default
         label = src.name
-        query = run((*src.at, "query"), src.query) if src.query is not None else None
+        query = retrieval_query(prompt, values, src)
         passages, notes = retrieval.fetch(src, query)
         values = {**values, "passages": passages}
     out: dict[str, str] = {}
@@ -116,6 +116,25 @@ def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None =
         label,
         tuple(notes),
     )
+
+
+def retrieval_query(prompt: Prompt, values: Mapping[str, Any], source: Source) -> str | None:
+    """A retrieval source's query rendered with `values` (None: the source has no query).
+    An empty query is a UsageError at the source's line."""
+    if source.query is None:
+        return None
+    path = (*source.at, "query")
+    try:
+        template = prompt.templates.get(source.query) or make_env(
+            prompt.root, prompt.loader).from_string(source.query)  # fmt: skip
+        text = template.render(**values).strip()
+    except Exception as exc:  # as in render: a template error at its line
+        raise _render_error(prompt, path, exc) from None
+    if not text:
+        raise UsageError("retrieve: the query is empty for these values",
+                         "give the variables it uses a value (e.g. -v question=...)",
+                         file=source.file or None, line=source.line)  # fmt: skip
+    return text
 
 
 def _context_end(prompt: Prompt, sections: Mapping[str, str], last: str, user: str) -> int | None:

@@ -140,3 +140,42 @@ def test_a_cached_search_is_not_repeated_in_the_next_run(
     stubbed.assert_no_pending_responses()
     listed = cli("cache", "stats")
     assert "retrieve:KB12345678" in listed.output, listed.output
+
+
+def test_knowledge_base_searches_for_many_vars_sets_run_at_once(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    from promptlab import retrieval
+    from promptlab.config import load_config
+    from promptlab.jobs import build_jobs
+    from promptlab.request import InferenceParams
+    from promptlab.sources import open_prompt
+
+    (project / "prompts" / "kbqa.yaml").write_text(PROMPT, "utf-8")
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def search(source: object, query: str) -> list[dict[str, Any]]:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.2)
+        with lock:
+            running[0] -= 1
+        return [{"id": "1", "text": query, "source": "s3://x", "score": 0.5, "metadata": {},
+                 "cited": None}]  # fmt: skip
+
+    retrieval.allow_remote(search)
+    config = load_config()
+    prompt = open_prompt("prompts/kbqa.yaml", config)
+    sets = [{"question": f"question {n}"} for n in range(4)]
+    started = time.perf_counter()
+    jobs = build_jobs([prompt], sets, {}, ["echo"], InferenceParams(), config)
+    assert time.perf_counter() - started < 0.6  # four 0.2 s searches, not one after another
+    assert peak[0] > 1
+    assert [j.rendered.passages[0]["text"] for j in jobs] == [
+        f"policy: question {n}" for n in range(4)
+    ]
+    assert retrieval.STATE.searches == 4
