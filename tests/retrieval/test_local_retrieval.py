@@ -198,3 +198,25 @@ def test_context_larger_than_a_models_window_is_that_cells_error(
     assert "--retrieve k=3" in small["error"]["hint"]
     assert large["error"] is None
     assert fake_bedrock.count(model="meta.llama3-8b-instruct-v1:0") == 0
+
+
+def test_test_runs_each_case_once_per_retrieval_variant(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    report = tmp_path / "report.json"
+    result = cli("test", "prompts/examples/policy-rag.tests.yaml", "--filter", "render-*",
+                 "--retrieve", "k=1", "--retrieve", "k=3", "--no-log", "--no-cache",
+                 "--json", str(report))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "[retrieve k=1]" in result.stdout and "4 passed" in result.stdout
+    cases = json.loads(report.read_text("utf-8"))["cases"]
+    sample = {c["case"]: c["samples"][0]["result"] for c in cases}
+    one = sample["render-retrieves-the-refund-policy-first [retrieve k=1]"]
+    three = sample["render-retrieves-the-refund-policy-first [retrieve k=3]"]
+    assert (one["retrieval"], len(one["passages"])) == ("k=1", 1)
+    assert (three["retrieval"], len(three["passages"])) == ("k=3", 3)
+    none = cli("test", "prompts/examples/support-reply.tests.yaml", "--retrieve", "k=1")
+    assert none.exit_code == 2 and "no selected case's prompt has 'retrieve:'" in none.output
