@@ -219,6 +219,44 @@ KIND_QUIRKS: dict[str, Quirk] = {
     ),
 }
 
+# Context windows in tokens (input and output together), by base model id prefix, first match
+# wins; from the model cards in the Bedrock user guide. A model not listed is not checked.
+CONTEXT_WINDOWS: tuple[tuple[str, int], ...] = (
+    ("anthropic.claude-", 200_000),
+    ("amazon.nova-micro", 128_000),
+    ("amazon.nova-lite", 300_000),
+    ("amazon.nova-pro", 300_000),
+    ("amazon.nova-premier", 1_000_000),
+    ("amazon.titan-text-express", 8_192),
+    ("amazon.titan-text-lite", 4_096),
+    ("meta.llama3-8b", 8_192),
+    ("meta.llama3-70b", 8_192),
+    ("meta.llama3-1", 128_000),
+    ("meta.llama3-2", 128_000),
+    ("meta.llama3-3", 128_000),
+    ("mistral.mistral-large-2407", 128_000),
+    ("mistral.", 32_000),
+    ("cohere.command-r", 128_000),
+    ("ai21.jamba", 256_000),
+    ("deepseek.r1", 128_000),
+    ("openai.gpt-oss", 128_000),
+)
+
+
+def context_window(ref: ModelRef) -> int | None:
+    """The model's context window in tokens, when the table knows its family."""
+    if ref.base_id and ref.provider == registry.DEFAULT_KIND:
+        for prefix, tokens in CONTEXT_WINDOWS:
+            if ref.base_id.startswith(prefix):
+                return tokens
+    return None
+
+
+# A knowledge base's RetrieveAndGenerate: text in, text out; no prompt cache, tiers or
+# latency modes (a request asking for them is sent without, with a notice).
+KIND_QUIRKS["kb"] = Quirk(images=False, documents=False, video=False, tools=False,
+                          note="RetrieveAndGenerate: the question in, a cited answer out")  # fmt: skip
+
 # What a request may carry that a model may not take: (Quirk attribute, the content block's key).
 MEDIA_CAPABILITIES = (("images", "image"), ("documents", "document"), ("video", "video"))
 
@@ -319,6 +357,7 @@ def resolve(name: str, config: Config | None = None, region: str | None = None) 
 def _resolve(name: str, config: Config | None, region: str | None) -> ModelRef:
     kind = registry.kind_for_name(name)
     if kind is not None:
+        kind.checked(name)
         return ModelRef(name, name, None, kind.name)
     user_aliases = config.aliases if config else {}
     if name in user_aliases and config is not None:
@@ -383,6 +422,10 @@ def quirk_for(ref: ModelRef) -> Quirk:
 
 class Unsupported(UsageError):
     """The request carries something this model cannot take (an image, a tool, …)."""
+
+
+class TooLarge(Unsupported):
+    """The request is more than the model's context window: that cell's error, no call."""
 
 
 def unsupported(request: Request, ref: ModelRef) -> Unsupported | None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from promptlab.catalogue import (
     ModelRef,
+    TooLarge,
     Unsupported,
     adapt,
+    context_window,
     quirk_for,
     resolve,
     split_models,
@@ -27,8 +30,9 @@ from promptlab.prompt import Prompt, Rendered
 from promptlab.prompt.model import ToolScript
 from promptlab.providers.registry import get_kind
 from promptlab.reasoning import apply as ask_reasoning
-from promptlab.request import InferenceParams, Request
-from promptlab.results import PromptId, Result, new_result
+from promptlab.request import InferenceParams, Request, Text
+from promptlab.results import PromptId, Result, estimate_tokens, new_result
+from promptlab.retrieval.spec import Source
 from promptlab.sources import prepare
 from promptlab.yamlfile import parse_yaml, read_text
 
@@ -100,6 +104,10 @@ class Job:
                             repeat_index=self.repeat_index)  # fmt: skip
         if self.ref.base_id and is_application_profile(self.ref.model_id):
             result.served_model_id = self.ref.base_id  # looked up (profiles.py)
+        if get_kind(self.ref.provider).sends != "query":  # else: the service's own passages
+            result.passages = [dict(p) for p in self.rendered.passages]
+            result.retrieval = self.rendered.retrieval
+        result.notices.extend(n for n in self.rendered.notes if n not in result.notices)
         return result
 
 
@@ -109,7 +117,31 @@ def refusal(job: Job) -> Unsupported | None:
     if job.ref.links:
         reasons = [refusal(replace(job, ref=link)) for link in job.ref.links]
         return reasons[0] if all(reasons) else None
-    return unsupported(job.request()[0], job.ref)
+    request = job.request()[0]
+    return unsupported(request, job.ref) or overflow(job, request)
+
+
+def overflow(job: Job, request: Request) -> TooLarge | None:
+    """The request's input (about 4 characters a token) is more than the model's context
+    window: how many tokens, how much of it retrieved, and what to lower."""
+    window = context_window(job.ref)
+    if window is None:
+        return None
+    texts = [b.text for b in request.system_content if isinstance(b, Text)]
+    texts += [b.text for m in request.messages for b in m.content if isinstance(b, Text)]
+    asked = estimate_tokens("\n".join(texts))
+    if asked <= window:
+        return None
+    passages = job.rendered.passages
+    retrieved = estimate_tokens("\n".join(str(p.get("text", "")) for p in passages))
+    share = f", ~{retrieved:,} of them {len(passages)} retrieved passages" if passages else ""
+    if passages:
+        hint = ("retrieve less: lower k or chunk in retrieve: (e.g. --retrieve k=3 or "
+                "--retrieve chunk=800), or run it on a model with a larger window")  # fmt: skip
+    else:
+        hint = "shorten the prompt or its values, or run it on a model with a larger window"
+    return TooLarge(f"{job.ref.alias}: the request is ~{asked:,} tokens{share}, more than its "
+                    f"context window of {window:,} tokens", hint)  # fmt: skip
 
 
 def skip_unsupported(
@@ -254,9 +286,26 @@ def image_seeds(prompt: Prompt, ref: ModelRef) -> tuple[int | None, ...]:
     return prompt.image.for_model(ref.alias, ref.model_id).seeds or (None,)
 
 
+def _query_request(job: Job) -> tuple[Request, list[str]]:
+    """The question alone (the `input` section, else the last user text), for a service that
+    retrieves and writes its own prompt; a notice for each part of the prompt not sent."""
+    r = job.rendered
+    notices = []
+    if r.system:
+        notices.append(f"{job.ref.alias}: instructions not sent: the knowledge base answers with "
+                       "its own prompt template")  # fmt: skip
+    if r.passages:
+        notices.append(f"{job.ref.alias}: the prompt's retrieved passages not sent: the "
+                       "knowledge base retrieves its own")  # fmt: skip
+    guardrail = job.guardrail.to_converse() if job.guardrail is not None else None
+    question = r.sections.get("input") or r.user
+    return replace(Request.of(None, question, job.params), guardrail_config=guardrail), notices
+
+
 # ProviderKind.sends → how a Job becomes that kind's request.
 REQUEST_SHAPES: dict[str, Callable[[Job], tuple[Request, list[str]]]] = {
     "messages": _messages_request,
+    "query": _query_request,
     "variables": _variables_request,
     "image": _image_request,
 }
@@ -305,8 +354,10 @@ def build_jobs(
     cacheable: bool = False,
     origins: Sequence[str] | None = None,
     controls: Controls | None = None,
+    retrieve: Sequence[str] = (),
 ) -> list[Job]:
-    """Jobs ordered by vars set, then prompt, then model (the columns of each comparison).
+    """Jobs ordered by vars set, then prompt, then retrieval variant, then model (the columns
+    of each comparison). `retrieve`: `--retrieve` (variant names or KEY=VALUE overrides).
 
     `origins`: where each vars set comes from (`file:line`), named when one of them is wrong.
     `controls`: latency, tier and metadata for every call (default: the config's).
@@ -314,15 +365,22 @@ def build_jobs(
     controls = controls if controls is not None else Controls.of(config)
     refs: dict[str, ModelRef] = {}
     jobs: list[Job] = []
-    rendered_by: dict[tuple[int, int], Any] = {}
+    rendered_by: dict[tuple[int, int], list[tuple[dict[str, Any], Rendered]]] = {}
     sets = var_sets or [{}]
+    variants = [p.retrieval.pick(list(retrieve)) if p.retrieval else [None] for p in prompts]
+    if retrieve and not any(p.retrieval for p in prompts):
+        raise UsageError("--retrieve: the prompt has no 'retrieve:'",
+                         "add retrieve: {files: [...], query: ...} to the prompt file")  # fmt: skip
+    prefetch(prompts, variants, sets, strings, config, use_examples=use_examples)
     for vi, typed in enumerate(sets):
         for pi, prompt in enumerate(prompts):
             mine = _only_mine(prompt, prompts)
             try:
-                rendered_by[(vi, pi)] = prepare(
-                    prompt, mine(typed), mine(strings), use_examples=use_examples
-                )
+                rendered_by[(vi, pi)] = [
+                    prepare(prompt, mine(typed), mine(strings), use_examples=use_examples,
+                            source=source)
+                    for source in variants[pi]
+                ]  # fmt: skip
             except PromptlabError as exc:
                 if len(sets) < 2 or isinstance(exc, PromptFileError):
                     raise
@@ -336,25 +394,65 @@ def build_jobs(
     for vi, _ in enumerate(sets):
         case = f"vars #{vi + 1}" if len(sets) > 1 else None
         for pi, prompt in enumerate(prompts):
-            values, rendered = rendered_by[(vi, pi)]
-            for name in models_for(prompt, models, config):
-                if name not in refs:
-                    refs[name] = resolve(name, config, config.region)
-                ref = refs[name]
-                wrong = kind_problem(prompt, ref)
-                if wrong is not None:
-                    raise wrong
-                params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
-                guardrail = effective(prompt.guardrail, config)
-                for n, seed in enumerate(image_seeds(prompt, ref)):
-                    keep = cacheable and (prompt.kind != "image" or seed is not None)
-                    jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
-                                    repeat_index=n, cacheable=keep, controls=controls,
-                                    guardrail=guardrail, seed=seed))  # fmt: skip
+            for values, rendered in rendered_by[(vi, pi)]:
+                for name in models_for(prompt, models, config):
+                    if name not in refs:
+                        refs[name] = resolve(name, config, config.region)
+                    ref = refs[name]
+                    wrong = kind_problem(prompt, ref)
+                    if wrong is not None:
+                        raise wrong
+                    params = prompt.params_for(ref.alias, ref.model_id).merged(cli_params)
+                    guardrail = effective(prompt.guardrail, config)
+                    for n, seed in enumerate(image_seeds(prompt, ref)):
+                        keep = cacheable and (prompt.kind != "image" or seed is not None)
+                        jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
+                                        repeat_index=n, cacheable=keep, controls=controls,
+                                        guardrail=guardrail, seed=seed))  # fmt: skip
     problems = image_problems(jobs)
     if problems:
         raise PromptFileError(problems)
     return jobs
+
+
+def prefetch(
+    prompts: Sequence[Prompt],
+    variants: Sequence[Sequence[Source | None]],
+    sets: Sequence[dict[str, Any]],
+    strings: dict[str, str],
+    config: Config,
+    *,
+    use_examples: bool = False,
+) -> None:
+    """Search every knowledge base the jobs need at once (up to `concurrency` searches in
+    threads), so rendering finds the passages remembered. Values or queries that fail here
+    are skipped: rendering reports them where they belong."""
+    from promptlab import retrieval
+    from promptlab.prompt import resolve_vars
+    from promptlab.prompt.render import retrieval_query
+
+    asked: dict[tuple[int, str], tuple[Source, str]] = {}
+    for typed in sets:
+        for prompt, sources in zip(prompts, variants, strict=True):
+            kbs = [s for s in sources if s is not None and s.knowledge_base]
+            if not kbs:
+                continue
+            mine = _only_mine(prompt, prompts)
+            try:
+                values = resolve_vars(prompt, mine(typed), mine(strings),
+                                      use_examples=use_examples)  # fmt: skip
+                for source in kbs:
+                    query = retrieval_query(prompt, values, source)
+                    if query:
+                        asked[(id(source), query)] = (source, query)
+            except PromptlabError:
+                continue
+    if len(asked) < 2:
+        return  # one search: rendering makes it
+    workers = min(len(asked), max(1, config.concurrency))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(lambda pair: retrieval.fetch(*pair), asked.values()):
+            pass
 
 
 def guardrails_used(jobs: Sequence[Job]) -> list[Guardrail]:

@@ -78,6 +78,8 @@ class Completion:
     response_meta: dict[str, Any] | None = None
     served_model_id: str | None = None  # the model that ran, when model_id does not say
     images: tuple[GeneratedImage, ...] = ()  # an image model's answer (content: their records)
+    # A managed RAG answer's passages (Result.passages), cited ones marked; () for others.
+    passages: tuple[dict[str, Any], ...] = ()
 
 
 # The notice every grader call (judge, embedding) carries in the history, after its kind.
@@ -222,6 +224,9 @@ class Result:
     # "cost_usd", "attempts", "wall_ms"} (chains.attempt). `cost_usd` includes theirs.
     served_by: str | None = None
     fallback: list[dict[str, Any]] = field(default_factory=list)
+    # The retrieval variant the passages came from, when a run compares several (a name of the
+    # prompt's `retrieve:` variants, or the `--retrieve` overrides such as "k=3"); else None.
+    retrieval: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -242,6 +247,8 @@ class Result:
         self.response_meta = completion.response_meta
         self.served_model_id = completion.served_model_id or self.served_model_id
         self.notices.extend(n for n in completion.notices if n not in self.notices)
+        if completion.passages:
+            self.passages = [dict(p) for p in completion.passages]
 
     @property
     def reasoning(self) -> str:
@@ -333,6 +340,7 @@ class Result:
             "passages": self.passages,
             "served_by": self.served_by,
             "fallback": self.fallback,
+            "retrieval": self.retrieval,
         }
 
     def guardrail_dict(self) -> dict[str, Any] | None:
@@ -387,6 +395,7 @@ class Result:
             passages=list(d.get("passages") or []),
             served_by=d.get("served_by"),
             fallback=list(d.get("fallback") or []),
+            retrieval=d.get("retrieval"),
         )
 
 

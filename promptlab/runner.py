@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from promptlab import chains
 from promptlab.catalogue import (
     ModelRef,
+    TooLarge,
     Unsupported,
     completion_cost,
     cost_usd,
@@ -33,7 +34,7 @@ from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.guardrails import for_calls
-from promptlab.jobs import Job
+from promptlab.jobs import Job, overflow
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
@@ -251,7 +252,8 @@ class Runner:
         request = for_calls(request, stream=self.stream)  # what this operation takes
         if job.prompt.require and not chained:
             notices.append(chains.SINGLE_MODEL_NOTE)
-        return request, notices, self.pool.region_for(job.ref), unsupported(request, job.ref)
+        refused = unsupported(request, job.ref) or overflow(job, request)
+        return request, notices, self.pool.region_for(job.ref), refused
 
     def _serving(self, job: Job) -> Job:
         """The job with the model its application inference profile serves (looked up once
@@ -276,7 +278,8 @@ class Runner:
     ) -> Result:
         """The result of a job its model cannot take: an error in its cell, no call made."""
         result = job.new_result(request, notices, region, self.run_id)
-        result.error = ErrorInfo("UnsupportedInput", why.message, why.hint)
+        code = "ContextWindowExceeded" if isinstance(why, TooLarge) else "UnsupportedInput"
+        result.error = ErrorInfo(code, why.message, why.hint)
         result.wall_ms = 0
         if self.store is not None:
             self.store.record(result, request, job.key_extra())

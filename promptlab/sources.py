@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptlab.config import Config
 from promptlab.errors import Problem, PromptFileError, UsageError
@@ -26,6 +26,9 @@ from promptlab.prompt import (
     resolve_vars,
 )
 from promptlab.yamlfile import decode, read_text
+
+if TYPE_CHECKING:
+    from promptlab.retrieval.spec import Source
 
 VERSION_REF = re.compile(
     r"^v((0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)$"
@@ -225,7 +228,9 @@ def prepare(
     strings: dict[str, str] | None,
     *,
     use_examples: bool = False,
+    source: Source | None = None,
 ) -> tuple[dict[str, Any], Rendered]:
-    """Resolve variables and render: what `render`, `run --dry-run` and `run` share."""
+    """Resolve variables and render: what `render`, `run --dry-run` and `run` share.
+    `source`: the retrieval variant (default: the prompt's first)."""
     values = resolve_vars(prompt, typed, strings, use_examples=use_examples)
-    return values, render(prompt, values)
+    return values, render(prompt, values, source=source)

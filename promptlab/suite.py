@@ -16,7 +16,7 @@ Suite file format (`prompts/<name>.tests.yaml`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -448,3 +448,25 @@ def _check_unique(named: list[Named], problems: list[Problem]) -> None:
             )
         else:
             seen[key] = f"{file}:{line}" if line else file
+
+
+def with_retrieval(cases: list[Case], choices: list[str]) -> list[Case]:
+    """`test --retrieve`: each case whose prompt retrieves, once per chosen variant (a name or
+    KEY=VALUE settings), named `case [retrieve k=3]`; other cases as they are."""
+    if not choices:
+        return cases
+    if not any(c.prompt.retrieval for c in cases):
+        raise UsageError(
+            "--retrieve: no selected case's prompt has 'retrieve:'",
+            "select cases of a prompt that retrieves, or leave --retrieve out",
+        )
+    out: list[Case] = []
+    for case in cases:
+        if case.prompt.retrieval is None:
+            out.append(case)
+            continue
+        for source in case.prompt.retrieval.pick(choices):
+            rendered = render(case.prompt, case.vars, source=source)
+            out.append(replace(case, name=f"{case.name} [retrieve {source.name}]",
+                               rendered=rendered))  # fmt: skip
+    return out

@@ -29,6 +29,9 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from promptlab import profiles
 
     profiles.forget()  # application inference profiles looked up by an earlier test
+    from promptlab import retrieval
+
+    retrieval.forget()  # knowledge-base access and passages found by an earlier test
 
 
 @pytest.fixture

@@ -54,9 +54,14 @@ GuardrailOpt = typer.Option(
 
 
 def load_inputs(
-    prompt_arg: str, var: list[str], vars_file: Path | None, examples: bool = False
+    prompt_arg: str,
+    var: list[str],
+    vars_file: Path | None,
+    examples: bool = False,
+    retrieve: str | None = None,
 ) -> tuple[Config, Prompt, dict[str, Any], Rendered]:
-    """Config, prompt, variable values and rendered messages for a prompt argument."""
+    """Config, prompt, variable values and rendered messages for a prompt argument.
+    `retrieve`: which retrieval variant (a name, or KEY=VALUE overrides; default the first)."""
     from promptlab.config import load_config
     from promptlab.prompt import load_vars_file, parse_assignments
     from promptlab.sources import open_prompt, prepare
@@ -65,7 +70,15 @@ def load_inputs(
     config = load_config()
     typed = load_vars_file(vars_file) if vars_file else None
     prompt = open_prompt(prompt_arg, config)
-    values, rendered = prepare(prompt, typed, strings, use_examples=examples)
+    source = None
+    if retrieve:
+        if prompt.retrieval is None:
+            raise UsageError(
+                "--retrieve: the prompt has no 'retrieve:'",
+                "add retrieve: {files: [...], query: ...} to the prompt file",
+            )
+        source = prompt.retrieval.pick([retrieve])[0]
+    values, rendered = prepare(prompt, typed, strings, use_examples=examples, source=source)
     return config, prompt, values, rendered
 
 
@@ -90,16 +103,25 @@ def render(
         False, "--include-bytes", help="With --format json: attached files as base64, not sha256."
     ),
     guardrail: str | None = GuardrailOpt,
+    retrieve: str | None = typer.Option(
+        None,
+        "--retrieve",
+        metavar="NAME|KEY=VALUE",
+        help="Which retrieval variant of the prompt's retrieve: (a name, or settings such as "
+        "k=3,chunk=400; default the first). Local files are searched offline; a knowledge "
+        "base only by run and test.",
+    ),
 ) -> None:
     """Print the rendered request exactly as it would be sent: system, every turn, each
-    attachment (kind, format, size, sha256), tools and output schema."""
+    attachment (kind, format, size, sha256), tools and output schema, and the passages
+    retrieved for it."""
     if fmt not in ("text", "json"):
         raise UsageError(f"--format must be text or json, got {fmt!r}", "use --format json")
     from promptlab.controls import Controls
     from promptlab.identity import PromptId
     from promptlab.views.rendered import request_json, request_text
 
-    config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples)
+    config, p, _values, rendered = load_inputs(prompt, var, vars_file, examples, retrieve)
     if p.kind == "image":
         typer.echo(_render_image(prompt, p, rendered, config, model, fmt, include_bytes))
         return
@@ -114,19 +136,18 @@ def render(
     request = controls.apply(rendered.request(p.inference), identity)
     if guard is not None:
         request = replace(request, guardrail_config=guard.to_converse())
-    notices: list[str] = []
+    notices: list[str] = list(rendered.notes)
     model_id = None
     if model:
         from promptlab.catalogue import resolve, unsupported
-        from promptlab.jobs import Job
+        from promptlab.jobs import Job, overflow
 
         ref = resolve(model, config, config.region)
         model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
-        request, notices = Job(
-            p, rendered, ref, for_model, controls=controls, guardrail=guard
-        ).request()
-        refused = unsupported(request, ref)
+        job = Job(p, rendered, ref, for_model, controls=controls, guardrail=guard)
+        request, notices = job.request()
+        refused = unsupported(request, ref) or overflow(job, request)
         if refused is not None:
             notices.insert(0, f"{refused.message}: a run gives this model's cell that error")
         base = p.inference.to_dict()
@@ -142,7 +163,12 @@ def render(
         return
     header = f"# {p.name} v{p.version} ({p.short_hash}){_at_ref(prompt, p.ref)}"
     attached = [(v.name, m) for v, m in rendered.attachments]
-    typer.echo(request_text(request, attached, header, notices))
+    text = request_text(request, attached, header, notices)
+    if p.retrieval is not None:
+        from promptlab.views.rendered import retrieved_text
+
+        text += "\n\n" + retrieved_text(rendered.passages, rendered.retrieval)
+    typer.echo(text)
 
 
 def _render_image(

@@ -78,6 +78,8 @@ EPILOG = """Examples:
   promptlab run support-reply --examples -m nova-lite --guardrail gr1abc2def3:1
 
   promptlab run product-shot -m echo --out shots
+
+  promptlab run policy-rag -m echo --examples --retrieve k=1 --retrieve k=3
 """
 
 
@@ -141,6 +143,14 @@ def run(
     no_images: bool = typer.Option(
         False, "--no-images", help="Image prompts: no inline thumbnails, only the table."
     ),
+    retrieve: list[str] = typer.Option(
+        [],
+        "--retrieve",
+        metavar="NAME|KEY=VALUE",
+        help="Retrieval variant(s) to compare, each its own column next to the models: a name "
+        "from the prompt's retrieve:, or settings such as k=3 or k=8,chunk=400 (repeatable; "
+        "default: the first variant).",
+    ),
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
     from promptlab.config import load_config
@@ -159,8 +169,15 @@ def run(
     config = apply_concurrency(config, concurrency)
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
+    if any(p.retrieval for p in loaded) and not dry_run:
+        from promptlab.retrieval import use_cache
+        from promptlab.retrieval.kb import enable
+
+        enable(config)  # knowledge bases are searched (once per query) before any model call
+        if cache:
+            use_cache(config, cache_ttl)  # passages kept and reused like answers
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
-                      cacheable=cache, origins=origins)  # fmt: skip
+                      cacheable=cache, origins=origins, retrieve=retrieve)  # fmt: skip
     if skip_unsupported:
         jobs = _skip_unsupported(jobs)
     if dry_run:

@@ -70,6 +70,14 @@ def test(
     filter_: str | None = typer.Option(
         None, "--filter", "-k", help="Only cases whose name matches (glob or substring)."
     ),
+    retrieve: list[str] = typer.Option(
+        [],
+        "--retrieve",
+        metavar="NAME|KEY=VALUE",
+        help="Run each case of a prompt that retrieves once per retrieval variant: a name from "
+        "its retrieve:, or settings such as k=3 (repeatable; the case is named "
+        "'case [retrieve k=3]').",
+    ),
     repeat: int | None = typer.Option(
         None, "--repeat", "-n", min=1, help="Samples per case × model (overrides 'repeat')."
     ),
@@ -132,7 +140,7 @@ def test(
     from promptlab.ci import github_actions
     from promptlab.config import load_config
     from promptlab.guardrails import from_option
-    from promptlab.suite import load_cases
+    from promptlab.suite import load_cases, with_retrieval
     from promptlab.testing import compare, kept_pinned, load_run, parse_shard, prepare, select
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
@@ -143,11 +151,17 @@ def test(
     )
     shard_spec = parse_shard(shard) if shard else None
     base = load_run(baseline, what="baseline") if baseline else None
+    from promptlab.retrieval import use_cache
+    from promptlab.retrieval.kb import enable
+
+    enable(config)  # a prompt's knowledge base is searched once per case, before any model call
+    if cache:
+        use_cache(config, cache_ttl)  # retrieved passages kept and reused like answers
     cases = load_cases(list(paths or []), config)
     if not cases:
         raise UsageError("no test cases found",
                          "add 'tests:' to a prompt or a <name>.tests.yaml suite file")  # fmt: skip
-    selected = select(cases, filter_, shard_spec)
+    selected = with_retrieval(select(cases, filter_, shard_spec), retrieve)
     planned, graders = prepare(selected, config, models=model, repeat=repeat,
                                override_pinned=override_pinned)  # fmt: skip
     out = stdout(piped_width=140)

@@ -169,9 +169,21 @@ def _build(
         hint="start each case with '- '",
         unset="empty",
     )
+    retrieval = None
+    if top.data.get("retrieve") is not None:
+        from promptlab.retrieval.spec import read as read_retrieval
+
+        retrieval = read_retrieval(top, base)
     sources: dict[tuple[Any, ...], str] = {(k,): v for k, v in sections.items()}
     sources.update({t.path: t.text for t in (*examples, *messages)})
-    templates = _compile(doc, sources, make_env(root, loader), problems)
+    places = False
+    env = make_env(root, loader)
+    if retrieval is not None:
+        from promptlab.retrieval.passages import places_passages
+
+        places = places_passages(env, sources.values())
+        sources.update({(*s.at, "query"): s.query for s in retrieval.sources if s.query})
+    templates = _compile(doc, sources, env, problems)
 
     if any(p.severity == "error" for p in problems):
         return None
@@ -207,6 +219,8 @@ def _build(
         loader=loader,
         doc=doc,
         templates=templates,
+        retrieval=retrieval,
+        places_passages=places,
     )
 
 

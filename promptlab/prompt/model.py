@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from promptlab.guardrails import Guardrail
     from promptlab.media import Media
     from promptlab.prompt.imagespec import ImageSpec
+    from promptlab.retrieval.spec import Retrieval
     from promptlab.yamlfile import YamlDoc
 
 SECTIONS = ("instructions", "context", "input", "format")
@@ -27,7 +28,7 @@ TOP_KEYS = (
     "layout", "variables", "examples", "messages", "attachments",
     "tools", "tool_choice", "tool_results", "max_turns", "output_schema", "cache",
     "models", "require", "inference", "reasoning", "guardrail", "tests",
-    "kind", "prompt", "negative_prompt", "image",
+    "kind", "prompt", "negative_prompt", "image", "retrieve",
 )  # fmt: skip
 # Where `cache:` can put a prompt-cache point: after these parts of the prompt.
 CACHE_POSITIONS = ("instructions", "examples", "context", "tools")
@@ -166,6 +167,8 @@ class Prompt:
     doc: YamlDoc | None = field(default=None, compare=False, repr=False)
     kind: str = "text"  # text | image
     image: ImageSpec | None = None  # an image prompt's `image:` settings
+    retrieval: Retrieval | None = None  # `retrieve:` where context comes from
+    places_passages: bool = False  # a template uses `passages` (else they join the context)
     # Section source → its template, compiled once at load (compiling is the slow part).
     templates: Mapping[str, jinja2.Template] = field(
         default_factory=dict, compare=False, repr=False
@@ -221,6 +224,11 @@ class Rendered:
     cache: CacheSpec | None = None
     example_turns: int = 0  # how many of `turns` are few-shot examples (they come first)
     context_end: int | None = None  # `user` up to here is its text through the context section
+    # Retrieved passages (Result.passages), the variant's label when the prompt names variants
+    # or --retrieve overrides a setting, and notices (a knowledge base not searched).
+    passages: tuple[dict[str, Any], ...] = ()
+    retrieval: str | None = None
+    notes: tuple[str, ...] = ()
 
     def request(self, params: InferenceParams | None = None, *, native_schema: bool = True
                 ) -> Request:  # fmt: skip

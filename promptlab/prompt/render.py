@@ -16,6 +16,7 @@ from promptlab.prompt.paths import display_path
 
 if TYPE_CHECKING:
     from promptlab.media import Media
+    from promptlab.retrieval.spec import Source
 
 
 class _RootLoader(jinja2.FileSystemLoader):
@@ -40,12 +41,16 @@ def make_env(root: Path, loader: jinja2.BaseLoader | None = None) -> jinja2.Envi
     )
 
 
-def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
+def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None = None
+           ) -> Rendered:  # fmt: skip
     """Render every section and scripted turn with `values` (already resolved by `resolve_vars`).
 
     Variable values are data: they are inserted as text and never rendered as templates.
     Media variables are read here (once per file and process) and checked against the
     service's limits. Errors name the file and the line of the section, turn or partial.
+    A prompt that retrieves (`source`: the variant, default its first) has its query rendered
+    and searched here; the passages are the templates' `passages` and, unless a template
+    places them, the end of the context section.
     """
     env: jinja2.Environment | None = None  # made only for a template not compiled at load
 
@@ -60,11 +65,26 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
             raise _render_error(prompt, path, exc) from None
 
+    passages: list[dict[str, Any]] = []
+    notes: list[str] = []
+    label = None
+    if prompt.retrieval is not None:
+        from promptlab import retrieval
+
+        src = source or prompt.retrieval.default
+        label = src.name
+        query = retrieval_query(prompt, values, src)
+        passages, notes = retrieval.fetch(src, query)
+        values = {**values, "passages": passages}
     out: dict[str, str] = {}
-    for key, source in prompt.sections.items():
-        text = run((key,), source)
+    for key, text in prompt.sections.items():
+        text = run((key,), text)
         if text:
             out[key] = text
+    if passages and not prompt.places_passages:
+        from promptlab.retrieval.passages import with_context
+
+        out["context"] = with_context(out.get("context"), passages)
     turns = [(t.role, run(t.path, t.text)) for t in (*prompt.examples, *prompt.messages)]
     last = turns.pop()[1] if prompt.messages else ""
     user = "\n\n".join(filter(None, [last, join_user(out, prompt.layout)]))
@@ -92,7 +112,29 @@ def render(prompt: Prompt, values: Mapping[str, Any]) -> Rendered:
         prompt.cache,
         len(prompt.examples),
         _context_end(prompt, out, last, user),
+        tuple(passages),
+        label,
+        tuple(notes),
     )
+
+
+def retrieval_query(prompt: Prompt, values: Mapping[str, Any], source: Source) -> str | None:
+    """A retrieval source's query rendered with `values` (None: the source has no query).
+    An empty query is a UsageError at the source's line."""
+    if source.query is None:
+        return None
+    path = (*source.at, "query")
+    try:
+        template = prompt.templates.get(source.query) or make_env(
+            prompt.root, prompt.loader).from_string(source.query)  # fmt: skip
+        text = template.render(**values).strip()
+    except Exception as exc:  # as in render: a template error at its line
+        raise _render_error(prompt, path, exc) from None
+    if not text:
+        raise UsageError("retrieve: the query is empty for these values",
+                         "give the variables it uses a value (e.g. -v question=...)",
+                         file=source.file or None, line=source.line)  # fmt: skip
+    return text
 
 
 def _context_end(prompt: Prompt, sections: Mapping[str, str], last: str, user: str) -> int | None:

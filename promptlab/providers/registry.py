@@ -39,8 +39,18 @@ class ProviderKind:
     scheme: str | None = None  # model names "scheme:..." belong to this kind
     # What its requests carry: "messages" (the rendered prompt), "variables" (the prompt's
     # values as Converse promptVariables, for a target that holds its own template) or "image"
-    # (an image prompt's InvokeModel body).
+    # (an image prompt's InvokeModel body) or "query" (the question alone, for a service that
+    # retrieves and prompts by itself: a knowledge base's RetrieveAndGenerate).
     sends: str = "messages"
+    # "module:callable" that checks a model name of this kind (raising UsageError), imported
+    # only for a name that has the kind's scheme; None: every name is fine.
+    check: str | None = None
+
+    def checked(self, name: str) -> None:
+        """Raise UsageError if `name` is not a valid model name of this kind."""
+        if self.check:
+            module, _, attr = self.check.partition(":")
+            getattr(importlib.import_module(module), attr)(name)
 
     def create(self, settings: ProviderSettings) -> Provider:
         module, _, path = self.factory.partition(":")
@@ -93,3 +103,6 @@ register(ProviderKind("bedrock-prompt", "promptlab.providers.managed_prompt:Mana
                       ".from_settings", scheme="bedrock-prompt", sends="variables"))  # fmt: skip
 register(ProviderKind("bedrock-image", "promptlab.providers.bedrock_image:BedrockImageProvider"
                       ".from_settings", sends="image"))  # fmt: skip
+register(ProviderKind("kb", "promptlab.providers.knowledge_base:KnowledgeBaseProvider"
+                      ".from_settings", scheme="kb", sends="query",
+                      check="promptlab.providers.knowledge_base:split"))  # fmt: skip

@@ -31,6 +31,7 @@ ANSWER_FIELDS = (
     "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
     "tokens_estimated", "notices", "cost_usd", "run_id", "turns", "structured",
     "cache_read_tokens", "cache_write_tokens", "response_meta", "served_model_id", "images",
+    "passages",
 )  # fmt: skip
 
 # Request fields that do not change the answer: left out of cache keys.
@@ -279,6 +280,8 @@ class Store:
         result.response_meta = answer.get("response_meta")
         result.served_model_id = answer.get("served_model_id")
         result.images = [dict(i) for i in answer.get("images") or []]
+        if answer.get("passages"):  # a managed RAG answer's; else the job's retrieval
+            result.passages = [dict(p) for p in answer["passages"]]
         result.wall_ms = 0
         result.cost_usd = 0.0
         result.cached = True
@@ -371,6 +374,10 @@ def insert_call(
         row["served_by"] = result.served_by
     if result.fallback:
         row["fallback"] = canonical(result.fallback)
+    if result.passages:
+        row["passages"] = canonical(result.passages)
+    if result.retrieval:
+        row["retrieval"] = result.retrieval
     cur = con.execute(
         f"INSERT INTO calls({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
         tuple(storable(v) for v in row.values()),
@@ -445,6 +452,8 @@ def row_to_result(row: sqlite3.Row) -> Result:
         images=_json_column(row, "images") or [],
         served_by=_column(row, "served_by"),
         fallback=_json_column(row, "fallback") or [],
+        passages=_json_column(row, "passages") or [],
+        retrieval=_column(row, "retrieval"),
     )
 
 

@@ -317,10 +317,18 @@ def _m13_fallback_chains(con: sqlite3.Connection) -> None:
                 "WHERE served_by IS NOT NULL OR fallback IS NOT NULL")  # fmt: skip
 
 
+def _m14_passages(con: sqlite3.Connection) -> None:
+    """The passages retrieved for a call (JSON list of {id, text, source, score, metadata,
+    cited}) and the retrieval variant's label; NULL for calls without retrieval, which every
+    row written before this migration is."""
+    con.execute("ALTER TABLE calls ADD COLUMN passages TEXT")
+    con.execute("ALTER TABLE calls ADD COLUMN retrieval TEXT")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
     _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
-    _m11_images, _m12_ratings, _m13_fallback_chains,
+    _m11_images, _m12_ratings, _m13_fallback_chains, _m14_passages,
 ]  # fmt: skip
 
 

@@ -220,6 +220,12 @@ def call_detail(row: sqlite3.Row) -> list[RenderableType]:
     for message in result.request.get("messages") or []:
         text = "\n".join(b["text"] for b in message.get("content", []) if "text" in b)
         parts.append(_panel(Text(inert(text)), str(message.get("role"))))
+    if result.passages:
+        from promptlab.views.rendered import passage_line
+
+        title = "passages" + (f" (retrieve {result.retrieval})" if result.retrieval else "")
+        lines = "\n".join(passage_line(p) for p in result.passages)
+        parts.append(_panel(Text(lines, style="dim"), inert(title)))
     answer = answer_of(result)
     if answer.has_reasoning:
         parts.append(_panel(Text(answer.reasoning_text()[0], style="dim"), "reasoning"))

@@ -58,6 +58,13 @@ def groups(results: Sequence[Result]) -> list[list[Result]]:
     return list(out.values())
 
 
+def _passages(r: Result) -> str:
+    """`[1] refunds.md score 1.27; [2] …` (a table cell: one line)."""
+    from promptlab.views.rendered import passage_line
+
+    return "; ".join(" ".join(passage_line(p).split()) for p in r.passages) or "–"
+
+
 def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
     lines: list[str] = []
     if results:
@@ -81,6 +88,8 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
                 head = f"v{r.prompt_version} · {head}"
             if not r.real_model:
                 head += f" — {NOT_REAL}"
+            if r.retrieval:
+                head += f" · retrieve {r.retrieval}"
             heads.append(md_cell(head))
         lines.append("| | " + " | ".join(heads) + " |")
         lines.append("|---|" + "---|" * len(group))
@@ -90,6 +99,8 @@ def to_markdown(results: Sequence[Result], *, title: str | None = None) -> str:
             rows["reasoning"] = [_reasoning(a) for a in answers]
         if any(served_label(r) for r in group):
             rows["served"] = [served_label(r) or "–" for r in group]
+        if any(r.passages for r in group):
+            rows["passages"] = [_passages(r) for r in group]
         rows |= {
             "stop reason": [r.stop_reason or "–" for r in group],
             "tokens in / out": [token_usage(r) for r in group],

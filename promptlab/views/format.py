@@ -105,6 +105,8 @@ def model_label(r: Result, *, with_version: bool = False) -> str:
         head += f"\n{r.model_id}"
     if not r.real_model:
         head += f"\n({NOT_REAL})"
+    if r.retrieval:
+        head += f"\nretrieve {r.retrieval}"
     if with_version:
         ref = f" @{r.prompt_ref[:8]}" if r.prompt_ref else ""
         head = f"{r.prompt_name} v{r.prompt_version}{ref}\n{head}"

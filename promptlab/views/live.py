@@ -262,6 +262,8 @@ def job_labels(jobs: Sequence[Job]) -> list[tuple[str, str]]:
     for job in jobs:
         row = f"{job.case}\n{vars_label(job.vars, 40)}" if job.case else ""
         column = job.ref.alias
+        if job.rendered.retrieval:
+            column += f" · retrieve {job.rendered.retrieval}"
         if versions:
             column = f"{job.prompt.name} v{job.prompt.version} · {column}"
         labels.append((row, column))

@@ -141,6 +141,25 @@ def request_text(
     return "\n".join(lines)
 
 
+def retrieved_text(passages: Sequence[dict[str, Any]], variant: str | None) -> str:
+    """What was retrieved, one line a passage: `[1] policy-docs/refunds.md  score 1.27`."""
+    title = "retrieved" + (f" ({variant})" if variant else "")
+    lines = ["━━━ " + title + " ━━━"]
+    lines += [passage_line(p) for p in passages] or ["(no passages)"]
+    return "\n".join(lines)
+
+
+def passage_line(p: dict[str, Any]) -> str:
+    """`[1] policy-docs/refunds.md (chunk 2/3)  score 1.27  cited`, model text made inert."""
+    from promptlab.views.sanitize import inert
+
+    meta = p.get("metadata") or {}
+    where = f" (chunk {meta['chunk']}/{meta['chunks']})" if "chunk" in meta else ""
+    score = f"  score {p['score']:.3g}" if isinstance(p.get("score"), int | float) else ""
+    cited = "  cited" if p.get("cited") else ""
+    return inert(f"[{p.get('id')}] {p.get('source') or '?'}{where}{score}{cited}")
+
+
 def _params(spec: dict[str, Any]) -> str:
     """`city: string, days?: integer`: a tool's input properties, optional ones marked."""
     schema = (spec.get("inputSchema") or {}).get("json") or {}

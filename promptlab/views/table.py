@@ -68,6 +68,13 @@ def facts(r: Result, *, served: bool = False) -> list[tuple[str, str]]:
     ]
 
 
+def passages_cell(r: Result) -> Text:
+    """The passages the answer was given, one line each: `[1] refunds.md  score 1.27`."""
+    from promptlab.views.rendered import passage_line
+
+    return Text("\n".join(passage_line(p) for p in r.passages), style="dim")
+
+
 def attempts(r: Result) -> str:
     """` (3 attempts)` when retries (throttling, errors, mid-stream failures) were needed."""
     return f" ({r.attempts} attempts)" if r.attempts > 1 else ""
@@ -87,6 +94,8 @@ def comparison(
     table.add_row("output", *[output_cell(r) for r in group])
     if reasons(group):
         table.add_row("reasoning", *[reasoning_cell(r, full=full_reasoning) for r in group])
+    if any(r.passages for r in group):
+        table.add_row("passages", *[passages_cell(r) for r in group])
     served = any(served_label(r) for r in group)
     rows = [facts(r, served=served) for r in group]
     for i, (name, _) in enumerate(rows[0]):
@@ -104,6 +113,10 @@ def stacked(group: Sequence[Result], *, with_version: bool, full_reasoning: bool
         if answer_of(r).has_reasoning:
             body.append("\nreasoning\n", style="bold")
             body.append_text(reasoning_cell(r, full=full_reasoning))
+            body.append("\n")
+        if r.passages:
+            body.append("\npassages\n", style="bold")
+            body.append_text(passages_cell(r))
             body.append("\n")
         for name, value in facts(r, served=bool(served_label(r))):
             body.append(f"\n{name}: ", style="bold")

@@ -240,7 +240,7 @@ def test_example_suites_pass_on_echo(cli: Cli, monkeypatch: pytest.MonkeyPatch) 
     result = cli("test", "prompts/examples", "--filter", "render-*", "--no-log", "--no-cache")
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.stdout
-    assert "8 passed" in result.stdout
+    assert "10 passed" in result.stdout
 
 
 def test_ci_workflow_uses_oidc_lints_tests_and_uploads_reports() -> None:

@@ -5,8 +5,9 @@ model text is made inert (control characters visible) but otherwise kept whole: 
 it in the DOM with `textContent` only. Every answer carries `out` (its text, or its structured
 value as indented JSON) and, from views.answer, the parts the terminal shows too: `invalid`
 (why a structured answer failed its schema), `calls` (tool calls and the results sent back),
-`sources` (cited passages) and `exchange` (the model calls of a tool exchange). Content blocks
-those do not cover (reasoning, media, unknown kinds) come as `blocks`.
+`sources` (cited passages), `passages` (what was retrieved for the call: its line and text) and
+`exchange` (the model calls of a tool exchange). Content blocks those do not cover (reasoning,
+media, unknown kinds) come as `blocks`.
 """
 
 from __future__ import annotations
@@ -135,6 +136,11 @@ def answer_data(r: Result) -> dict[str, Any]:
         d["sources"] = [s.line() for s in a.sources]
     if a.exchange:
         d["exchange"] = a.exchange
+    if r.passages:
+        from promptlab.views.rendered import passage_line
+
+        d["passages"] = [{"line": passage_line(p), "text": inert(str(p.get("text") or ""))}
+                         for p in r.passages]  # fmt: skip
     if r.images:
         d["images"] = [image_data(i) for i in r.images]
     blocks = other_blocks(r.content, (*ANSWER_KEYS, "image") if r.images else ANSWER_KEYS)

@@ -27,7 +27,7 @@ const details = (label, body, cls) => {
 const textOf = (r) => [r.guardrail || "", r.invalid || "", r.out || "",
   ...(r.images || []).map((i) => i.label),
   ...(r.calls || []).flatMap((c) => ["→ " + c.call, c.result === null ? "" : "← " + c.result]),
-  ...(r.sources || [])].filter((s) => s).join("\n");
+  ...(r.sources || []), ...(r.passages || []).map((p) => p.line)].filter((s) => s).join("\n");
 
 function blockView(b) {
   if (b.t === "reasoning") return details("reasoning", el("div", "out", b.v), "reasoning");
@@ -100,6 +100,17 @@ function resultView(r) {
     const ol = el("ol");
     for (const item of r.sources) ol.append(el("li", null, item));
     d.append(el("div", "muted", "sources"), ol);
+    box.append(d);
+  }
+  if (r.passages) {
+    const d = el("div", "cite");
+    const ul = el("ul");
+    for (const p of r.passages) {
+      const li = el("li");
+      li.append(details(p.line, el("div", "out", p.text)));
+      ul.append(li);
+    }
+    d.append(el("div", "muted", "passages"), ul);
     box.append(d);
   }
   if (r.exchange) box.append(el("div", "muted", r.exchange));
