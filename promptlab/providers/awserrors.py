@@ -185,6 +185,14 @@ def _client_error(
         )  # fmt: skip
     if code == "ModelErrorException":
         return ModelCallError(code, message, "the model failed to answer this input")
+    if code.isdigit() or code == "ClientError":  # no error code in the answer: not Bedrock
+        said = f": {message}" if message and not message.startswith("An error occurred") else ""
+        return ModelCallError(
+            code, f"HTTP {status or code} with no Bedrock error in the answer{said}",
+            "the endpoint is not Bedrock: check AWS_ENDPOINT_URL_BEDROCK_RUNTIME (or "
+            "AWS_ENDPOINT_URL), the proxy settings (HTTPS_PROXY) and the region",
+            infrastructure=True,
+        )  # fmt: skip
     if code in CREDENTIAL_CODES:
         hint = "refresh your AWS credentials ('aws sso login' or 'aws configure')"
         if os.environ.get(BEARER_ENV):

@@ -210,6 +210,11 @@ class BedrockProvider:
                     meta = response_meta(event["metadata"])
         finally:
             events.close()  # frees the connection on errors and Ctrl-C too
+        if stop_reason is None:  # the connection ended before messageStop: the answer is cut
+            raise ModelCallError(
+                "ConnectionClosed", "the stream ended before the answer was complete",
+                "the connection dropped; try again", retryable=True, infrastructure=True,
+            )  # fmt: skip
         content = answer.content()
         return _completion(content, stop_reason, usage, latency, meta, ttft_ms=ttft,
                            attempts=attempts, retried=codes, notices=notices)  # fmt: skip
