@@ -312,7 +312,7 @@ def _cases(
     root = Path(doc.file).resolve().parent  # python: checks are relative to the file they're in
     base = Fields(doc, problems, ("defaults",), defaults)
     base_vars = _vars(base)
-    base_asserts = _asserts(base, root)
+    base_asserts = _asserts(base, root, loader.config.root)
     base_models = _models(base)
     base_repeat = base.get("repeat", integer(1)) or 1
     base_thr = _ratio(base, "threshold")
@@ -343,7 +343,7 @@ def _cases(
             loader.named.append(Named(Path(prompt.path).resolve(), prompt.name, name.strip(),
                                       doc.file, doc.line(at)))  # fmt: skip
         case_vars = {**base_vars, **_vars(case)}
-        asserts = base_asserts + _asserts(case, root)
+        asserts = base_asserts + _asserts(case, root, loader.config.root)
         models = _models(case) or base_models
         repeat = case.get("repeat", integer(1)) or base_repeat
         thr = _ratio(case, "threshold")
@@ -398,7 +398,7 @@ def _ratio(fields: Fields, key: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _asserts(fields: Fields, root: Path) -> list[Assertion]:
+def _asserts(fields: Fields, root: Path, project: Path) -> list[Assertion]:
     items = fields.get(
         "assert",
         LIST,
@@ -408,7 +408,8 @@ def _asserts(fields: Fields, root: Path) -> list[Assertion]:
     )
     out = []
     for i, item in enumerate(items):
-        a = parse_assertion(item, fields.doc, (*fields.at, "assert", i), root, fields.problems)
+        at = (*fields.at, "assert", i)
+        a = parse_assertion(item, fields.doc, at, root, fields.problems, project)
         if a is not None:
             out.append(a)
     return out
