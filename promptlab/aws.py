@@ -104,7 +104,19 @@ def preflight(
         _check_sso_token(session, profile)
     elif method in _LOCAL_METHODS:
         _check_not_expired(creds)
+        _remember(creds)  # local: reading them makes no call (SSO and roles are not read here)
     return AwsTarget(resolved, profile, method or "unknown"), session
+
+
+def _remember(creds: Any) -> None:
+    """The resolved keys and token, masked in any error text from now on (masking.py)."""
+    from promptlab.masking import remember
+
+    try:
+        frozen = creds.get_frozen_credentials()
+    except Exception:  # a credential source that fails here fails the first call, with its error
+        return
+    remember(frozen.access_key, frozen.secret_key, frozen.token)
 
 
 def _check_not_expired(creds: Any) -> None:

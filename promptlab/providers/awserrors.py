@@ -13,9 +13,9 @@ from typing import Any
 from promptlab.aws import BEARER_ENV
 from promptlab.catalogue import ModelRef, geo_prefix
 from promptlab.config import Config
+from promptlab.masking import mask
 from promptlab.providers.base import ModelCallError
 
-_ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 _HTML_RE = re.compile(r"<(!doctype html|html)\b", re.IGNORECASE)
 _TITLE_RE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 CREDENTIAL_CODES = {
@@ -218,9 +218,5 @@ def _stream_error(exc: Any, ref: ModelRef, where: str) -> ModelCallError:
 
 
 def _redact(text: str) -> str:
-    """Never echo credentials: access key ids and the Bedrock API key are masked."""
-    text = _ACCESS_KEY_RE.sub("[access key]", text)
-    token = os.environ.get(BEARER_ENV)
-    if token and len(token) > 8:
-        text = text.replace(token, "[api key]")
-    return text
+    """Never echo credentials (masking.mask: keys, tokens, signatures, URL passwords)."""
+    return mask(text)

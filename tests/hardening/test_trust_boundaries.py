@@ -141,3 +141,67 @@ def test_a_schema_check_never_fetches_a_reference(listener: tuple[str, list[str]
     local = {"properties": {"a": {"$ref": "#/$defs/n"}}, "$defs": {"n": {"type": "integer"}}}
     assert [e.message for e in schema_errors(local, {"a": "x"})] == ["'x' is not of type 'integer'"]
     assert asked == []
+
+
+# ------------------------------------------------------------ credentials in error text
+
+SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYFILEKEY"
+TOKEN = "IQoJb3JpZ2luX2VjEFakeSessionToken0123456789"
+ENV_SECRET = "EnvSecretKey/abcdefghijklmnopqrstuvwxyz01"
+LEAKY = (
+    f"proxy echo: key {SECRET} token {TOKEN} env {ENV_SECRET} "
+    "url https://alice:hunter22@proxy.example.com/x?X-Amz-Signature=deadbeefcafe&a=1 "
+    "Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/"
+    "bedrock/aws4_request, SignedHeaders=host, Signature=0123456789abcdef"
+)
+NEVER = (SECRET, TOKEN, ENV_SECRET, "hunter22", "deadbeefcafe", "0123456789abcdef",
+         "AKIAIOSFODNN7EXAMPLE")  # fmt: skip
+
+
+def test_every_known_credential_is_masked_in_history_reports_and_terminal(
+    project: Path,
+    cli: Cli,
+    fake_bedrock: object,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # keys from the shared credentials file (resolved by the session), one secret in the env
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_SECURITY_TOKEN", ENV_SECRET)
+    write(tmp_path / "no-aws-credentials", "[default]\naws_access_key_id = AKIAFILEFILEFILEFILE\n"
+          f"aws_secret_access_key = {SECRET}\naws_session_token = {TOKEN}\n")  # fmt: skip
+    fake_bedrock.script(  # type: ignore[attr-defined]
+        "amazon.nova-micro-v1:0", fail=99, status=400, error="ValidationException",
+        message=LEAKY,
+    )  # fmt: skip
+    write(project / "prompts" / "echoer.yaml", PROMPT)
+    write(project / "prompts" / "echoer.tests.yaml", suite("{contains: x}"))
+    out = cli("test", "-m", "nova-micro", "--json", "out.json", "--html", "out.html",
+              "--junit", "out.xml", "--markdown", "out.md")  # fmt: skip
+    assert out.exit_code == 1, out.output
+    ran = cli("run", "prompts/echoer.yaml", "-v", "text=x", "-m", "nova-micro", "--format",
+              "json")  # fmt: skip
+    logged = cli("log", "--format", "json")
+    kept = [out.output, ran.output, logged.output]
+    kept += [
+        (project / f).read_text("utf-8") for f in ("out.json", "out.html", "out.xml", "out.md")
+    ]
+    stores = list(project.rglob("*.db*"))
+    assert stores  # the history holds the error too
+    kept += [p.read_bytes().decode("utf-8", "replace") for p in stores]
+    assert "[masked]" in out.output and "[masked]" in kept[3]
+    for text in kept:
+        for secret in NEVER:
+            assert secret not in text
+
+
+def test_a_password_in_the_endpoint_url_is_never_shown(
+    project: Path, cli: Cli, aws_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", "http://bob:s3cretpass@127.0.0.1:9")
+    monkeypatch.setenv("PROMPTLAB_MAX_ATTEMPTS", "1")
+    write(project / "prompts" / "echoer.yaml", PROMPT)
+    out = cli("run", "prompts/echoer.yaml", "-v", "text=x", "-m", "nova-micro", "--no-log")
+    assert out.exit_code == 2, out.output
+    assert "127.0.0.1:9" in out.output and "s3cretpass" not in out.output
