@@ -32,6 +32,7 @@ from promptlab.assertions.base import (
 )
 from promptlab.errors import Problem
 from promptlab.fields import STRING, Fields, did_you_mean, number, one_of
+from promptlab.masking import mask
 from promptlab.yamlfile import YamlDoc
 
 __all__ = [
@@ -283,6 +284,8 @@ def evaluate(a: Assertion, ctx: Context) -> Verdict:
     if not math.isfinite(v.score):  # NaN would pass every comparison that clamps it
         v = Verdict(False, 0.0, f"score {v.score!r} is not a finite number: {v.reason}",
                     v.error, v.tokens, v.cost_usd, broken=True)  # fmt: skip
+    if v.broken:  # an exception's text (a check reading the environment) never shows a secret
+        v = replace(v, reason=mask(v.reason))
     if a.negate and v.error is None and not v.broken:
         passed = not v.passed
         score = 1.0 - v.score if check.scored else float(passed)

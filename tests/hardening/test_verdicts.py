@@ -184,3 +184,23 @@ def test_a_settings_file_with_every_setting_commented_out_is_empty(project: Path
     out = cli("render", "prompts/p.yaml", "-v", "text=x")
     assert out.exit_code == 0, out.output
     assert "hi x" in out.stdout
+
+
+@pytest.mark.parametrize("key", ["weight", "threshold"])
+@pytest.mark.parametrize("value", [".nan", ".inf"])
+def test_yaml_nan_and_infinity_are_no_weight_or_threshold(key: str, value: str) -> None:
+    doc = parse_yaml(f"assert:\n  - {{similar: hi, {key}: {value}}}\n", "suite.tests.yaml")
+    problems: list = []
+    a = parse_assertion(doc.data["assert"][0], doc, ("assert", 0), Path.cwd(), problems)
+    assert a is None
+    assert f"'{key}' must be" in problems[0].message
+
+
+def test_a_checks_error_never_shows_a_secret_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "TopSecretValue/0123456789")
+    write(tmp_path / "leak.py", "import os\ndef leak(output, context):\n"
+          "    raise ValueError(os.environ['AWS_SECRET_ACCESS_KEY'])\n")  # fmt: skip
+    v = verdict("{python: leak.py:leak}", tmp_path)
+    assert v.broken and "TopSecretValue" not in v.reason and "[masked]" in v.reason
