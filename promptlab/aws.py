@@ -247,6 +247,21 @@ class AwsClients:
                 self._clients[service] = client
             return self._clients[service]
 
+    def remember_credentials(self) -> None:
+        """The session's keys and token (SSO and assumed roles included, once a call resolved
+        them) are masked in error text from now on. Never refreshes: no network call."""
+        if self.target.auth == "bearer":
+            return
+        with self._lock:
+            try:
+                creds = self._session.get_credentials()
+            except Exception:  # the call's own error says what went wrong
+                return
+        refresh_needed = getattr(creds, "refresh_needed", None)
+        if creds is None or (refresh_needed is not None and refresh_needed()):
+            return
+        _remember(creds)
+
     @property
     def runtime(self) -> Any:
         return self.client("bedrock-runtime")

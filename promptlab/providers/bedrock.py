@@ -318,4 +318,5 @@ class BedrockProvider:
     # ------------------------------------------------------------ errors
 
     def map_error(self, exc: BaseException, ref: ModelRef) -> ModelCallError:
+        self.aws.remember_credentials()  # resolved by now: masked in the error's text
         return map_error(exc, ref, self.region, self.config)
