@@ -53,14 +53,21 @@ def mask(text: str) -> str:
     """`text` with every credential the process knows of replaced by [masked]."""
     if not text:
         return text
-    text = _ACCESS_KEY.sub("[access key]", text)
+    lower = text.lower()  # each pattern runs only where its marker occurs: errors stay cheap
+    if "akia" in lower or "asia" in lower:
+        text = _ACCESS_KEY.sub("[access key]", text)
     for secret in _secrets():
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _AUTHORIZATION.sub(lambda m: m.group(1) + MASK, text)
-    text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
-    text = _SIGV4.sub(lambda m: m.group(1) + MASK, text)
-    return _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    if "authorization" in lower:
+        text = _AUTHORIZATION.sub(lambda m: m.group(1) + MASK, text)
+    if "bearer" in lower:
+        text = _BEARER.sub(lambda m: m.group(1) + MASK, text)
+    if "x-amz-" in lower:
+        text = _SIGV4.sub(lambda m: m.group(1) + MASK, text)
+    if "://" in text and "@" in text:
+        text = _USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    return text
 
 
 def mask_optional(text: str | None) -> str | None:

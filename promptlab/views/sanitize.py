@@ -17,7 +17,8 @@ FORMAT_CHARS = (
     "\ufeff\ufff9-\ufffb\U000e0001\U000e0020-\U000e007f"
 )
 # C0 controls except \t and \n, DEL, and C1 controls (ESC starts ANSI/OSC sequences), and the
-# format characters above.
+# format characters above (looked for only in text that is not ASCII).
+_ASCII_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _CONTROL = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f{FORMAT_CHARS}]")
 
 
@@ -56,7 +57,7 @@ def _visible(match: re.Match[str]) -> str:
 def inert(text: str) -> str:
     """Replace control characters (ESC, BEL, ...) with visible \\xNN escapes and invisible format
     characters (bidi overrides, zero-width spaces, tags) with \\uNNNN ones; drop CR."""
-    return _CONTROL.sub(_visible, text)
+    return (_ASCII_CONTROL if text.isascii() else _CONTROL).sub(_visible, text)
 
 
 def plain(text: str) -> object:
