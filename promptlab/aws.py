@@ -104,7 +104,19 @@ def preflight(
         _check_sso_token(session, profile)
     elif method in _LOCAL_METHODS:
         _check_not_expired(creds)
+        _remember(creds)  # local: reading them makes no call (SSO and roles are not read here)
     return AwsTarget(resolved, profile, method or "unknown"), session
+
+
+def _remember(creds: Any) -> None:
+    """The resolved keys and token, masked in any error text from now on (masking.py)."""
+    from promptlab.masking import remember
+
+    try:
+        frozen = creds.get_frozen_credentials()
+    except Exception:  # a credential source that fails here fails the first call, with its error
+        return
+    remember(frozen.access_key, frozen.secret_key, frozen.token)
 
 
 def _check_not_expired(creds: Any) -> None:
@@ -234,6 +246,21 @@ class AwsClients:
                     no_resend_after_read_timeout(client)
                 self._clients[service] = client
             return self._clients[service]
+
+    def remember_credentials(self) -> None:
+        """The session's keys and token (SSO and assumed roles included, once a call resolved
+        them) are masked in error text from now on. Never refreshes: no network call."""
+        if self.target.auth == "bearer":
+            return
+        with self._lock:
+            try:
+                creds = self._session.get_credentials()
+            except Exception:  # the call's own error says what went wrong
+                return
+        refresh_needed = getattr(creds, "refresh_needed", None)
+        if creds is None or (refresh_needed is not None and refresh_needed()):
+            return
+        _remember(creds)
 
     @property
     def runtime(self) -> Any:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from promptlab.controls import LATENCIES, TIERS, USER_MAX_PAIRS, metadata_problem
 from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
-from promptlab.yamlfile import load_mapping
+from promptlab.yamlfile import load_mapping, parse_yaml, read_text
 
 if TYPE_CHECKING:
     from promptlab.guardrails import Guardrail
@@ -221,7 +221,10 @@ ALIASES: Kind[dict[Any, str]] = Kind(
 def _from_file(path: Path) -> dict[str, Any]:
     """The settings in promptlab.yaml. Raises ConfigError for the first problem in it."""
     try:
-        doc = load_mapping(path, what="config file")
+        text = read_text(path, what="config file")
+        if parse_yaml(text, str(path)).data is None:  # empty, or every setting commented out
+            return {}
+        doc = load_mapping(path, what="config file", text=text)
     except PromptFileError as exc:
         raise ConfigError(exc.message, exc.hint, file=exc.file, line=exc.line) from None
     problems: list[Problem] = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from promptlab.masking import mask, mask_optional
+
 
 class PromptlabError(Exception):
     """An error the user can fix. Printed as one line (plus hint), never as a traceback."""
@@ -19,6 +21,7 @@ class PromptlabError(Exception):
         file: str | Path | None = None,
         line: int | None = None,
     ) -> None:
+        message, hint = mask(message), mask_optional(hint)  # an echoed URL or key, never shown
         super().__init__(message)
         self.message = message
         self.hint = hint

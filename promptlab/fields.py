@@ -14,6 +14,7 @@ what to raise (PromptFileError with all of them, ConfigError with the first).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ class Kind(Generic[T]):
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
+    """An int or a finite float: YAML's .nan and .inf are no weight, threshold or score."""
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 STRING: Kind[str] = Kind(lambda v: isinstance(v, str), "'{key}' must be a string")

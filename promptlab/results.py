@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from promptlab.identity import PromptId
+from promptlab.masking import mask, mask_optional
 from promptlab.request import record_form
 
 if TYPE_CHECKING:
@@ -30,6 +31,10 @@ class ErrorInfo:
     message: str
     hint: str | None = None
     infrastructure: bool = False  # throttling/denied/unreachable: the case could not run
+
+    def __post_init__(self) -> None:  # never keep a credential an error message echoed
+        object.__setattr__(self, "message", mask(self.message))
+        object.__setattr__(self, "hint", mask_optional(self.hint))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

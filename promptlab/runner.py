@@ -38,7 +38,7 @@ from promptlab.jobs import Job, overflow
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
-from promptlab.results import Completion, ErrorInfo, Result, plain_content
+from promptlab.results import SETUP_ERROR_CODES, Completion, ErrorInfo, Result, plain_content
 from promptlab.scheduling import (
     Scheduler,
     Ticket,
@@ -543,6 +543,12 @@ def _gave_up(exc: ModelCallError, attempts: int, mid_stream: int) -> ModelCallEr
     """The last error, saying how many attempts failed mid-stream and what to try instead."""
     if not mid_stream:
         return exc
+    if exc.code in SETUP_ERROR_CODES:  # the endpoint went away after answering: not set-up
+        return ModelCallError(
+            "ConnectionLost",
+            f"the endpoint stopped answering mid-stream, then {exc.code}: {exc.message}",
+            exc.hint, infrastructure=True,
+        )  # fmt: skip
     tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
     which = "each" if mid_stream == attempts else f"{mid_stream} of them"
     first = exc.hint if exc.code == "ThrottlingException" else ""

@@ -90,6 +90,46 @@ def _matching(pattern: str, shortest: int) -> str:
     return "x" * max(shortest, 1)
 
 
+REF_KEYS = ("$ref", "$dynamicRef", "$recursiveRef")
+LOCAL_REFS_HINT = "only references inside the schema are followed (#/$defs/…); copy the schema in"
+
+
+def foreign_refs(schema: Any) -> list[str]:
+    """The references in `schema` that point outside it (a URL, a file): a declarative check must
+    not make promptlab fetch anything, so these are refused where a schema is read."""
+    ids: set[str] = set()
+    refs: list[str] = []
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in REF_KEYS and isinstance(value, str):
+                    refs.append(value)
+                elif key == "$id" and isinstance(value, str):
+                    ids.add(value.split("#", 1)[0])
+                else:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+    return [r for r in refs if not r.startswith("#") and r.split("#", 1)[0] not in ids]
+
+
+def validator(schema: Mapping[str, Any]) -> Any:
+    """A jsonschema validator for `schema` (its draft; `format` asserted) that resolves only
+    references inside the schema: any other is unresolvable, never fetched."""
+    from jsonschema.validators import validator_for
+    from referencing import Registry
+    from referencing.exceptions import NoSuchResource
+
+    def refuse(uri: str) -> Any:
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
+
+    cls = validator_for(schema)
+    registry = Registry(retrieve=refuse)  # type: ignore[call-arg]  # attrs class
+    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=registry)
+
+
 def parse_json(text: str) -> Any:
     """The answer as JSON; one Markdown code fence around it is allowed. ValueError (where it
     stops parsing) if not."""
@@ -109,11 +149,14 @@ def check_structured(schema: Mapping[str, Any], output: str, native: bool) -> di
         value = parse_json(output)
     except ValueError as exc:
         return {"value": None, "error": f"not JSON: {exc}", "native": native}
-    from jsonschema.validators import validator_for
+    from referencing.exceptions import Unresolvable
 
-    cls = validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
+    try:
+        errors = sorted(validator(schema).iter_errors(value), key=lambda e: list(e.path))
+    except Unresolvable as exc:
+        return {"value": value, "error": f"the schema's reference {exc} is not followed",
+                "native": native}  # fmt: skip
+    error = next(iter(errors), None)
     message = None
     if error is not None:
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.path)

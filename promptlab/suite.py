@@ -22,7 +22,7 @@ from typing import Any
 
 from promptlab.assertions import Assertion, parse_assertion
 from promptlab.assertions.evidence import Passage, read_context
-from promptlab.config import Config
+from promptlab.config import Config, find_root
 from promptlab.errors import Problem, PromptFileError, PromptlabError, UsageError
 from promptlab.fields import (
     LIST,
@@ -312,9 +312,10 @@ def _cases(
 ) -> list[Case]:
     problems = loader.problems
     root = Path(doc.file).resolve().parent  # python: checks are relative to the file they're in
+    project = project_of(root, loader.config)
     base = Fields(doc, problems, ("defaults",), defaults)
     base_vars = _vars(base)
-    base_asserts = _asserts(base, root)
+    base_asserts = _asserts(base, root, project)
     base_models = _models(base)
     base_repeat = base.get("repeat", integer(1)) or 1
     base_thr = _ratio(base, "threshold")
@@ -346,7 +347,7 @@ def _cases(
             loader.named.append(Named(Path(prompt.path).resolve(), prompt.name, name.strip(),
                                       doc.file, doc.line(at)))  # fmt: skip
         case_vars = {**base_vars, **_vars(case)}
-        asserts = base_asserts + _asserts(case, root)
+        asserts = base_asserts + _asserts(case, root, project)
         models = _models(case) or base_models
         repeat = case.get("repeat", integer(1)) or base_repeat
         thr = _ratio(case, "threshold")
@@ -415,7 +416,17 @@ def _ratio(fields: Fields, key: str) -> float | None:
     return None if value is None else float(value)
 
 
-def _asserts(fields: Fields, root: Path) -> list[Assertion]:
+def project_of(directory: Path, config: Config) -> Path:
+    """The project a suite's files (python checks, schema files) must stay inside: the project
+    root when the suite is in it; for a suite elsewhere, the nearest directory above it holding
+    promptlab.yaml, else the suite's own directory."""
+    root = config.root.resolve()
+    if directory.is_relative_to(root):
+        return root
+    return find_root(directory)[0]
+
+
+def _asserts(fields: Fields, root: Path, project: Path) -> list[Assertion]:
     items = fields.get(
         "assert",
         LIST,
@@ -425,7 +436,8 @@ def _asserts(fields: Fields, root: Path) -> list[Assertion]:
     )
     out = []
     for i, item in enumerate(items):
-        a = parse_assertion(item, fields.doc, (*fields.at, "assert", i), root, fields.problems)
+        at = (*fields.at, "assert", i)
+        a = parse_assertion(item, fields.doc, at, root, fields.problems, project)
         if a is not None:
             out.append(a)
     return out

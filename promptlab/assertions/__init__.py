@@ -5,6 +5,7 @@ Each check returns a Verdict (pass, score 0..1, reason). `not-<type>` negates an
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from promptlab.assertions.base import (
 )
 from promptlab.errors import Problem
 from promptlab.fields import STRING, Fields, did_you_mean, number, one_of
+from promptlab.masking import mask
 from promptlab.yamlfile import YamlDoc
 
 __all__ = [
@@ -164,9 +166,17 @@ def suggest_type(name: str) -> str:
 
 
 def parse_assertion(
-    raw: Any, doc: YamlDoc, where: tuple[Any, ...], root: Path, problems: list[Problem]
+    raw: Any,
+    doc: YamlDoc,
+    where: tuple[Any, ...],
+    root: Path,
+    problems: list[Problem],
+    project: Path | None = None,
 ) -> Assertion | None:
     """Validate one assertion item; append Problems (file:line) and return None when bad.
+
+    `root` is the directory the item's paths are relative to; `project` (default: `root`) the
+    directory its files (python checks, schema files) must stay inside.
 
     Two forms: `{type: contains, value: Ana}` or the shorthand `{contains: Ana}`; either may add
     weight, name (or metric), threshold and the type's own keys.
@@ -251,6 +261,7 @@ def parse_assertion(
         file=doc.file,
         line=doc.line(where),
         on=on,
+        project=project,
     )
     try:
         compiled = check.prepare(assertion, root) if check.prepare else None
@@ -299,10 +310,17 @@ def evaluate(a: Assertion, ctx: Context) -> Verdict:
         ctx = replace(ctx, output=ctx.reasoning)
     try:
         v = check.run(a, ctx)
-    except Exception as exc:  # a bug in a check must not stop the suite
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a bug in a check (even sys.exit) must not stop the suite
         v = Verdict(
             False, 0.0, f"assertion failed to run: {type(exc).__name__}: {exc}", broken=True
         )
+    if not math.isfinite(v.score):  # NaN would pass every comparison that clamps it
+        v = Verdict(False, 0.0, f"score {v.score!r} is not a finite number: {v.reason}",
+                    v.error, v.tokens, v.cost_usd, broken=True)  # fmt: skip
+    if v.broken:  # an exception's text (a check reading the environment) never shows a secret
+        v = replace(v, reason=mask(v.reason))
     if a.negate and v.error is None and not v.broken:
         passed = not v.passed
         score = 1.0 - v.score if check.scored else float(passed)

@@ -31,6 +31,8 @@ class Assertion:
     line: int | None = None
     on: str = "answer"  # what a text check reads: the answer's text, or its reasoning
     compiled: Any = field(default=None, compare=False, repr=False)
+    # The project root: files a check names (python code, schema files) must stay inside it.
+    project: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def full_type(self) -> str:
@@ -137,6 +139,21 @@ class Check:
     text: bool = True  # checks the answer's text (so `on: reasoning` can point it at reasoning)
     judged: bool = False  # its grader is the judge model (`judge_model`), not an embedding model
     summary: str = ""
+
+
+def project_file(ref: str, root: Path, project: Path | None, key: str = "value") -> Path:
+    """`ref` (relative to `root`, the suite or prompt file's directory) as a resolved path inside
+    the project. Absolute paths and paths leaving the project (through `..` or a symlink) are
+    refused: a suite from a pull request must not reach files elsewhere on the machine."""
+    hint = "write it relative to the suite (or prompt) file's directory, inside the project"
+    if Path(ref).is_absolute() or ref.startswith("~"):
+        raise BadAssertion(f"{ref!r} is an absolute path; a check's files must be inside the "
+                           "project", hint, key)  # fmt: skip
+    inside = (project or root).resolve()
+    path = (root / ref).resolve()
+    if not path.is_relative_to(inside):
+        raise BadAssertion(f"{ref!r} is outside the project ({inside})", hint, key)
+    return path
 
 
 def quote(text: str, limit: int = 60) -> str:

@@ -45,7 +45,10 @@ def cosine(a: list[float], b: list[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=True))
     na = math.sqrt(sum(x * x for x in a))
     nb = math.sqrt(sum(y * y for y in b))
-    return 0.0 if na == 0 or nb == 0 else dot / (na * nb)
+    sim = 0.0 if na == 0 or nb == 0 else dot / (na * nb)
+    if not math.isfinite(sim):
+        raise ValueError(f"the embeddings' similarity is {sim!r}, not a number")
+    return sim
 
 
 def call_failed(what: str, exc: Exception) -> Verdict:

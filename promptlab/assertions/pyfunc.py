@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import math
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
+from promptlab.assertions.base import (
+    Assertion,
+    BadAssertion,
+    Context,
+    Verdict,
+    project_file,
+    quote,
+)
 
 PY_THRESHOLD = 0.5
 _modules: dict[Path, ModuleType] = {}
@@ -25,7 +33,7 @@ def prepare_python(a: Assertion, root: Path) -> tuple[Path, str]:
                            "e.g. value: checks/reply.py:is_polite (relative to this file)",
                            "value")  # fmt: skip
     file, _, func = ref.rpartition(":")
-    path = (root / file).resolve()
+    path = project_file(file, root, a.project)
     if not file.endswith(".py") or not path.is_file():
         raise BadAssertion(f"python file {file!r} not found under {root}",
                            "paths are relative to the suite (or prompt) file's directory",
@@ -71,9 +79,19 @@ def python(a: Assertion, ctx: Context) -> Verdict:
     }
     try:
         got = _load(path, func)(ctx.output, context)
-    except Exception as exc:
+    except KeyboardInterrupt:  # Ctrl-C (and SIGTERM) still stop the run
+        raise
+    except SystemExit as exc:  # sys.exit() / exit() in the check or what it imports
+        return Verdict(False, 0.0, f"{func} called sys.exit({exc.code!r}); a check must return "
+                       "a verdict, not exit", broken=True)  # fmt: skip
+    except BaseException as exc:  # user code: any failure is this check's error
         return Verdict(False, 0.0, f"{func} raised {type(exc).__name__}: {exc}", broken=True)
     return interpret(got, threshold, func)
+
+
+def _not_finite(func: str, value: float) -> Verdict:
+    return Verdict(False, 0.0, f"{func} returned a score of {value!r}; a score must be a finite "
+                   "number from 0 to 1", broken=True)  # fmt: skip
 
 
 def interpret(got: Any, threshold: float, func: str) -> Verdict:
@@ -81,6 +99,8 @@ def interpret(got: Any, threshold: float, func: str) -> Verdict:
     if isinstance(got, bool):
         return Verdict(got, 1.0 if got else 0.0, f"{func} returned {got}")
     if isinstance(got, int | float):
+        if not math.isfinite(got):
+            return _not_finite(func, float(got))
         score = max(0.0, min(1.0, float(got)))
         ok = score >= threshold
         return Verdict(ok, score, f"{func} scored {score:g} ({'≥' if ok else '<'} {threshold:g})")
@@ -91,6 +111,8 @@ def interpret(got: Any, threshold: float, func: str) -> Verdict:
             return Verdict(
                 False, 0.0, f"{func} returned a non-numeric score {score_raw!r}", broken=True
             )
+        if score_raw is not None and not math.isfinite(score_raw):
+            return _not_finite(func, float(score_raw))
         passed = got.get("pass")
         if passed is None and score_raw is None:
             return Verdict(

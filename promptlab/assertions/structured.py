@@ -16,8 +16,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
-from promptlab.schemas import parse_json
+from promptlab.assertions.base import (
+    Assertion,
+    BadAssertion,
+    Context,
+    Verdict,
+    project_file,
+    quote,
+)
+from promptlab.schemas import LOCAL_REFS_HINT, foreign_refs, parse_json, validator
 
 _STEP = re.compile(
     r"""\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]|\[\s*'([^']*)'\s*\]|\[\s*"([^"]*)"\s*\]"""
@@ -87,7 +94,7 @@ def prepare_is_json(a: Assertion, root: Path) -> list[PathStep]:
     return prepare_path(a)
 
 
-def _schema_file(ref: str, root: Path, key: str) -> Any:
+def _schema_file(ref: str, root: Path, key: str, project: Path | None) -> Any:
     from promptlab.errors import PromptFileError
     from promptlab.yamlfile import load_mapping, read_text
 
@@ -95,7 +102,7 @@ def _schema_file(ref: str, root: Path, key: str) -> Any:
     if not ref.endswith(SCHEMA_FILES):
         raise BadAssertion(f"a schema file must end in .json, .yaml or .yml, got {ref!r}",
                            "or write the schema inline: {type: object, ...}", key)  # fmt: skip
-    path = root / ref
+    path = project_file(ref, root, project, key)
     if not path.is_file():
         raise BadAssertion(f"schema file {ref!r} not found under {root}", hint, key)
     try:
@@ -127,6 +134,10 @@ def check_schema(schema: Any, key: str = "schema", what: str = "") -> dict[str, 
         raise BadAssertion(f"invalid JSON schema at {where}: {exc.message}",
                            "see https://json-schema.org/understanding-json-schema",
                            key) from None  # fmt: skip
+    remote = foreign_refs(schema)
+    if remote:
+        raise BadAssertion(f"the schema refers outside itself: $ref {remote[0]!r}",
+                           LOCAL_REFS_HINT, key)  # fmt: skip
     return schema
 
 
@@ -139,12 +150,14 @@ def load_schema(a: Assertion, root: Path) -> dict[str, Any] | None:
     schema = a.options.get("schema", a.value)
     if schema is None:
         return None
-    return resolve_schema(schema, root, key, f"'{a.full_type}' ")
+    return resolve_schema(schema, root, key, f"'{a.full_type}' ", a.project)
 
 
-def resolve_schema(raw: Any, root: Path, key: str, what: str = "") -> dict[str, Any]:
-    """An inline schema, or the .json/.yaml file a string names; checked."""
-    schema = _schema_file(raw, root, key) if isinstance(raw, str) else raw
+def resolve_schema(
+    raw: Any, root: Path, key: str, what: str = "", project: Path | None = None
+) -> dict[str, Any]:
+    """An inline schema, or the .json/.yaml file a string names (inside `project`); checked."""
+    schema = _schema_file(raw, root, key, project) if isinstance(raw, str) else raw
     return check_schema(schema, key, what)
 
 
@@ -160,11 +173,7 @@ def prepare_contains_json(a: Assertion, root: Path) -> dict[str, Any] | None:
 def schema_errors(schema: Mapping[str, Any], data: Any) -> list[Any]:
     """jsonschema ValidationErrors of `data`, in document order; `format` is asserted where
     jsonschema can check it (the module docstring lists which formats)."""
-    import jsonschema
-
-    cls = jsonschema.validators.validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    return sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    return sorted(validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
 
 
 def describe_errors(errors: list[Any], root: str = "$") -> str:

@@ -165,7 +165,7 @@ def prepare_tool_args(a: Assertion, root: Path) -> dict[str, Any]:
                            "value")  # fmt: skip
     schema = opts.get("schema")
     if schema is not None:
-        schema = resolve_schema(schema, root, "schema", "'schema' of tool-args ")
+        schema = resolve_schema(schema, root, "schema", "'schema' of tool-args ", a.project)
     if equals is None and steps is None and schema is None:
         raise BadAssertion("'tool-args' needs something to check: equals, path (and value) "
                            "or schema", "e.g. {type: tool-args, tool: get_weather, "

@@ -20,6 +20,9 @@ for _module in COMMANDS:
 
 def main() -> None:
     """Console-script entry point: user errors become one clear message and exit code 2."""
+    from promptlab.cli import interrupt
+
+    interrupt.install()
     try:
         app(standalone_mode=True)
     except PromptlabError as exc:  # raised outside a command body (rare)

@@ -229,7 +229,12 @@ def execute(
     from promptlab.providers.base import ProviderPool
     from promptlab.results import SETUP_ERROR_CODES
     from promptlab.runner import Runner
-    from promptlab.views.notices import print_notices, print_throttling, print_unreachable
+    from promptlab.views.notices import (
+        print_notices,
+        print_store_failure,
+        print_throttling,
+        print_unreachable,
+    )
 
     out = Console(highlight=False, soft_wrap=False)
     from promptlab.views.console import stderr
@@ -261,6 +266,7 @@ def execute(
             store.close()
     print_notices(err, outcome.results)
     print_throttling(err, runner.throttling())
+    print_store_failure(err, store)
     if fmt == "table":
         from promptlab.views.table import render_results
 
@@ -282,7 +288,9 @@ def execute(
         cut = sum(1 for r in outcome.results if r.error and r.error.code == INTERRUPTED)
         line = f"interrupted: {len(outcome.results) - cut} of {len(jobs)} call(s) finished"
         err.print(line + (f"; {cut} cut short (the text so far is kept)" if cut else ""))
-        _exit_now(130)
+        from promptlab.cli.interrupt import exit_code
+
+        _exit_now(exit_code())
     setup = [r.error for r in outcome.results if r.error and r.error.code in SETUP_ERROR_CODES]
     if setup:
         print_unreachable(err, setup[0])

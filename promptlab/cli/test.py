@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -44,7 +44,7 @@ EPILOG = """Examples:
 
 Exit codes: 0 all passed (or pass rate ≥ --fail-under), 1 assertion failures, 2 bad suite or
 usage (nothing was called), 3 infrastructure errors (throttled, access denied) kept cases from
-running, 130 interrupted.
+running, 130 interrupted (143 after SIGTERM: a cancelled CI job), reports written either way.
 """
 
 
@@ -196,10 +196,11 @@ def test(
         calls = []
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
-    run, recorded = _execute(config, planned, graders, region, profile, err,
+    run, store = _execute(config, planned, graders, region, profile, err,
                              cache=cache, cache_ttl=cache_ttl, log=not no_log,
                              resume=resume, guardrails=calls)  # fmt: skip
     run.shard = shard
+    recorded = store is not None and store.history and not store.broken  # --resume can use it
     if resume is not None:
         made = sum(p.repeat for p in planned) - run.reused - run.cached
         err.print(f"resumed run {run.run_id}: reused {run.reused} finished call(s)"
@@ -218,6 +219,9 @@ def test(
 
         for line in github_annotations(run, config.root):
             typer.echo(line)
+    from promptlab.views.notices import print_store_failure
+
+    print_store_failure(err, store)  # after the reports, so it is the last word
     if run.interrupted and recorded:
         err.print(f"interrupted: finished calls are recorded; run the same command with "
                   f"--resume {run.run_id} to make only the missing ones",
@@ -225,7 +229,9 @@ def test(
     if run.interrupted:  # don't wait for in-flight calls (worker threads) to finish
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        from promptlab.cli.interrupt import exit_code
+
+        os._exit(exit_code())
     raise typer.Exit(run.exit_code(fail_under))
 
 
@@ -242,8 +248,8 @@ def _execute(
     log: bool,
     resume: str | None,
     guardrails: list[Guardrail] | None = None,
-) -> tuple[TestRun, bool]:
-    """The run, and whether its calls went into the history (so that --resume can use them)."""
+) -> tuple[TestRun, Any]:
+    """The run, and the store its calls went into (None without history or cache)."""
     from promptlab.providers.base import ProviderPool
     from promptlab.store import open_store
     from promptlab.testing import TestEngine
@@ -263,7 +269,7 @@ def _execute(
     from promptlab.views.notices import print_throttling
 
     print_throttling(err, engine.throttling)
-    return run, store is not None and store.history and not store.broken
+    return run, store
 
 
 def _router_comparison(out: Console, run: TestRun) -> None:

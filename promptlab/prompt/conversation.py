@@ -354,6 +354,13 @@ def schema_value(
             "see https://json-schema.org/understanding-json-schema/",
         )
         return None
+    from promptlab.schemas import LOCAL_REFS_HINT, foreign_refs
+
+    remote = foreign_refs(schema)
+    if remote:
+        fields.problem((key,), f"{what} refers outside itself: $ref {remote[0]!r}",
+                       LOCAL_REFS_HINT)  # fmt: skip
+        return None
     return schema
 
 

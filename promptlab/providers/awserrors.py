@@ -13,9 +13,9 @@ from typing import Any
 from promptlab.aws import BEARER_ENV
 from promptlab.catalogue import ModelRef, geo_prefix
 from promptlab.config import Config
+from promptlab.masking import mask
 from promptlab.providers.base import ModelCallError
 
-_ACCESS_KEY_RE = re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")
 _HTML_RE = re.compile(r"<(!doctype html|html)\b", re.IGNORECASE)
 _TITLE_RE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 CREDENTIAL_CODES = {
@@ -185,6 +185,14 @@ def _client_error(
         )  # fmt: skip
     if code == "ModelErrorException":
         return ModelCallError(code, message, "the model failed to answer this input")
+    if code.isdigit() or code == "ClientError":  # no error code in the answer: not Bedrock
+        said = f": {message}" if message and not message.startswith("An error occurred") else ""
+        return ModelCallError(
+            code, f"HTTP {status or code} with no Bedrock error in the answer{said}",
+            "the endpoint is not Bedrock: check AWS_ENDPOINT_URL_BEDROCK_RUNTIME (or "
+            "AWS_ENDPOINT_URL), the proxy settings (HTTPS_PROXY) and the region",
+            infrastructure=True,
+        )  # fmt: skip
     if code in CREDENTIAL_CODES:
         hint = "refresh your AWS credentials ('aws sso login' or 'aws configure')"
         if os.environ.get(BEARER_ENV):
@@ -210,9 +218,5 @@ def _stream_error(exc: Any, ref: ModelRef, where: str) -> ModelCallError:
 
 
 def _redact(text: str) -> str:
-    """Never echo credentials: access key ids and the Bedrock API key are masked."""
-    text = _ACCESS_KEY_RE.sub("[access key]", text)
-    token = os.environ.get(BEARER_ENV)
-    if token and len(token) > 8:
-        text = text.replace(token, "[api key]")
-    return text
+    """Never echo credentials (masking.mask: keys, tokens, signatures, URL passwords)."""
+    return mask(text)

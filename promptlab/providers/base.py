@@ -10,6 +10,7 @@ from promptlab.catalogue import ModelRef
 from promptlab.config import Config
 from promptlab.errors import PromptlabError
 from promptlab.guardrails import Guardrail
+from promptlab.masking import mask, mask_optional
 from promptlab.providers.registry import ProviderSettings, get_kind
 from promptlab.request import Request
 from promptlab.results import Completion, ErrorInfo
@@ -30,6 +31,7 @@ class ModelCallError(Exception):
         infrastructure: bool = False,
         attempts: int = 1,
     ) -> None:
+        message, hint = mask(message), mask_optional(hint)  # kept, printed and reported
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message

@@ -210,6 +210,11 @@ class BedrockProvider:
                     meta = response_meta(event["metadata"])
         finally:
             events.close()  # frees the connection on errors and Ctrl-C too
+        if stop_reason is None:  # the connection ended before messageStop: the answer is cut
+            raise ModelCallError(
+                "ConnectionClosed", "the stream ended before the answer was complete",
+                "the connection dropped; try again", retryable=True, infrastructure=True,
+            )  # fmt: skip
         content = answer.content()
         return _completion(content, stop_reason, usage, latency, meta, ttft_ms=ttft,
                            attempts=attempts, retried=codes, notices=notices)  # fmt: skip
@@ -313,4 +318,5 @@ class BedrockProvider:
     # ------------------------------------------------------------ errors
 
     def map_error(self, exc: BaseException, ref: ModelRef) -> ModelCallError:
+        self.aws.remember_credentials()  # resolved by now: masked in the error's text
         return map_error(exc, ref, self.region, self.config)

@@ -108,10 +108,12 @@ class Store:
         self._lock = threading.Lock()
         self._pending: set[str] = set()  # cache keys of cacheable jobs that missed
         self._broken = False  # a write failed: stop trying (warned once)
+        self._failure = ""  # why (the first failed write's error)
         self._closed = False
         self._runs = {run_id}  # run ids with a row in `runs`
         self._hits: list[tuple[Result, str, str | None]] = []  # cache hits not yet written
-        self._recorded = 0  # history rows this store wrote
+        self._recorded = 0  # history rows this store wrote (committed)
+        self._writing = 0  # history rows in the transaction being written
         self.fulltext = has_fulltext(con)
 
     # ------------------------------------------------------------ ResultStore hooks
@@ -172,6 +174,15 @@ class Store:
         """A write failed (warned once): nothing after it was recorded."""
         return self._broken
 
+    def incomplete(self) -> str | None:
+        """After a failed write (a full disk, say): one line saying what the history kept, for
+        the end of the run, where it is not lost behind a live view. None when nothing failed."""
+        if not self._broken:
+            return None
+        return (f"the history is incomplete: {self._recorded} call(s) of run {self.run_id} were "
+                f"recorded before writing to {self.path} failed ({self._failure}); the results "
+                "shown and the reports written are complete")  # fmt: skip
+
     def close(self) -> None:
         """Close the file. Calls still finishing after Ctrl-C are then quietly not recorded.
 
@@ -205,17 +216,22 @@ class Store:
             if self._broken or self._closed:
                 return
             hits, self._hits = self._hits, []
+            self._writing = 0
             try:
                 self.con.execute("BEGIN IMMEDIATE")
                 try:
                     self._write_hits(hits)
                     body()
                     self.con.execute("COMMIT")
+                    self._recorded += self._writing
                 except BaseException:
-                    self.con.execute("ROLLBACK")
+                    # SQLite may have rolled back already (a full disk): keep the first error
+                    with contextlib.suppress(sqlite3.Error):
+                        self.con.execute("ROLLBACK")
                     raise
             except (sqlite3.Error, ValueError) as exc:  # ValueError: text SQLite cannot take
                 self._broken = True
+                self._failure = str(exc)
                 warn_once(
                     f"write:{self.path}",
                     f"cannot write to {self.path} ({exc}); continuing without history and cache",
@@ -299,7 +315,7 @@ class Store:
     def _insert_call(self, result: Result, key: str, cached_from: str | None = None) -> None:
         if not self.history:
             return
-        self._recorded += 1
+        self._writing += 1
         run_id = result.run_id or self.run_id
         if run_id not in self._runs:  # a Runner given another run id: still list its run
             self.con.execute(
@@ -508,6 +524,7 @@ def open_store(
     try:
         if resume is not None:
             run_id = find_run(con, resume, command)
+            _check_resumable(con, run_id, command)
             done = _finished_calls(con, run_id)
             con.execute("UPDATE runs SET resumed_ts = ? WHERE id = ?", (time.time(), run_id))
         else:
@@ -566,6 +583,17 @@ def find_run(con: sqlite3.Connection, wanted: str, command: str | None = None) -
     if len(ids) > 1:
         raise UsageError(f"run id {wanted!r} is ambiguous", "give more characters")
     raise UsageError(f"unknown run id {wanted!r}", _recent_hint(con))
+
+
+def _check_resumable(con: sqlite3.Connection, run_id: str, command: str) -> None:
+    """Only a run of the same command can be resumed (a `run`'s calls are no test's samples)."""
+    row = con.execute("SELECT command FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is not None and row["command"] != command:
+        raise UsageError(
+            f"run {run_id} was made by `promptlab {row['command']}`; "
+            f"`promptlab {command} --resume` continues a `{command}` run",
+            f"give the id of a `{command}` run, or 'last'; " + _recent_hint(con),
+        )
 
 
 def _like_escape(text: str) -> str:

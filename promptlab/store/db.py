@@ -36,12 +36,16 @@ def fts5_available() -> bool:
     return True
 
 
-def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """Open (and, when writable, create and migrate) the store. Raises StoreError."""
+def connect(path: Path, *, readonly: bool = False, immutable: bool = False) -> sqlite3.Connection:
+    """Open (and, when writable, create and migrate) the store. Raises StoreError.
+
+    `immutable` (read-only only) is for a file nothing can change, on a read-only directory or
+    file system: SQLite then needs no -shm/-wal files beside it, which it could not create."""
     try:
         if readonly:
+            query = "?mode=ro&immutable=1" if immutable else "?mode=ro"
             con = sqlite3.connect(
-                f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False,
+                f"{path.resolve().as_uri()}{query}", uri=True, check_same_thread=False,
                 isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
             )  # fmt: skip
         else:

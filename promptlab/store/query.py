@@ -119,12 +119,12 @@ def open_reader(path: Path) -> sqlite3.Connection | None:
     try:
         return connect(path)
     except StoreError as exc:
-        try:
-            return connect(path, readonly=True)
-        except StoreError:
-            raise ConfigError(
-                str(exc), "check the store path (store.path, PROMPTLAB_STORE)"
-            ) from None
+        for immutable in (False, True):  # a read-only directory: no -shm/-wal can be made
+            try:
+                return connect(path, readonly=True, immutable=immutable)
+            except StoreError:
+                pass
+        raise ConfigError(str(exc), "check the store path (store.path, PROMPTLAB_STORE)") from None
 
 
 def resolve_run(con: sqlite3.Connection, wanted: str) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from promptlab.masking import mask
 from promptlab.results import ErrorInfo, Result
 
 
@@ -18,13 +20,20 @@ def print_notices(err: Console, results: Sequence[Result]) -> None:
         for note in r.notices:
             if note not in seen:
                 seen.add(note)
-                err.print(Text(f"note: {note}", style="yellow"), soft_wrap=True)
+                err.print(Text(f"note: {mask(note)}", style="yellow"), soft_wrap=True)
 
 
 def print_throttling(err: Console, lines: Sequence[str]) -> None:
     """The models a run slowed down because they were throttled, one line each."""
     for line in lines:
-        err.print(Text(f"note: {line}", style="yellow"), soft_wrap=True)
+        err.print(Text(f"note: {mask(line)}", style="yellow"), soft_wrap=True)
+
+
+def print_store_failure(err: Console, store: Any) -> None:
+    """The history stopped being written mid-run (a full disk): said once more at the end."""
+    line = store.incomplete() if store is not None else None
+    if line:
+        err.print(Text(f"warning: {mask(line)}", style="yellow"), soft_wrap=True)
 
 
 def print_unreachable(err: Console, error: ErrorInfo) -> None:

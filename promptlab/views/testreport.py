@@ -15,7 +15,7 @@ from promptlab.testing import BaselineDiff, CaseOutcome, Progress, TestRun
 from promptlab.views.answer import answer_of
 from promptlab.views.export import md_text as md
 from promptlab.views.format import ms, tokens, usage, usd
-from promptlab.views.sanitize import inert
+from promptlab.views.sanitize import inert, json_safe
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -39,7 +39,7 @@ def utf8_safe(text: str) -> str:
 
 
 def to_json(run: TestRun) -> str:
-    return utf8_safe(json.dumps(run.to_dict(), indent=2, ensure_ascii=False))
+    return utf8_safe(json_safe(json.dumps(run.to_dict(), indent=2, ensure_ascii=False)))
 
 
 def pct(value: float | None) -> str:

@@ -248,13 +248,13 @@ def test_ci_workflow_uses_oidc_lints_tests_and_uploads_reports() -> None:
 
     wf = yaml.safe_load((REPO / "examples" / "ci" / "promptlab.yml").read_text("utf-8"))
     assert "pull_request" in wf[True]  # YAML 1.1 reads the key `on` as True
-    assert wf["permissions"]["id-token"] == "write"
+    assert wf["jobs"]["test"]["permissions"]["id-token"] == "write"
     steps = wf["jobs"]["test"]["steps"]
     text = json.dumps(steps)
     assert '"fetch-depth": 0' in text
     assert "aws-actions/configure-aws-credentials" in text and "role-to-assume" in text
     runs = " ".join(s.get("run", "") for s in steps)
-    assert "promptlab lint" in runs
+    assert "promptlab lint" in " ".join(s.get("run", "") for s in wf["jobs"]["lint"]["steps"])
     assert "promptlab test" in runs and "--junit" in runs and "--markdown" in runs
     assert "actions/upload-artifact" in text
     merge = " ".join(s.get("run", "") for s in wf["jobs"]["report"]["steps"])

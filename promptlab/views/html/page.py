@@ -27,7 +27,7 @@ from promptlab.views.html import charts
 from promptlab.views.html.payload import run_payload, test_payload
 from promptlab.views.html.script import JS
 from promptlab.views.html.style import CSS
-from promptlab.views.sanitize import inert
+from promptlab.views.sanitize import inert, json_safe
 from promptlab.views.testreport import delta_ms, delta_usd, headline, totals_line, utf8_safe
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def policy() -> str:
 def data_block(payload: Any) -> str:
     """JSON that can sit inside a script element: nothing in it can end the element."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str)
-    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return json_safe(_SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text))
 
 
 def document(title: str, body: Iterable[str], payload: dict[str, Any]) -> str:
