@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from promptlab.assertions.rated import Ratings
     from promptlab.results import Result
     from promptlab.testing.outcomes import CaseOutcome
 
@@ -151,16 +152,19 @@ def compare(cells: Sequence[Cell]) -> list[RouterCase]:
     return out
 
 
-def rated_quality(result: Result) -> float | None:
-    """A person's rating of the answer, 0..1, where one exists: human ratings join the
-    comparison here. None until answers can be rated."""
-    return None
+def rated_quality(result: Result, ratings: Ratings | None) -> float | None:
+    """People's mean score of this model's answers to this case (`promptlab review`, same
+    prompt version and case or variables), on 0..1 (1 → 0, 5 → 1); None where nobody rated."""
+    if ratings is None:
+        return None
+    scores = ratings(result).scores
+    return round((sum(scores) / len(scores) - 1) / 4, 4) if scores else None
 
 
-def run_cells(results: Iterable[Result]) -> list[Cell]:
-    """`run`'s results as cells: quality where a rating exists (rated_quality), else none."""
+def run_cells(results: Iterable[Result], ratings: Ratings | None = None) -> list[Cell]:
+    """`run`'s results as cells: quality where ratings exist (rated_quality), else none."""
     return [Cell(r.case or "", r.model_alias, r.model_id, r.cost_usd, r.served_model_id,
-                 rated_quality(r), r.ok) for r in results]  # fmt: skip
+                 rated_quality(r, ratings), r.ok) for r in results]  # fmt: skip
 
 
 def outcome_cells(outcomes: Iterable[CaseOutcome]) -> list[Cell]:

@@ -273,7 +273,7 @@ def execute(
         if outcome.results:
             render_results(out, outcome.results, full_reasoning=show_reasoning,
                            thumbnails=thumbnails)  # fmt: skip
-            _router_comparison(out, outcome.results)
+            _router_comparison(out, outcome.results, config)
     else:
         RESULTS[fmt](out, outcome.results)
     if html is not None:
@@ -309,14 +309,16 @@ def _image_files(jobs: list[Job], config: Config, out_dir: Path | None) -> Any:
     return files
 
 
-def _router_comparison(out: Console, results: list[Result]) -> None:
-    """A prompt router next to its members: whom it chose per case, and what it saved."""
+def _router_comparison(out: Console, results: list[Result], config: Config) -> None:
+    """A prompt router next to its members: whom it chose per case, what it saved, and how
+    people rated each one's answers to the case where they have (`promptlab review`)."""
     from promptlab.routers import compare, is_router, run_cells
 
     if any(is_router(r.model_id) for r in results):
+        from promptlab.store.verdicts import RatingsLookup
         from promptlab.views.routers import print_comparison
 
-        print_comparison(out, compare(run_cells(results)))
+        print_comparison(out, compare(run_cells(results, RatingsLookup(config.store_path))))
 
 
 def _exit_now(code: int) -> None:

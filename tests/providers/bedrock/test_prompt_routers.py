@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from promptlab.assertions.rated import RatedFacts
 from promptlab.routers import Cell, compare, rated_quality
 from tests.conftest import Cli, write
 from tests.fakebedrock import FakeBedrock
@@ -128,4 +129,27 @@ def test_compare_takes_the_most_expensive_member_of_each_case() -> None:
 def test_without_ratings_run_results_have_no_quality() -> None:
     from tests.store.test_store_api import make_result
 
-    assert rated_quality(make_result()) is None
+    assert rated_quality(make_result(), None) is None
+    assert rated_quality(make_result(), lambda result: RatedFacts()) is None
+
+
+def test_people_s_scores_of_earlier_answers_are_the_quality_in_run(
+    routed: FakeBedrock, cli: Cli, project: Path
+) -> None:
+    """Rated answers to the same case (`promptlab review`) are what `run` compares: the mean
+    score on 0..1, 1 → 0 and 5 → 1."""
+    from promptlab.store.db import connect
+    from promptlab.store.ratings import Rating, run_cases, save
+
+    first = cli("run", "q", "--examples", "-m", "router,claude-sonnet", "-f", "json")
+    assert first.exit_code == 0, first.output
+    run_id = json.loads(first.stdout)[0]["run_id"]
+    con = connect(project / ".promptlab" / "promptlab.db")
+    (case,) = run_cases(con, run_id)
+    by_model = {a.model_alias: a.call_id for a in case.answers}
+    save(con, Rating(run_id, case.key, "ana", list(by_model.values()),
+                     scores={by_model["router"]: 4, by_model["claude-sonnet"]: 5}))  # fmt: skip
+    con.close()
+    result = cli("run", "q", "--examples", "-m", "router,claude-sonnet")
+    assert result.exit_code == 0, result.output
+    assert "quality -25 pts on average" in result.stdout
