@@ -1,0 +1,86 @@
+"""Inputs that would take unbounded time or memory are refused with one line, at once."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, write
+
+
+def _template_prompt(expression: str) -> str:
+    return f'version: "1.0.0"\ninput: |\n  {expression}\n'
+
+
+@pytest.mark.parametrize(
+    ("template", "reason"),
+    [
+        ("{{ 'a' * 10**9 }}", "repeating 1 × 1,000,000,000"),
+        ("{{ [1] * 10**9 }}", "repeating 1 × 1,000,000,000"),
+        ("{{ 10 ** 10000000 }}", "a power over 4,300 digits"),
+        ("{{ 10**4000 * 10**4000 }}", "a product over 4,300 digits"),
+        ("{{ '%0999999999d' % 1 }}", "a %-format pads to 999,999,999 characters"),
+        ("{{ '{:>999999999}'.format(1) }}", "'format' pads to 999,999,999 characters"),
+        ("{{ '%0999999999d'|format(1) }}", "filter 'format' pads to 999,999,999 characters"),
+        ("{{ 'a'|center(10**9) }}", "filter 'center' is given 1,000,000,000"),
+        ("{{ 'a'.ljust(10**9) }}", "'ljust' is given 1,000,000,000"),
+        ("{{ ('a' * 1000000).replace('a', 'aaaaaaaaaa') }}", "'replace' makes 10,000,000"),
+        (
+            "{% set ns = namespace(s='a') %}{% for i in range(60) %}{% set ns.s = ns.s ~ ns.s %}"
+            "{% endfor %}",
+            "'~' makes a value of 4,194,304 items",
+        ),
+        (
+            "{% set l = [1] %}{% for i in range(60) %}{{ l.extend(l) or '' }}{% endfor %}",
+            "'extend' makes a value of 4,194,304 items",
+        ),
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}xxxxxxxxxx{% endfor %}"
+            "{% endfor %}",
+            "the rendered text is over 4,000,000 characters",
+        ),
+    ],
+)
+def test_a_template_that_grows_without_bound_is_refused_at_its_line(
+    cli: Cli, project: Path, template: str, reason: str
+) -> None:
+    write(project / "p.yaml", _template_prompt(template))
+    result = cli("render", "p.yaml")
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    line = 2 if "rendered text" in reason else 3  # the section's key, or the expression's line
+    assert lines[0].startswith(f"error: p.yaml:{line}: section 'input' was refused by the sandbox")
+    assert reason in lines[0]
+
+
+def test_ordinary_arithmetic_and_formatting_still_render(cli: Cli, project: Path) -> None:
+    template = "{{ 'ab' * 3 }} {{ 2 ** 10 }} {{ '%05d' % 7 }} {{ '{:>4}'.format(1) }}"
+    template += " {{ 'x'|center(5) }}|"
+    write(project / "p.yaml", _template_prompt(template))
+    result = cli("render", "p.yaml")
+    assert result.exit_code == 0, result.output
+    assert "ababab 1024 00007    1   x  |" in result.output
+
+
+def _limit_memory() -> None:
+    """A child that would build a gigabyte string fails instead of swapping the machine."""
+    resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+
+def test_lint_of_a_directory_with_a_huge_template_finishes_in_small_memory(project: Path) -> None:
+    prompts = project / "prompts"
+    write(prompts / "ok.yaml", 'version: "1.0.0"\ninput: hi\n')
+    write(prompts / "huge.yaml", _template_prompt("{{ 'a' * 10**10 }}{{ [0] * 10**10 }}"))
+    command = [sys.executable, "-m", "promptlab", "lint", "prompts"]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=60,
+                            preexec_fn=_limit_memory)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert "prompts/huge.yaml:3: error: section 'input' was refused by the sandbox" in (
+        result.stdout
+    )
+    assert "MemoryError" not in result.stderr and "Traceback" not in result.stderr
