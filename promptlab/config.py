@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,12 +17,16 @@ from typing import TYPE_CHECKING, Any
 from promptlab.controls import LATENCIES, TIERS, USER_MAX_PAIRS, metadata_problem
 from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
-from promptlab.yamlfile import load_mapping
+from promptlab.yamlfile import MAX_FILE_BYTES, load_mapping
 
 if TYPE_CHECKING:
     from promptlab.guardrails import Guardrail
 
 CONFIG_FILE = "promptlab.yaml"
+
+# botocore's own rule for a region name (utils.validate_region_name): letters, digits, dashes
+REGION_SHAPE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+REGION_HINT = "e.g. us-east-1: letters, digits and dashes"
 
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
@@ -165,6 +170,12 @@ def _load_env_file(env_file: Path) -> None:
         from dotenv import load_dotenv
 
         try:
+            with env_file.open("rb") as fh:
+                head = fh.read(MAX_FILE_BYTES + 1)
+            if b"\0" in head:  # os.environ cannot hold it
+                line = head[: head.index(b"\0")].count(b"\n") + 1
+                raise ConfigError("contains a NUL byte", "remove it (environment values cannot "
+                                  "hold NUL bytes)", file=env_file, line=line)  # fmt: skip
             load_dotenv(env_file, override=False, encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(
@@ -245,8 +256,14 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["models"] = tuple(models) if models is not None else None
     aliases = top.get("aliases", ALIASES, unset="missing")
     out["aliases"] = {str(k): v for k, v in aliases.items()} if aliases is not None else None
-    for key in ("region", "profile", "judge_model", "embedding_model"):
+    for key in ("profile", "judge_model", "embedding_model"):
         out[key] = top.get(key, STRING, unset="missing")
+    region = top.get("region", STRING, unset="missing")
+    if region is not None and not REGION_SHAPE.match(region):
+        top.problem(("region",), f"'region' must be an AWS region name, not {region!r}",
+                    REGION_HINT)  # fmt: skip
+        region = None
+    out["region"] = region
     out["concurrency"], out["model_concurrency"] = _concurrency(top, out["aliases"] or {})
     out["grader_concurrency"] = top.get(
         "grader_concurrency", integer(1), message=EXPECTED_COUNT, unset="missing"
