@@ -123,7 +123,9 @@ def open_reader(path: Path) -> sqlite3.Connection | None:
             return connect(path, readonly=True)
         except StoreError:
             raise ConfigError(
-                str(exc), "check the store path (store.path, PROMPTLAB_STORE)"
+                str(exc),
+                f"check the store path (store.path, PROMPTLAB_STORE), or move the file aside "
+                f"(mv {path} {path}.broken); the next run starts a new one",
             ) from None
 
 
