@@ -140,6 +140,8 @@ def parse_concurrency(text: str) -> Concurrency:
             raise ValueError(f"{part!r}: expected a positive integer") from None
         if value < 1:
             raise ValueError(f"{part!r}: expected a positive integer")
+        if value > MAX_CONCURRENCY:
+            raise ValueError(f"{part!r}: at most {MAX_CONCURRENCY} calls at once")
         if not name and "=" in part:
             raise ValueError(f"{part!r}: a model alias or id goes before '='")
         if name in ("", "default"):
@@ -223,6 +225,9 @@ RETRY_MODES = ("standard", "adaptive", "legacy")
 RETRY_MODE = "retry mode must be standard, adaptive or legacy, got {value}"
 EXPECTED_PATH = "'{key}': expected a path (a string), got {value}"
 EXPECTED_COUNT = "'{key}': expected a positive integer, got {value}"
+# More calls at once than this is a typo (10**7 threads take seconds to start, 10**30 never do)
+MAX_CONCURRENCY = 256
+EXPECTED_CALLS = f"'{{key}}': expected a positive integer up to {MAX_CONCURRENCY}, got {{value}}"
 ALIASES: Kind[dict[Any, str]] = Kind(
     lambda v: isinstance(v, dict) and all(isinstance(m, str) for m in v.values()),
     "'{key}' must map alias → model id, profile id or ARN",
@@ -266,7 +271,7 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["region"] = region
     out["concurrency"], out["model_concurrency"] = _concurrency(top, out["aliases"] or {})
     out["grader_concurrency"] = top.get(
-        "grader_concurrency", integer(1), message=EXPECTED_COUNT, unset="missing"
+        "grader_concurrency", integer(1, MAX_CONCURRENCY), message=EXPECTED_CALLS, unset="missing"
     )
     if top.data.get("guardrail") is not None:  # read only when set: nothing to import else
         from promptlab.guardrails import read as read_guardrail
@@ -322,13 +327,14 @@ def _settings(top: Fields) -> dict[str, Any]:
 def _concurrency(top: Fields, aliases: dict[str, str]) -> tuple[int | None, dict[str, int] | None]:
     """`concurrency: 8`, or `concurrency: {default: 8, claude-sonnet: 2}`: (overall, caps)."""
     if not isinstance(top.data.get("concurrency"), dict):
-        total = top.get("concurrency", integer(1), message=EXPECTED_COUNT, unset="missing",
+        total = top.get("concurrency", integer(1, MAX_CONCURRENCY), message=EXPECTED_CALLS,
+                        unset="missing",
                         hint=f"or a mapping: {CONCURRENCY_EXAMPLE}")  # fmt: skip
         return total, None
     caps = top.mapping("concurrency")
     total, models = None, {}
     for key in caps:
-        value = caps.get(key, integer(1), unset="missing", message=EXPECTED_CAP)
+        value = caps.get(key, integer(1, MAX_CONCURRENCY), unset="missing", message=EXPECTED_CAP)
         unknown = None if key == "default" else unknown_model(str(key), aliases)
         if unknown is not None:
             caps.problem((key,), f"concurrency: {unknown.message}", unknown.hint)
@@ -340,7 +346,9 @@ def _concurrency(top: Fields, aliases: dict[str, str]) -> tuple[int | None, dict
 
 
 CONCURRENCY_EXAMPLE = "{default: 8, claude-sonnet: 2}"
-EXPECTED_CAP = "concurrency '{key}': expected a positive integer, got {value}"
+EXPECTED_CAP = (
+    f"concurrency '{{key}}': expected a positive integer up to {MAX_CONCURRENCY}, got {{value}}"
+)
 
 
 def unknown_model(name: str, aliases: dict[str, str]) -> PromptlabError | None:
@@ -421,7 +429,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                     out["model_concurrency"] = spec.models
             elif key in ("grader_concurrency", "max_attempts"):
                 out[key] = int(raw)
-                if out[key] < 1:
+                if out[key] < 1 or (key == "grader_concurrency" and out[key] > MAX_CONCURRENCY):
                     raise ValueError
             elif key in ("read_timeout", "connect_timeout"):
                 out[key] = float(raw)
@@ -441,7 +449,8 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                 out[key] = from_env(var, raw)
             else:
                 out[key] = raw
-        except ValueError:
-            raise ConfigError(f"environment variable {var}={raw!r} is not valid",
+        except ValueError as exc:
+            why = f": {exc}" if str(exc) and key == "concurrency" else ""
+            raise ConfigError(f"environment variable {var}={raw!r} is not valid{why}",
                               "see .env.example for the expected values") from None  # fmt: skip
     return out

@@ -84,3 +84,51 @@ def test_lint_of_a_directory_with_a_huge_template_finishes_in_small_memory(proje
         result.stdout
     )
     assert "MemoryError" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (["-j", str(10**30)], f"error: --concurrency: '{10**30}': at most 256 calls at once"),
+        (["-j", "default=8,echo=100000"], "error: --concurrency: 'echo=100000': at most 256"),
+        (["env", "10000000"], "PROMPTLAB_CONCURRENCY='10000000' is not valid: '10000000': at most"),
+        (["file", "concurrency: 10000000"], "promptlab.yaml:1: 'concurrency': expected a positive "
+         "integer up to 256, got 10000000"),
+        (["file", "concurrency: {echo: 100000}"], "promptlab.yaml:1: concurrency 'echo': expected "
+         "a positive integer up to 256, got 100000"),
+    ],
+)  # fmt: skip
+def test_concurrency_over_the_maximum_is_refused_before_any_call(
+    cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch, setting: list[str], message: str
+) -> None:
+    write(project / "p.yaml", 'version: "1.0.0"\ninput: hi\n')
+    args = ["run", "p.yaml", "-m", "echo", "--dry-run"]
+    if setting[0] == "env":
+        monkeypatch.setenv("PROMPTLAB_CONCURRENCY", setting[1])
+    elif setting[0] == "file":
+        write(project / "promptlab.yaml", setting[1] + "\n")
+    else:
+        args += setting
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+@pytest.mark.parametrize(
+    ("suite", "args", "message"),
+    [
+        ("defaults:\n  repeat: 1000000000\n", [], "p.tests.yaml:2: error: 'repeat' must be a "
+         "positive integer up to 1,000, got 1000000000"),
+        ("", ["--repeat", "1000000000"], "error: --repeat: at most 1,000, got 1,000,000,000"),
+    ],
+)  # fmt: skip
+def test_repeat_over_the_maximum_is_refused_also_in_a_dry_run(
+    cli: Cli, project: Path, suite: str, args: list[str], message: str
+) -> None:
+    write(project / "p.yaml", 'version: "1.0.0"\ninput: hi\n')
+    write(project / "p.tests.yaml", suite + "tests:\n  - name: one\n    assert: [{type: contains, "
+          "value: hi}]\n")  # fmt: skip
+    result = cli("test", "p.yaml", "-m", "echo", "--dry-run", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "1000 call" not in result.output
