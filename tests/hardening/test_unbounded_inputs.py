@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import resource
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, write
+from tests.conftest import Cli, sigint_default, write
 
 
 def _template_prompt(expression: str) -> str:
@@ -132,3 +135,57 @@ def test_repeat_over_the_maximum_is_refused_also_in_a_dry_run(
     assert result.exit_code == 2
     assert message in result.output
     assert "1000 call" not in result.output
+
+
+CATASTROPHIC = (
+    "tests:\n  - name: catastrophic\n    repeat: {repeat}\n    vars: {{s: {text}}}\n"
+    "    assert:\n      - type: regex\n        value: '(a|aa)+$'\n"
+    "  - name: fine\n    vars: {{s: hello}}\n    assert: [{{type: regex, value: 'h.llo'}}]\n"
+)
+
+
+def _catastrophic_suite(project: Path, repeat: int) -> None:
+    write(project / "p.yaml", 'version: "1.0.0"\ninput: "{{ s }}"\nvariables:\n  s: {}\n')
+    write(project / "p.tests.yaml", CATASTROPHIC.format(repeat=repeat, text="a" * 3000 + "b"))
+
+
+def test_a_regex_that_backtracks_without_end_fails_its_check_after_the_time_limit(
+    cli: Cli, project: Path
+) -> None:
+    _catastrophic_suite(project, repeat=1)
+    result = cli("test", "p.yaml", "-m", "echo", "--json", "r.json")
+    assert result.exit_code == 1
+    report = json.loads((project / "r.json").read_text("utf-8"))
+    status = {c["case"]: c["status"] for c in report["cases"]}
+    assert status == {"catastrophic": "fail", "fine": "pass"}
+    reason = report["cases"][0]["samples"][0]["assertions"][0]["reason"]
+    assert reason.startswith("/(a|aa)+$/ gave up after 1 s of matching")
+
+
+def test_a_negated_regex_that_runs_out_of_time_does_not_pass(cli: Cli, project: Path) -> None:
+    _catastrophic_suite(project, repeat=1)
+    suite = (
+        (project / "p.tests.yaml").read_text("utf-8").replace("type: regex", "type: not-regex", 1)
+    )
+    write(project / "p.tests.yaml", suite)
+    assert cli("test", "p.yaml", "-m", "echo").exit_code == 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT")
+def test_ctrl_c_ends_a_run_stuck_in_backtracking_regexes_promptly(project: Path) -> None:
+    _catastrophic_suite(project, repeat=400)  # minutes of regex time, even with the limit
+    proc = subprocess.Popen([sys.executable, "-m", "promptlab", "test", "p.yaml", "-m", "echo"],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=sigint_default)  # fmt: skip
+    try:
+        time.sleep(4)  # started, and matching
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        proc.communicate(timeout=60)
+        waited = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert waited < 20  # the checks under way finish within their limit; no new ones start
