@@ -109,10 +109,9 @@ def check_structured(schema: Mapping[str, Any], output: str, native: bool) -> di
         value = parse_json(output)
     except ValueError as exc:
         return {"value": None, "error": f"not JSON: {exc}", "native": native}
-    from jsonschema.validators import validator_for
+    from promptlab.timedregex import schema_validator
 
-    cls = validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator = schema_validator(schema)  # `pattern` on model output: time-limited
     error = next(iter(sorted(validator.iter_errors(value), key=lambda e: list(e.path))), None)
     message = None
     if error is not None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from promptlab import timedregex
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
 from promptlab.schemas import parse_json
 
@@ -160,10 +161,7 @@ def prepare_contains_json(a: Assertion, root: Path) -> dict[str, Any] | None:
 def schema_errors(schema: Mapping[str, Any], data: Any) -> list[Any]:
     """jsonschema ValidationErrors of `data`, in document order; `format` is asserted where
     jsonschema can check it (the module docstring lists which formats)."""
-    import jsonschema
-
-    cls = jsonschema.validators.validator_for(schema)
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator = timedregex.schema_validator(schema)  # `pattern` on model output: time-limited
     return sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from promptlab import timedregex
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
 
 LENGTH_UNITS = ("chars", "words")
@@ -163,41 +163,17 @@ def ends_with(a: Assertion, ctx: Context) -> Verdict:
     return _ok(ok, f"ends with {quote(v)}" if ok else f"ends with {quote(tail)}, not {quote(v)}")
 
 
-REGEX_TIMEOUT_S = 1.0  # matching time one regex check may take on one output
-
-
 def regex(a: Assertion, ctx: Context) -> Verdict:
-    """The pattern searched in the output with a time limit: model output is untrusted, and a
-    pattern that backtracks catastrophically on it would otherwise hang the run and, holding
-    the GIL, Ctrl-C with it. Out of time is this check's failure (never negated)."""
+    """The pattern searched in the output with a time limit (timedregex.py): model output is
+    untrusted. Out of time is this check's failure, never negated into a pass."""
     pattern: re.Pattern[str] = a.compiled
     try:
-        m = search_bounded(pattern, ctx.output)
+        m = timedregex.search(pattern.pattern, pattern.flags, ctx.output)
     except TimeoutError:
-        why = (f"/{pattern.pattern}/ gave up after {REGEX_TIMEOUT_S:g} s of matching (the "
-               "pattern backtracks too much on this output: make it more specific, e.g. no "
-               "nested repeats like (a+)+)")  # fmt: skip
-        return Verdict(False, 0.0, why, broken=True)
+        return Verdict(False, 0.0, timedregex.gave_up(pattern.pattern), broken=True)
     if m:
         return _ok(True, f"/{pattern.pattern}/ matched {quote(m.group(0))}")
     return _ok(False, f"/{pattern.pattern}/ did not match")
-
-
-def search_bounded(pattern: re.Pattern[str], text: str) -> Any:
-    """`pattern.search(text)` in the `regex` engine, stopped after REGEX_TIMEOUT_S (raises
-    TimeoutError); it releases the GIL while it matches, so other threads and Ctrl-C go on."""
-    return _bounded(pattern.pattern, pattern.flags).search(
-        text, timeout=REGEX_TIMEOUT_S, concurrent=True
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _bounded(source: str, flags: int) -> Any:
-    import regex as engine  # the `re` syntax (its VERSION0), with timeouts
-
-    same = re.IGNORECASE | re.MULTILINE | re.DOTALL | re.VERBOSE | re.UNICODE  # same values
-    ascii_only = engine.ASCII if flags & re.ASCII else 0  # 256 in re, 128 in regex
-    return engine.compile(source, (flags & same) | ascii_only)
 
 
 def length(a: Assertion, ctx: Context) -> Verdict:

@@ -189,3 +189,18 @@ def test_ctrl_c_ends_a_run_stuck_in_backtracking_regexes_promptly(project: Path)
             proc.kill()
     assert proc.returncode == 130
     assert waited < 20  # the checks under way finish within their limit; no new ones start
+
+
+def test_a_json_schema_pattern_on_model_output_has_the_same_time_limit(
+    cli: Cli, project: Path
+) -> None:
+    write(project / "p.yaml", 'version: "1.0.0"\ninput: "{{ s }}"\nvariables:\n  s: {}\n')
+    answer = '{"code": "' + "a" * 3000 + 'b"}'
+    write(project / "p.tests.yaml", "tests:\n  - name: shaped\n    vars: {s: '" + answer + "'}\n"
+          "    assert:\n      - type: json-schema\n        value: {type: object, properties: "
+          "{code: {type: string, pattern: '(a|aa)+$'}}}\n")  # fmt: skip
+    result = cli("test", "p.yaml", "-m", "echo", "--json", "r.json")
+    assert result.exit_code == 1
+    report = json.loads((project / "r.json").read_text("utf-8"))
+    reason = report["cases"][0]["samples"][0]["assertions"][0]["reason"]
+    assert "/(a|aa)+$/ gave up after 1 s of matching" in reason
