@@ -116,3 +116,14 @@ def test_a_few_aliases_still_work_and_name_the_line_they_are_used_on(
           "  a: &v {type: strin, default: x}\n  b: *v\n")  # fmt: skip
     result = cli("lint", "q.yaml")
     assert "q.yaml:5:" in result.output  # the aliased copy: reported where the alias is used
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_named_as_an_output_schema_file_is_a_problem_not_a_wait(project: Path) -> None:
+    write(project / "p.yaml", 'version: "1.0.0"\ninput: hi\noutput_schema: schema.json\n')
+    os.mkfifo(project / "schema.json")
+    result = _promptlab("lint", "p.yaml", cwd=project, timeout=30)
+    assert (
+        "p.yaml:3: error: output_schema: cannot read schema.json: not a regular file (a FIFO)"
+        in (result.stdout)
+    )
