@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sized
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from typing import Any
 
 import jinja2
@@ -21,11 +22,15 @@ from jinja2.exceptions import SecurityError
 MAX_RENDERED_CHARS = 4_000_000  # one section or turn (about a million tokens)
 MAX_SEQUENCE = 4_000_000  # characters or items in one value a template makes
 MAX_INT_DIGITS = 4_300  # Python's own limit for turning an integer into text
+MAX_LOOP_STEPS = 1_000_000  # `{% for %}` iterations in one render, nested loops counted in all
 _MAX_INT_BITS = MAX_INT_DIGITS * 10 // 3  # log2(10) ≈ 3.32
 
 # a width or precision in a %-format or str.format spec: '%0999d', '{:>999}', '{:.999f}'
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-+ #0]*(\*|\d+)?(?:\.(\*|\d+))?")
 _FORMAT_SPEC = re.compile(r"\{[^{}]*:[^{}\d]*(\d+)?(?:[,_])?(?:\.(\d+))?[^{}]*\}")
+
+
+_steps = threading.local()  # loop steps of the render under way in this thread
 
 
 class TooLarge(SecurityError):
@@ -119,7 +124,15 @@ def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 class _Generator(jinja2.compiler.CodeGenerator):
-    """`a ~ b` goes through the environment too, so a string doubled in a loop is stopped."""
+    """`a ~ b` goes through the environment too, so a string doubled in a loop is stopped;
+    every `{% for %}` iterates through `environment.counted`, so nested loops that write
+    nothing still end."""
+
+    def visit_For(self, node: jinja2.nodes.For, frame: jinja2.compiler.Frame) -> None:
+        counted = jinja2.nodes.EnvironmentAttribute("counted", lineno=node.iter.lineno)
+        node.iter = jinja2.nodes.Call(counted, [node.iter], [], None, None,
+                                      lineno=node.iter.lineno)  # fmt: skip
+        super().visit_For(node, frame)
 
     def visit_Concat(self, node: jinja2.nodes.Concat, frame: jinja2.compiler.Frame) -> None:
         self.write("environment.bounded_concat((")
@@ -172,6 +185,14 @@ class LimitedSandbox(jinja2.sandbox.SandboxedEnvironment):
 
         return functools.update_wrapper(bounded, value)
 
+    def counted(self, items: Iterable[Any]) -> Iterator[Any]:
+        """The items of a `{% for %}`, counted against MAX_LOOP_STEPS for this render."""
+        for item in items:
+            _steps.count = getattr(_steps, "count", 0) + 1
+            if _steps.count > MAX_LOOP_STEPS:
+                raise TooLarge(f"loops ran over {MAX_LOOP_STEPS:,} steps")
+            yield item
+
     def bounded_concat(self, parts: Iterable[Any]) -> str:
         text = "".join(str(p) for p in parts)
         return str(_check_size(text, "'~'"))
@@ -182,6 +203,7 @@ def render_bounded(template: jinja2.Template, values: Mapping[str, Any]) -> str:
     before the rest is made."""
     parts: list[str] = []
     size = 0
+    _steps.count = 0
     for chunk in template.generate(**values):
         size += len(chunk)
         if size > MAX_RENDERED_CHARS:

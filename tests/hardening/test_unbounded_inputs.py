@@ -46,6 +46,10 @@ def _template_prompt(expression: str) -> str:
             "{% endfor %}",
             "the rendered text is over 4,000,000 characters",
         ),
+        (
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+            "loops ran over 1,000,000 steps",
+        ),
     ],
 )
 def test_a_template_that_grows_without_bound_is_refused_at_its_line(
@@ -68,6 +72,18 @@ def test_ordinary_arithmetic_and_formatting_still_render(cli: Cli, project: Path
     result = cli("render", "p.yaml")
     assert result.exit_code == 0, result.output
     assert "ababab 1024 00007    1   x  |" in result.output
+
+
+def test_counted_loops_keep_their_loop_variables(cli: Cli, project: Path) -> None:
+    template = ("{% for i in items recursive %}{{ i.n }}{% if i.c is defined %}[{{ loop(i.c) }}]"
+                "{% endif %}{% endfor %} {% for a in [1, 2] %}{{ loop.index }}/{{ loop.length }} "
+                "{% endfor %}{% for x in [] %}x{% else %}empty{% endfor %} "
+                "{% for x in [1, 2, 3] if x > 1 %}{{ x }}{% endfor %}")  # fmt: skip
+    write(project / "p.yaml", _template_prompt(template) + "variables:\n  items: {type: list, "
+          "default: [{n: 1, c: [{n: 2}]}, {n: 3}]}\n")  # fmt: skip
+    result = cli("render", "p.yaml")
+    assert result.exit_code == 0, result.output
+    assert "1[2]3 1/2 2/2 empty 23" in result.output
 
 
 def _limit_memory() -> None:
