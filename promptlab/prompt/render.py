@@ -137,7 +137,10 @@ def _render_error(prompt: Prompt, path: tuple[str | int, ...], exc: Exception) -
         hint = "declare the variable under 'variables' and pass it with -v name=value"
     elif isinstance(exc, TooLarge):
         msg = f"{where} was refused by the sandbox: {exc}"
-        hint = "templates may not make values or text this large; pass large text with --vars"
+        hint = (
+            "templates may not make values or text this large, nor loop this long; pass "
+            "large text with --vars"
+        )
     elif isinstance(exc, jinja2.exceptions.SecurityError):
         msg = f"{where} was refused by the template sandbox: {exc}"
         hint = "templates may only use variables, filters and tests, not Python internals"
