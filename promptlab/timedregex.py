@@ -42,12 +42,14 @@ def schema_validator(schema: Mapping[str, Any]) -> Any:
     from jsonschema.validators import validator_for
 
     base = validator_for(schema)
-    cls = _bounded_class(base)
+    cls = bounded_class(base)
     return cls(schema, format_checker=base.FORMAT_CHECKER)
 
 
 @functools.lru_cache(maxsize=16)
-def _bounded_class(base: Any) -> Any:
+def bounded_class(base: Any) -> Any:
+    """A jsonschema validator class (`validator_for(schema)`) with time-limited `pattern` and
+    `patternProperties`; make validators from it as from `base`."""
     from jsonschema.validators import extend
 
     return extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
