@@ -14,12 +14,14 @@ import hashlib
 import json
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from promptlab.config import Config
+from promptlab.config import REGION_HINT, REGION_SHAPE, Config
 from promptlab.errors import ConfigError
 
 BEARER_ENV = "AWS_BEARER_TOKEN_BEDROCK"
@@ -43,14 +45,44 @@ class AwsTarget:
 
 
 def make_session(profile: str | None) -> Any:
-    """A boto3 Session; an unknown profile is a ConfigError."""
+    """A boto3 Session; an unknown profile or an unreadable AWS config file is a ConfigError."""
     import boto3
     from botocore.exceptions import ProfileNotFound
 
     try:
-        return boto3.Session(profile_name=profile) if profile else boto3.Session()
+        with broken_setup():
+            return boto3.Session(profile_name=profile) if profile else boto3.Session()
     except ProfileNotFound:
         raise _profile_missing(profile or os.environ.get("AWS_PROFILE", "")) from None
+
+
+@contextmanager
+def broken_setup() -> Iterator[None]:
+    """botocore's complaints about the local AWS setup as one ConfigError each: an AWS config
+    file it cannot parse, a region name it refuses, an endpoint URL that is not a URL."""
+    from botocore.exceptions import ConfigParseError, InvalidRegionError
+
+    try:
+        yield
+    except ConfigParseError as exc:
+        raise ConfigError(f"the AWS config file cannot be read: {exc}",
+                          "fix its syntax ([profile NAME] sections of key = value lines), "
+                          "or point AWS_CONFIG_FILE at a good one") from None  # fmt: skip
+    except InvalidRegionError as exc:
+        raise _bad_region(str(exc.kwargs.get("region_name", ""))) from None
+    except ValueError as exc:
+        if not str(exc).startswith("Invalid endpoint"):
+            raise
+        url = str(exc).removeprefix("Invalid endpoint: ")
+        raise ConfigError(f"the endpoint {url!r} is not a URL",
+                          "set AWS_ENDPOINT_URL_BEDROCK_RUNTIME, AWS_ENDPOINT_URL_BEDROCK or "
+                          "AWS_ENDPOINT_URL (or endpoint_url in the AWS config file) to a URL "
+                          "like https://host:port, or unset it") from None  # fmt: skip
+
+
+def _bad_region(region: str) -> ConfigError:
+    hint = f"{REGION_HINT}; set --region, AWS_REGION or region: in promptlab.yaml"
+    return ConfigError(f"{region!r} is not an AWS region name", hint)
 
 
 class UnknownProfile(ConfigError):
@@ -78,9 +110,12 @@ def preflight(
     profile = profile or config.profile
     session = make_session(profile)
     try:
-        resolved = resolve_region(config, session, region)
+        with broken_setup():
+            resolved = resolve_region(config, session, region)
     except ProfileNotFound:
         raise _profile_missing(profile or "") from None
+    if resolved and not REGION_SHAPE.match(resolved):
+        raise _bad_region(resolved)
     if not resolved:
         raise ConfigError(
             "no AWS region set",
@@ -239,9 +274,10 @@ class AwsClients:
         """The shared client for 'bedrock-runtime' or 'bedrock' (control plane)."""
         with self._lock:
             if service not in self._clients:
-                client = self._session.client(
-                    service, region_name=self.region, config=self._boto_config
-                )
+                with broken_setup():
+                    client = self._session.client(
+                        service, region_name=self.region, config=self._boto_config
+                    )
                 if service == "bedrock-runtime":
                     no_resend_after_read_timeout(client)
                 self._clients[service] = client

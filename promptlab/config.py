@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,12 +17,16 @@ from typing import TYPE_CHECKING, Any
 from promptlab.controls import LATENCIES, TIERS, USER_MAX_PAIRS, metadata_problem
 from promptlab.errors import ConfigError, Problem, PromptFileError, PromptlabError
 from promptlab.fields import BOOL, NON_BLANK, STRING, Fields, Kind, integer, number, one_of, strings
-from promptlab.yamlfile import load_mapping, parse_yaml, read_text
+from promptlab.yamlfile import MAX_FILE_BYTES, load_mapping, parse_yaml, read_text
 
 if TYPE_CHECKING:
     from promptlab.guardrails import Guardrail
 
 CONFIG_FILE = "promptlab.yaml"
+
+# botocore's own rule for a region name (utils.validate_region_name): letters, digits, dashes
+REGION_SHAPE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$")
+REGION_HINT = "e.g. us-east-1: letters, digits and dashes"
 
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
@@ -135,6 +140,8 @@ def parse_concurrency(text: str) -> Concurrency:
             raise ValueError(f"{part!r}: expected a positive integer") from None
         if value < 1:
             raise ValueError(f"{part!r}: expected a positive integer")
+        if value > MAX_CONCURRENCY:
+            raise ValueError(f"{part!r}: at most {MAX_CONCURRENCY} calls at once")
         if not name and "=" in part:
             raise ValueError(f"{part!r}: a model alias or id goes before '='")
         if name in ("", "default"):
@@ -165,6 +172,12 @@ def _load_env_file(env_file: Path) -> None:
         from dotenv import load_dotenv
 
         try:
+            with env_file.open("rb") as fh:
+                head = fh.read(MAX_FILE_BYTES + 1)
+            if b"\0" in head:  # os.environ cannot hold it
+                line = head[: head.index(b"\0")].count(b"\n") + 1
+                raise ConfigError("contains a NUL byte", "remove it (environment values cannot "
+                                  "hold NUL bytes)", file=env_file, line=line)  # fmt: skip
             load_dotenv(env_file, override=False, encoding="utf-8")
         except UnicodeDecodeError as exc:
             raise ConfigError(
@@ -212,6 +225,9 @@ RETRY_MODES = ("standard", "adaptive", "legacy")
 RETRY_MODE = "retry mode must be standard, adaptive or legacy, got {value}"
 EXPECTED_PATH = "'{key}': expected a path (a string), got {value}"
 EXPECTED_COUNT = "'{key}': expected a positive integer, got {value}"
+# More calls at once than this is a typo (10**7 threads take seconds to start, 10**30 never do)
+MAX_CONCURRENCY = 256
+EXPECTED_CALLS = f"'{{key}}': expected a positive integer up to {MAX_CONCURRENCY}, got {{value}}"
 ALIASES: Kind[dict[Any, str]] = Kind(
     lambda v: isinstance(v, dict) and all(isinstance(m, str) for m in v.values()),
     "'{key}' must map alias → model id, profile id, ARN or fallback chain (a>b)",
@@ -248,11 +264,17 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["models"] = tuple(models) if models is not None else None
     aliases = top.get("aliases", ALIASES, unset="missing")
     out["aliases"] = {str(k): v for k, v in aliases.items()} if aliases is not None else None
-    for key in ("region", "profile", "judge_model", "embedding_model"):
+    for key in ("profile", "judge_model", "embedding_model"):
         out[key] = top.get(key, STRING, unset="missing")
+    region = top.get("region", STRING, unset="missing")
+    if region is not None and not REGION_SHAPE.match(region):
+        top.problem(("region",), f"'region' must be an AWS region name, not {region!r}",
+                    REGION_HINT)  # fmt: skip
+        region = None
+    out["region"] = region
     out["concurrency"], out["model_concurrency"] = _concurrency(top, out["aliases"] or {})
     out["grader_concurrency"] = top.get(
-        "grader_concurrency", integer(1), message=EXPECTED_COUNT, unset="missing"
+        "grader_concurrency", integer(1, MAX_CONCURRENCY), message=EXPECTED_CALLS, unset="missing"
     )
     if top.data.get("guardrail") is not None:  # read only when set: nothing to import else
         from promptlab.guardrails import read as read_guardrail
@@ -308,13 +330,14 @@ def _settings(top: Fields) -> dict[str, Any]:
 def _concurrency(top: Fields, aliases: dict[str, str]) -> tuple[int | None, dict[str, int] | None]:
     """`concurrency: 8`, or `concurrency: {default: 8, claude-sonnet: 2}`: (overall, caps)."""
     if not isinstance(top.data.get("concurrency"), dict):
-        total = top.get("concurrency", integer(1), message=EXPECTED_COUNT, unset="missing",
+        total = top.get("concurrency", integer(1, MAX_CONCURRENCY), message=EXPECTED_CALLS,
+                        unset="missing",
                         hint=f"or a mapping: {CONCURRENCY_EXAMPLE}")  # fmt: skip
         return total, None
     caps = top.mapping("concurrency")
     total, models = None, {}
     for key in caps:
-        value = caps.get(key, integer(1), unset="missing", message=EXPECTED_CAP)
+        value = caps.get(key, integer(1, MAX_CONCURRENCY), unset="missing", message=EXPECTED_CAP)
         unknown = None if key == "default" else unknown_model(str(key), aliases)
         if unknown is not None:
             caps.problem((key,), f"concurrency: {unknown.message}", unknown.hint)
@@ -326,7 +349,9 @@ def _concurrency(top: Fields, aliases: dict[str, str]) -> tuple[int | None, dict
 
 
 CONCURRENCY_EXAMPLE = "{default: 8, claude-sonnet: 2}"
-EXPECTED_CAP = "concurrency '{key}': expected a positive integer, got {value}"
+EXPECTED_CAP = (
+    f"concurrency '{{key}}': expected a positive integer up to {MAX_CONCURRENCY}, got {{value}}"
+)
 
 
 def unknown_model(name: str, aliases: dict[str, str]) -> PromptlabError | None:
@@ -407,7 +432,7 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                     out["model_concurrency"] = spec.models
             elif key in ("grader_concurrency", "max_attempts"):
                 out[key] = int(raw)
-                if out[key] < 1:
+                if out[key] < 1 or (key == "grader_concurrency" and out[key] > MAX_CONCURRENCY):
                     raise ValueError
             elif key in ("read_timeout", "connect_timeout"):
                 out[key] = float(raw)
@@ -427,7 +452,8 @@ def _from_env(env: dict[str, str]) -> dict[str, Any]:
                 out[key] = from_env(var, raw)
             else:
                 out[key] = raw
-        except ValueError:
-            raise ConfigError(f"environment variable {var}={raw!r} is not valid",
+        except ValueError as exc:
+            why = f": {exc}" if str(exc) and key == "concurrency" else ""
+            raise ConfigError(f"environment variable {var}={raw!r} is not valid{why}",
                               "see .env.example for the expected values") from None  # fmt: skip
     return out

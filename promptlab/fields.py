@@ -75,11 +75,18 @@ def strings(*, single: bool = False, empty: bool = True) -> Kind[list[str]]:
     return Kind(test, "'{key}' must be a list of strings", convert)
 
 
-def integer(minimum: int = 1) -> Kind[int]:
-    """An integer (not a bool) of at least `minimum`."""
+def integer(minimum: int = 1, maximum: int | None = None) -> Kind[int]:
+    """An integer (not a bool) of at least `minimum` (and at most `maximum`)."""
     words = "a positive integer" if minimum == 1 else f"an integer ≥ {minimum}"
+    if maximum is not None:
+        words += f" up to {maximum:,}"
     return Kind(
-        lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= minimum,
+        lambda v: (
+            isinstance(v, int)
+            and not isinstance(v, bool)
+            and v >= minimum
+            and (maximum is None or v <= maximum)
+        ),
         f"'{{key}}' must be {words}, got {{value}}",
     )
 

@@ -58,16 +58,25 @@ def _from_file(path: Path) -> ReportSource:
     if isinstance(data, dict) and data.get("schema") == REPORT_SCHEMA:
         return ReportSource(str(path), path.stem, test=load_run(path))
     if isinstance(data, list) and all(isinstance(d, dict) and "model" in d for d in data):
-        try:
-            results = [Result.from_dict(d) for d in data]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise UsageError(f"{path}: malformed result: {exc!r}") from None
+        results = []
+        for i, d in enumerate(data):
+            try:
+                results.append(Result.from_dict(d))
+            except KeyError as exc:
+                raise _malformed(path, f"result [{i}] has no {exc.args[0]!r}") from None
+            except (TypeError, ValueError, AttributeError, IndexError):
+                raise _malformed(path, f"result [{i}] has values of other types") from None
         return ReportSource(str(path), path.stem, results=results)
     raise UsageError(
         f"{path}: neither a `promptlab test --json` report nor `promptlab run --format json` "
         "output",
         "write one with: promptlab test --json report.json",
     )
+
+
+def _malformed(path: Path, where: str) -> UsageError:
+    return UsageError(f"{path}: not `promptlab run --format json` output: {where}",
+                      "pass the file 'promptlab run --format json' wrote")  # fmt: skip
 
 
 def _from_history(wanted: str, config: Config) -> ReportSource:

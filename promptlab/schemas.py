@@ -117,17 +117,20 @@ def foreign_refs(schema: Any) -> list[str]:
 
 def validator(schema: Mapping[str, Any]) -> Any:
     """A jsonschema validator for `schema` (its draft; `format` asserted) that resolves only
-    references inside the schema: any other is unresolvable, never fetched."""
+    references inside the schema (any other is unresolvable, never fetched) and whose `pattern`
+    and `patternProperties` search with a time limit (timedregex: model output is untrusted)."""
     from jsonschema.validators import validator_for
     from referencing import Registry
     from referencing.exceptions import NoSuchResource
 
+    from promptlab.timedregex import bounded_class
+
     def refuse(uri: str) -> Any:
         raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class
 
-    cls = validator_for(schema)
+    base = validator_for(schema)
     registry = Registry(retrieve=refuse)  # type: ignore[call-arg]  # attrs class
-    return cls(schema, format_checker=cls.FORMAT_CHECKER, registry=registry)
+    return bounded_class(base)(schema, format_checker=base.FORMAT_CHECKER, registry=registry)
 
 
 def parse_json(text: str) -> Any:

@@ -53,6 +53,8 @@ DEFAULT_KEYS = (
     "vars", "assert", "models", "repeat", "threshold", "min_score", "judge_model",
     "embedding_model", "context",
 )  # fmt: skip
+MAX_REPEAT = 1000  # samples per case × model: more is a typo (10**9 would fill memory)
+REPEAT_HINT = "samples per case and model; more than a few dozen rarely changes a pass rate"
 CASE_KEYS = ("name", "description", "vars", "models", "assert", "repeat", "threshold", "min_score",
              "tool_results", "context")  # fmt: skip
 NON_EMPTY_LIST: Kind[list[Any]] = Kind(
@@ -317,7 +319,7 @@ def _cases(
     base_vars = _vars(base)
     base_asserts = _asserts(base, root, project)
     base_models = _models(base)
-    base_repeat = base.get("repeat", integer(1)) or 1
+    base_repeat = base.get("repeat", integer(1, MAX_REPEAT), hint=REPEAT_HINT) or 1
     base_thr = _ratio(base, "threshold")
     base_min = _ratio(base, "min_score")
     base_context = _context(base)
@@ -349,7 +351,7 @@ def _cases(
         case_vars = {**base_vars, **_vars(case)}
         asserts = base_asserts + _asserts(case, root, project)
         models = _models(case) or base_models
-        repeat = case.get("repeat", integer(1)) or base_repeat
+        repeat = case.get("repeat", integer(1, MAX_REPEAT), hint=REPEAT_HINT) or base_repeat
         thr = _ratio(case, "threshold")
         min_score = _ratio(case, "min_score")
         desc = raw.get("description") or ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import yaml
 from promptlab.errors import Problem, PromptFileError
 
 MAX_FILE_BYTES = 1024 * 1024  # 1 MiB: a prompt file larger than this is a mistake
+NAME_MAX = 255  # bytes in one path component (Linux, macOS)
 
 PathKey = tuple[Any, ...]
 BOOL_TAG = "tag:yaml.org,2002:bool"
@@ -60,15 +63,33 @@ class YamlDoc:
 
 
 def read_text(path: Path, *, what: str = "prompt file") -> str:
-    """Read a UTF-8 file with the checks every input file needs."""
-    if not path.exists():
-        raise PromptFileError([Problem(str(path), f"{what} not found", None, "check the path")])
-    if path.is_dir():
+    """Read a UTF-8 file with the checks every input file needs: it exists, is a regular file
+    (a FIFO would block, a device never ends: both refused before they are opened) and is at
+    most MAX_FILE_BYTES (read with that bound, so a file growing meanwhile cannot pass)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise PromptFileError(
+            [Problem(str(path), f"{what} not found", None, "check the path")]
+        ) from None
+    except OSError as exc:
+        raise PromptFileError([unreadable(path, exc)]) from None
+    if stat.S_ISDIR(st.st_mode):
         raise PromptFileError(
             [Problem(str(path), "is a directory", None, f"pass a {what} (*.yaml) inside it")]
         )
-    size = path.stat().st_size
-    if size > MAX_FILE_BYTES:
+    if not stat.S_ISREG(st.st_mode):
+        raise PromptFileError(
+            [Problem(str(path), f"not a regular file ({_file_kind(st.st_mode)})", None,
+                     f"pass a {what} saved on disk")]
+        )  # fmt: skip
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise PromptFileError([unreadable(path, exc)]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        size = max(st.st_size, len(raw))
         raise PromptFileError(
             [
                 Problem(
@@ -81,8 +102,29 @@ def read_text(path: Path, *, what: str = "prompt file") -> str:
                 )
             ]
         )
-    raw = path.read_bytes()
     return decode(raw, str(path))
+
+
+def unreadable(path: Path | str, exc: OSError) -> Problem:
+    """An OSError reading `path` as one problem: a name too long, a permission denied, …"""
+    if exc.errno == errno.ELOOP:
+        return Problem(str(path), "too many levels of symbolic links", None, "fix the link")
+    if exc.errno == errno.ENAMETOOLONG:
+        shown = str(path)[:120] + ("…" if len(str(path)) > 120 else "")
+        hint = f"each path component is at most {NAME_MAX} bytes; shorten the name"
+        return Problem(shown, "file name too long", None, hint)
+    reason = exc.strerror or type(exc).__name__
+    return Problem(
+        str(path), f"cannot be read: {reason.lower()}", None, "check the path and its permissions"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):  # fmt: skip
+        if test(mode):
+            return name
+    return "not a file"
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -105,7 +147,13 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
+        doc = YamlDoc(file, None)
+        if node is not None:  # lines, duplicates and the alias budget, before building values
+            problems: list[Problem] = []
+            _walk(node, (), doc, problems, _Aliases())
+            if problems:
+                raise PromptFileError(problems)
+            doc.data = _construct(loader, node, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -116,44 +164,137 @@ def parse_yaml(text: str, file: str) -> YamlDoc:
         ) from None
     except yaml.YAMLError as exc:
         raise PromptFileError([Problem(file, f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise PromptFileError(
+            [Problem(file, "YAML nested too deeply", None, "flatten the structure")]
+        ) from None
     finally:
         loader.dispose()
-    doc = YamlDoc(file, data)
-    if node is not None:
-        dupes: list[Problem] = []
-        _walk(node, (), doc, dupes)
-        if dupes:
-            raise PromptFileError(dupes)
     return doc
 
 
-def _walk(node: yaml.Node, path: PathKey, doc: YamlDoc, dupes: list[Problem]) -> None:
+def _construct(loader: _Loader, node: yaml.Node, file: str) -> Any:
+    """The document's values; a scalar Python cannot hold (an integer over 4,300 digits, a
+    date like 2024-13-45) is one problem at its line."""
+    try:
+        return loader.construct_document(node)
+    except ValueError as exc:
+        bad = _bad_scalar(loader, node)
+        line = bad.start_mark.line + 1 if bad is not None else None
+        hint = "quote it to keep it as text" if bad is not None else "fix the value"
+        reason = "an integer over 4,300 digits" if "4300 digits" in str(exc) else str(exc)
+        raise PromptFileError(
+            [Problem(file, f"YAML value cannot be read: {reason}", line, hint)]
+        ) from None
+
+
+def _bad_scalar(loader: _Loader, root: yaml.Node) -> yaml.ScalarNode | None:
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            loader.constructed_objects, loader.recursive_objects = {}, {}  # after the failure
+            try:
+                loader.construct_object(node)
+            except ValueError:
+                return node
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+    return None
+
+
+MAX_ALIAS_USES = 100  # `*name` uses in one file
+MAX_ALIAS_NODES = 10_000  # values the aliases add to what the file spells out
+
+
+@dataclass
+class _Aliases:
+    """The alias budget: a YAML alias repeats a whole subtree, and aliases of aliases grow
+    exponentially ("billion laughs"); anything past the budget is refused, not expanded."""
+
+    sizes: dict[int, int] = field(default_factory=dict)  # node id → values it stands for
+    open: set[int] = field(default_factory=set)  # nodes being walked (an alias to one loops)
+    uses: int = 0
+    added: int = 0
+    refused: bool = False
+
+    def use(self, node: yaml.Node, line: int, doc: YamlDoc) -> Problem | None:
+        if id(node) in self.open:
+            self.refused = True
+            return Problem(doc.file, "an alias refers to a value that contains it", line,
+                           "YAML aliases must not loop; write the value out")  # fmt: skip
+        self.uses += 1
+        self.added += self.sizes[id(node)]
+        if self.uses > MAX_ALIAS_USES or self.added > MAX_ALIAS_NODES:
+            self.refused = True
+            return Problem(
+                doc.file,
+                f"YAML aliases over the budget ({MAX_ALIAS_USES} uses, {MAX_ALIAS_NODES:,} values)",
+                line,
+                "write the values out, or use fewer `*alias` references",
+            )
+        return None
+
+
+def _walk(node: yaml.Node, path: PathKey, doc: YamlDoc, problems: list[Problem],
+          aliases: _Aliases) -> int:  # fmt: skip
+    """Record lines and duplicate keys; return how many values `node` stands for. An alias
+    (a node met again) is counted against the budget and not walked again: lines inside it
+    are the line where it is used."""
     if not path:
         doc.lines[()] = node.start_mark.line + 1
+    aliases.open.add(id(node))
+    size = 1
     if isinstance(node, yaml.MappingNode):
         seen: set[Any] = set()
         for key_node, value_node in node.value:
-            key = key_node.value
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             child = (*path, key)
+            line = key_node.start_mark.line + 1
             if key in seen:
-                dupes.append(
+                problems.append(
                     Problem(
                         doc.file,
                         f"duplicate key '{key}'",
-                        key_node.start_mark.line + 1,
+                        line,
                         "the second one would silently replace the first; keep one",
                     )
                 )
             seen.add(key)
-            doc.lines[child] = key_node.start_mark.line + 1
+            doc.lines[child] = line
             if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
                 doc.block_scalar.add(child)
-            _walk(value_node, child, doc, dupes)
+            size += _child(value_node, child, line, doc, problems, aliases)
+            if aliases.refused:
+                break
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = (*path, i)
-            doc.lines[child] = item.start_mark.line + 1
-            _walk(item, child, doc, dupes)
+            line = item.start_mark.line + 1
+            doc.lines[child] = line
+            size += _child(item, child, line, doc, problems, aliases)
+            if aliases.refused:
+                break
+    aliases.open.discard(id(node))
+    aliases.sizes[id(node)] = size
+    return size
+
+
+def _child(node: yaml.Node, path: PathKey, line: int, doc: YamlDoc, problems: list[Problem],
+           aliases: _Aliases) -> int:  # fmt: skip
+    if id(node) in aliases.sizes or id(node) in aliases.open:
+        problem = aliases.use(node, line, doc)
+        if problem is not None:
+            problems.append(problem)
+            return 0
+        return aliases.sizes[id(node)]
+    return _walk(node, path, doc, problems, aliases)
 
 
 # What to write at the top of each kind of file, for "empty" and "not a mapping" errors.

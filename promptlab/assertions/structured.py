@@ -173,6 +173,7 @@ def prepare_contains_json(a: Assertion, root: Path) -> dict[str, Any] | None:
 def schema_errors(schema: Mapping[str, Any], data: Any) -> list[Any]:
     """jsonschema ValidationErrors of `data`, in document order; `format` is asserted where
     jsonschema can check it (the module docstring lists which formats)."""
+    # `pattern` on model output searches with a time limit (schemas.validator)
     return sorted(validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
 
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from promptlab import timedregex
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
 
 LENGTH_UNITS = ("chars", "words")
@@ -163,8 +164,13 @@ def ends_with(a: Assertion, ctx: Context) -> Verdict:
 
 
 def regex(a: Assertion, ctx: Context) -> Verdict:
+    """The pattern searched in the output with a time limit (timedregex.py): model output is
+    untrusted. Out of time is this check's failure, never negated into a pass."""
     pattern: re.Pattern[str] = a.compiled
-    m = pattern.search(ctx.output)
+    try:
+        m = timedregex.search(pattern.pattern, pattern.flags, ctx.output)
+    except TimeoutError:
+        return Verdict(False, 0.0, timedregex.gave_up(pattern.pattern), broken=True)
     if m:
         return _ok(True, f"/{pattern.pattern}/ matched {quote(m.group(0))}")
     return _ok(False, f"/{pattern.pattern}/ did not match")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from collections.abc import Callable
@@ -92,6 +93,13 @@ def handle_errors(func: F) -> F:
         except BrokenPipeError:  # `promptlab run ... | head`
             sys.stderr.close()
             raise typer.Exit(0) from None
+        except OSError as exc:  # a path no file system takes, wherever a path is taken
+            if exc.errno not in (errno.ENAMETOOLONG, errno.ELOOP) or exc.filename is None:
+                raise
+            from promptlab.yamlfile import unreadable
+
+            report_error(PromptFileError([unreadable(str(exc.filename), exc)]))
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from contextlib import closing
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
 from promptlab.cli.app import app, command, handle_errors
-from promptlab.errors import UsageError
+from promptlab.errors import ConfigError, UsageError
 from promptlab.views.formats import CACHE, CALLS, RUNS, STATS, check, names
 
 if TYPE_CHECKING:
@@ -64,6 +66,32 @@ def _open(what: str) -> tuple[sqlite3.Connection | None, str]:
     if con is None:
         typer.echo(f"no {what} recorded yet ({config.store_path})", err=True)
     return con, str(config.store_path)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _damaged_store(func: F) -> F:
+    """A store SQLite cannot read (a corrupted page, a missing table) is one line naming the
+    file and the fix, exit 2, as any other unusable store path is; `run` and `test` go on
+    without history in that case, with a warning."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import sqlite3
+
+        try:
+            return func(*args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            from promptlab.config import load_config
+
+            path = load_config().store_path
+            raise ConfigError(
+                f"the store {path} cannot be read: {exc}",
+                f"move it aside (mv {path} {path}.broken); the next run starts a new one",
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _check(value: str, allowed: tuple[str, ...], option: str) -> str:
@@ -122,6 +150,7 @@ def _notices(filters: Filters) -> None:
 
 @log_app.callback(invoke_without_command=True, epilog=LOG_EPILOG)
 @handle_errors
+@_damaged_store
 def log(
     ctx: typer.Context,
     prompt: str | None = PromptOpt,
@@ -161,6 +190,7 @@ def log(
     "show", epilog="Examples:\n\n  promptlab log show 1\n\n  promptlab log show 1 -f json"
 )
 @handle_errors
+@_damaged_store
 def log_show(
     call_id: int = typer.Argument(..., metavar="ID", help="Call id (first column of `log`)."),
     fmt: str = typer.Option("text", "--format", "-f", help="text or json."),
@@ -189,6 +219,7 @@ def log_show(
     "runs", epilog="Examples:\n\n  promptlab log runs\n\n  promptlab log runs --since 1d -f json"
 )
 @handle_errors
+@_damaged_store
 def log_runs(
     since: str | None = SinceOpt,
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="At most this many runs."),
@@ -218,6 +249,7 @@ def log_runs(
     "  promptlab stats --prompt support-reply --by version\n\n"
     "  promptlab stats --since 1d --format json"
 )
+@_damaged_store
 def stats(
     since: str | None = SinceOpt,
     prompt: str | None = PromptOpt,
@@ -276,6 +308,7 @@ def _ratings(con: sqlite3.Connection, filters: Filters, by: str) -> RatingSummar
     "stats", epilog="Examples:\n\n  promptlab cache stats\n\n  promptlab cache stats -f json"
 )
 @handle_errors
+@_damaged_store
 def cache_stats(
     fmt: str = typer.Option("table", "--format", "-f", help=f"{names(CACHE)}."),
 ) -> None:
@@ -297,6 +330,7 @@ def cache_stats(
     epilog="Examples:\n\n  promptlab cache clear\n\n  promptlab cache clear --older-than 30d",
 )
 @handle_errors
+@_damaged_store
 def cache_clear(
     older_than: str | None = typer.Option(
         None, "--older-than", metavar="AGE", help="Only entries older than: 12h, 30d, 2026-11-01."

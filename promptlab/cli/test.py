@@ -140,11 +140,13 @@ def test(
     from promptlab.ci import github_actions
     from promptlab.config import load_config
     from promptlab.guardrails import from_option
-    from promptlab.suite import load_cases, with_retrieval
+    from promptlab.suite import MAX_REPEAT, REPEAT_HINT, load_cases, with_retrieval
     from promptlab.testing import compare, kept_pinned, load_run, parse_shard, prepare, select
     from promptlab.views.console import stdout
     from promptlab.views.reportfiles import publish
 
+    if repeat is not None and repeat > MAX_REPEAT:
+        raise UsageError(f"--repeat: at most {MAX_REPEAT:,}, got {repeat:,}", REPEAT_HINT)
     controls = checked_controls(latency, tier)
     config = apply_concurrency(load_config(), concurrency).with_overrides(
         region=region, guardrail_flag=from_option(guardrail), **controls

@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from promptlab.errors import PromptFileError
 from promptlab.fields import (
     BOOL,
     LIST,
@@ -31,6 +32,7 @@ from promptlab.prompt.model import (
     Variable,
 )
 from promptlab.request import CACHE_TTLS
+from promptlab.yamlfile import read_text
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # Converse ToolName
 ROLES = ("user", "assistant")
@@ -321,11 +323,11 @@ def schema_value(
     if isinstance(raw, str):
         path = (base / raw) if not Path(raw).is_absolute() else Path(raw)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
+            text = read_text(path, what=what)  # a regular file of at most 1 MiB
+        except PromptFileError as exc:
             fields.problem(
                 (key,),
-                f"{what}: cannot read {raw}: {exc.strerror or exc}",
+                f"{what}: cannot read {raw}: {exc.message}",
                 "a path relative to the prompt file, or an inline mapping",
             )
             return None

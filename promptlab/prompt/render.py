@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
-import jinja2.sandbox
 
 from promptlab.errors import UsageError
 from promptlab.prompt.model import MARKDOWN_TITLES, USER_SECTIONS, Prompt, Rendered, Variable
 from promptlab.prompt.paths import display_path
+from promptlab.prompt.sandbox import LimitedSandbox, TooLarge, render_bounded
 
 if TYPE_CHECKING:
     from promptlab.media import Media
@@ -31,7 +31,8 @@ class _RootLoader(jinja2.FileSystemLoader):
 
 
 def make_env(root: Path, loader: jinja2.BaseLoader | None = None) -> jinja2.Environment:
-    return jinja2.sandbox.SandboxedEnvironment(
+    """The sandbox every template runs in: no Python internals, bounded sizes (sandbox.py)."""
+    return LimitedSandbox(
         loader=loader or _RootLoader(str(root)),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -61,7 +62,7 @@ def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None =
             if template is None:
                 env = env or make_env(prompt.root, prompt.loader)
                 template = env.from_string(source)
-            return template.render(**values).strip()
+            return render_bounded(template, values).strip()
         except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
             raise _render_error(prompt, path, exc) from None
 
@@ -176,6 +177,12 @@ def _render_error(prompt: Prompt, path: tuple[str | int, ...], exc: Exception) -
     if isinstance(exc, jinja2.UndefinedError):
         msg = f"{where}: {exc.message}"
         hint = "declare the variable under 'variables' and pass it with -v name=value"
+    elif isinstance(exc, TooLarge):
+        msg = f"{where} was refused by the sandbox: {exc}"
+        hint = (
+            "templates may not make values or text this large, nor loop this long; pass "
+            "large text with --vars"
+        )
     elif isinstance(exc, jinja2.exceptions.SecurityError):
         msg = f"{where} was refused by the template sandbox: {exc}"
         hint = "templates may only use variables, filters and tests, not Python internals"

@@ -21,7 +21,7 @@ from promptlab.config import Config
 from promptlab.guardrails import NOT_PRICED, Guardrail, call_hint, for_operation, verify_with
 from promptlab.providers.awserrors import CREDENTIAL_CODES, map_error
 from promptlab.providers.base import ModelCallError, OnText
-from promptlab.providers.converse import StreamAssembler, text_of
+from promptlab.providers.converse import Pieces, StreamAssembler, text_of, whole_values
 from promptlab.providers.registry import ProviderSettings
 from promptlab.request import Request
 from promptlab.results import Completion
@@ -60,7 +60,10 @@ def _completion(
     **more: Any,
 ) -> Completion:
     """A Converse answer (whole or reassembled from a stream) as a Completion: its text, usage
-    (prompt-cache reads and writes apart), latency, and what the response said about the call."""
+    (prompt-cache reads and writes apart), latency, and what the response said about the call.
+    Every string the model wrote is made whole here (`converse.whole`), where it enters."""
+    content = whole_values(list(content))
+    meta = whole_values(meta)
     return Completion(
         output=text_of(content),
         content=tuple(content),
@@ -183,6 +186,7 @@ class BedrockProvider:
         codes = tuple(_failed_attempts.codes)
         events = resp["stream"]
         answer = StreamAssembler()
+        pieces = {"text": Pieces(), "reasoning": Pieces()}
         ttft: int | None = None
         stop_reason: str | None = None
         usage: dict[str, Any] = {}
@@ -196,8 +200,9 @@ class BedrockProvider:
                         if ttft is None:
                             ttft = int((time.perf_counter() - start) * 1000)
                         to = on_text if piece[0] == "text" else on_reasoning
-                        if to is not None:
-                            to(piece[1])
+                        text = pieces[piece[0]](piece[1])
+                        if to is not None and text:
+                            to(text)
                 elif "contentBlockStart" in event:
                     answer.start(event["contentBlockStart"])
                 elif "contentBlockStop" in event:
@@ -210,6 +215,10 @@ class BedrockProvider:
                     meta = response_meta(event["metadata"])
         finally:
             events.close()  # frees the connection on errors and Ctrl-C too
+        for kind, to in (("text", on_text), ("reasoning", on_reasoning)):
+            rest = pieces[kind].rest()
+            if to is not None and rest:
+                to(rest)
         if stop_reason is None:  # the connection ended before messageStop: the answer is cut
             raise ModelCallError(
                 "ConnectionClosed", "the stream ended before the answer was complete",

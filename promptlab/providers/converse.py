@@ -6,6 +6,48 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+_HIGH = range(0xD800, 0xDC00)  # the first half of a UTF-16 surrogate pair
+
+
+def whole(text: str) -> str:
+    """`text` with surrogate pairs joined into their character and a lone surrogate (half a
+    pair, e.g. a stream cut between the halves) replaced by U+FFFD: text that can be printed,
+    encoded and stored."""
+    if not any("\ud800" <= c <= "\udfff" for c in text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def whole_values(value: Any) -> Any:
+    """`whole` applied to every string in an answer's content blocks (text, reasoning, tool
+    input, citations), keys included."""
+    if isinstance(value, str):
+        return whole(value)
+    if isinstance(value, dict):
+        return {whole_values(k): whole_values(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(whole_values(v) for v in value)
+    return value
+
+
+class Pieces:
+    """Streamed text pieces made whole as they arrive: the first half of a surrogate pair at
+    the end of a piece waits for the next piece (its other half, or U+FFFD)."""
+
+    def __init__(self) -> None:
+        self._held = ""
+
+    def __call__(self, piece: str) -> str:
+        text = self._held + piece
+        self._held = ""
+        if text and ord(text[-1]) in _HIGH:
+            text, self._held = text[:-1], text[-1]
+        return whole(text)
+
+    def rest(self) -> str:
+        held, self._held = self._held, ""
+        return whole(held)
+
 
 def text_of(content: Iterable[dict[str, Any]]) -> str:
     """The answer's text: its text blocks and the generated text of its citation blocks, in

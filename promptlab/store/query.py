@@ -124,7 +124,11 @@ def open_reader(path: Path) -> sqlite3.Connection | None:
                 return connect(path, readonly=True, immutable=immutable)
             except StoreError:
                 pass
-        raise ConfigError(str(exc), "check the store path (store.path, PROMPTLAB_STORE)") from None
+        raise ConfigError(
+            str(exc),
+            f"check the store path (store.path, PROMPTLAB_STORE), or move the file aside "
+            f"(mv {path} {path}.broken); the next run starts a new one",
+        ) from None
 
 
 def resolve_run(con: sqlite3.Connection, wanted: str) -> str:

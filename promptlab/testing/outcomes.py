@@ -302,9 +302,43 @@ def read_report(path: Path, *, what: str = "report") -> dict[str, Any]:
     return data
 
 
+CASE_SHAPE = ("each case is {prompt: {name, …}, case, model: {alias, id}, repeat, threshold, "
+              "status, samples: [{result, status, score, assertions}]}")  # fmt: skip
+
+
 def load_run(path: Path, *, what: str = "report") -> TestRun:
+    """A `--json` report as a TestRun; a report of another shape is one line naming the first
+    place it differs (`cases[3]: no 'model'`), exit 2."""
     data = read_report(path, what=what)
+    cases = data.get("cases", [])
+    if not isinstance(cases, list):
+        raise _malformed(path, what, f"'cases' is {_kind(cases)}, expected a list")
+    outcomes = []
+    for i, case in enumerate(cases):
+        if not isinstance(case, dict):
+            raise _malformed(path, what, f"cases[{i}] is {_kind(case)}, expected a mapping")
+        if not isinstance(case.get("prompt"), dict) or "name" not in case["prompt"]:
+            raise _malformed(path, what, f"cases[{i}].prompt is not a mapping with a 'name'")
+        try:
+            outcomes.append(CaseOutcome.from_dict(case))
+        except KeyError as exc:
+            raise _malformed(path, what, f"cases[{i}] has no {exc.args[0]!r}") from None
+        except (TypeError, ValueError, AttributeError, IndexError):
+            raise _malformed(path, what, f"cases[{i}] has values of other types") from None
     try:
-        return TestRun.from_dict(data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UsageError(f"{path}: malformed {what}: {exc!r}") from None
+        return TestRun(outcomes, str(data.get("run_id", "")), str(data.get("started_at", "")),
+                       int(data.get("wall_ms") or 0), bool(data.get("interrupted", False)),
+                       None if data.get("shard") is None else str(data["shard"]))  # fmt: skip
+    except (TypeError, ValueError):
+        raise _malformed(path, what, "'wall_ms' is not a number") from None
+
+
+def _malformed(path: Path, what: str, where: str) -> UsageError:
+    return UsageError(f"{path}: not a {what} of the expected shape: {where}",
+                      f"pass the --json file 'promptlab test' wrote; {CASE_SHAPE}")  # fmt: skip
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", type(None): "null",
+             bool: "true or false", int: "a number", float: "a number"}  # fmt: skip
+    return names.get(type(value), f"a {type(value).__name__}")

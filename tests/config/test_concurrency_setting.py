@@ -36,13 +36,15 @@ def test_a_mapping_without_default_keeps_the_overall_default(project: Path) -> N
     ("text", "line", "message", "hint"),
     [
         ("concurrency:\n  default: 0\n", 2, "concurrency 'default': expected a positive "
-         "integer, got 0", None),
+         "integer up to 256, got 0", None),
         ("concurrency:\n  default: 4\n  claude-sonet: 2\n", 3,
          "concurrency: unknown model 'claude-sonet'", "did you mean claude-sonnet"),
         ("concurrency: {nova-lite: many}\n", 1, "concurrency 'nova-lite': expected a positive "
-         "integer, got 'many'", None),
-        ("concurrency: lots\n", 1, "'concurrency': expected a positive integer, got 'lots'",
-         "or a mapping: {default: 8, claude-sonnet: 2}"),
+         "integer up to 256, got 'many'", None),
+        ("concurrency: lots\n", 1, "'concurrency': expected a positive integer up to 256, "
+         "got 'lots'", "or a mapping: {default: 8, claude-sonnet: 2}"),
+        ("concurrency: 100000000000000000000000000000\n", 1, "'concurrency': expected a "
+         "positive integer up to 256, got 100000000000000000000000000000", None),
         ("grader_concurrency: 0\n", 1, "'grader_concurrency': expected a positive integer", None),
     ],
 )  # fmt: skip

@@ -129,7 +129,11 @@ def test_config_in_a_parent_directory_is_the_project_root(
             2,
             "unknown key 'concurency' — did you mean 'concurrency'?",
         ),
-        ("models: [a]\nconcurrency: lots\n", 2, "expected a positive integer, got 'lots'"),
+        (
+            "models: [a]\nconcurrency: lots\n",
+            2,
+            "expected a positive integer up to 256, got 'lots'",
+        ),
         ("retries:\n  mode: eager\n", 2, "retry mode must be standard, adaptive or legacy"),
         ("timeouts:\n  read: -1\n", 2, "timeout 'read' must be a positive number of seconds"),
         ("store:\n  history: maybe\n", 2, "'history' must be true or false"),
