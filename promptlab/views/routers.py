@@ -25,12 +25,17 @@ def print_routers(rows: Sequence[RouterRow], region: str | None) -> None:
     from promptlab.catalogue import alias_for
     from promptlab.views.console import room, show, stdout
 
+    console = stdout()
+    if not rows:
+        where = f" in {region}" if region else ""
+        show(console, Text(f"no prompt routers{where}", style="dim"))
+        return
+
     def name(model_id: str | None) -> str:
         return (alias_for(model_id) or model_id or "") if model_id else ""
 
     table = Table(title=f"prompt routers in {region}" if region else "prompt routers",
                   title_justify="left")  # fmt: skip
-    console = stdout()
     width = room(console)  # None: piped, every column
     columns = ["ARN (pass to -m)", "name", "type", "models", "fallback", "quality diff", "status"]
     keep = columns if width is None or width >= 130 else ["ARN (pass to -m)", "models"]
@@ -46,10 +51,7 @@ def print_routers(rows: Sequence[RouterRow], region: str | None) -> None:
         table.add_column(column, no_wrap=i == 0, min_width=max(map(len, words), default=None))
     for line in lines:
         table.add_row(*[Text(c) for c in line])
-    parts: list[Table | Text] = [table]
-    if not rows:
-        parts.append(Text("no prompt routers in this region", style="dim"))
-    show(console, *parts)
+    show(console, table)
 
 
 def comparison_table(cases: Sequence[RouterCase]) -> Table:

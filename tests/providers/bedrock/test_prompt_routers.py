@@ -64,6 +64,13 @@ def test_models_routers_lists_every_router_with_its_models(fake_bedrock: FakeBed
         assert name in table
 
 
+def test_a_region_without_routers_says_so_in_one_line(fake_bedrock: FakeBedrock,
+                                                      cli: Cli) -> None:  # fmt: skip
+    result = cli("models", "--routers")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "no prompt routers in us-east-1"
+
+
 def test_models_routers_refused_offline_or_with_model_filters(cli: Cli) -> None:
     for extra in (["--offline"], ["--custom"], ["--provider", "anthropic"]):
         result = cli("models", "--routers", *extra)
