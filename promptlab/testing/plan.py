@@ -145,12 +145,37 @@ def prepare(
                 file, line = _model_where(case)
                 problems.append(Problem(file, wrong.message, line, wrong.hint))
                 continue
+            problems += _without_evidence(case, ref)
             seeds = [s for s in image_seeds(case.prompt, ref) if s is not None]
             out.append(Planned(case, ref, len(seeds) or repeat or case.repeat, guardrail))
     problems.extend(image_problems(jobs_for(out)[0]))
     grader_refs = _graders(cases, config, problems) if graders else {}
     _raise(problems)
     return out, grader_refs
+
+
+# Checks against the sources: they need a case's `context:`, a prompt that retrieves, or a
+# model that answers from a knowledge base (kb:…), else they could only fail.
+EVIDENCE_CHECKS = frozenset({"grounded", "context-relevance", "context-recall", "cites",
+                             "numbers-grounded"})  # fmt: skip
+
+
+def _without_evidence(case: Any, ref: ModelRef) -> list[Problem]:
+    """A check against the sources in a case that can have no sources on this model."""
+    if case.context or case.prompt.retrieval is not None:
+        return []
+    if any(link.provider == "kb" for link in (ref, *ref.links)):
+        return []
+    hint = ("add context: to the case, retrieve: to the prompt, or run it on a "
+            "kb:KNOWLEDGE_BASE_ID/MODEL model")  # fmt: skip
+    problems = []
+    for a in case.asserts:
+        if a.type in EVIDENCE_CHECKS:
+            message = (f"'{a.full_type}' in case '{case.name}' has no sources to check against "
+                       f"on {ref.alias}: the case has no context: and prompt "
+                       f"'{case.prompt.name}' retrieves nothing")  # fmt: skip
+            problems.append(Problem(a.file or case.file, message, a.line or case.line, hint))
+    return problems
 
 
 def _apply_without_guardrail(case: Any, guardrail: Guardrail | None) -> list[Problem]:

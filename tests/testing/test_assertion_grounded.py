@@ -222,9 +222,11 @@ def test_a_judge_prompt_without_the_answer_is_refused_at_load(
     assert fake_bedrock.requests == []
 
 
-def test_grounded_without_evidence_fails_without_calling_the_judge(
+def test_a_check_against_the_sources_that_can_have_none_is_refused_before_any_call(
     project: Path, cli: Cli, fake_bedrock: FakeBedrock
 ) -> None:
+    """No context: in the case, no retrieve: in the prompt, not a kb: model: one line at the
+    check's line, exit 2, nothing called."""
     write(project / "prompts" / "qa.yaml", QA)
     write(
         project / "prompts" / "qa.tests.yaml",
@@ -235,9 +237,24 @@ tests:
     assert: [grounded]
 """,
     )
-    code, data, _ = run(cli, project)
-    assert code == 1
-    assert first(data)["reason"].startswith("no evidence to check against")
+    code, _, output = run(cli, project)
+    assert code == 2
+    assert "qa.tests.yaml:5: error: 'grounded' in case 'no-context' has no sources" in output
+    assert "on claude-haiku" in output and "retrieve: to the prompt" in output
+    assert fake_bedrock.requests == []
+
+
+def test_grounded_without_evidence_fails_without_calling_the_judge(
+    fake_bedrock: FakeBedrock,
+) -> None:
+    """A retrieving prompt whose search found nothing: the check fails, no judge asked."""
+    from promptlab.assertions import evaluate
+
+    a, problems = parse("grounded")
+    assert a is not None, problems
+    r = result("Refunds take 5 days.", passages=[])
+    verdict = evaluate(a, Context(r.output, r, {}, "case", Path.cwd(), judge_model=JUDGE))
+    assert not verdict.passed and verdict.reason.startswith("no evidence to check against")
     assert fake_bedrock.requests_for(JUDGE) == []
 
 
