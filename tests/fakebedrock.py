@@ -17,6 +17,8 @@ Speaks:
     POST /guardrail/{id}/version/{v}/apply  ApplyGuardrail
     GET  /guardrails/{id}?guardrailVersion  GetGuardrail (the bedrock control plane, reached
                                             through AWS_ENDPOINT_URL_BEDROCK)
+    /model-invocation-job(s)…               batch inference jobs: create, get, list, stop
+                                            (see "batch inference jobs" below)
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -92,6 +94,7 @@ import random
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -242,6 +245,7 @@ class FakeBedrock:
         self.requests: list[Recorded] = []
         self.profiles: dict[str, list[str]] = {}  # inference profile ARN or id → model ARNs
         self.profile_error: tuple[int, str, str] | None = None
+        self.batch = BatchJobs()  # model invocation jobs (the bedrock control plane)
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -379,6 +383,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        if _batch_route(self, "GET"):
+            return
         if self.path.split("?")[0].startswith("/guardrails/"):
             self._get_guardrail()
         else:
@@ -464,6 +470,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
         raw = self.rfile.read(length) if length else b""
         parts = self.path.split("?")[0].split("/")
+        if _batch_route(self, "POST", raw):
+            return
         if len(parts) == 6 and parts[1] == "guardrail" and parts[5] == "apply":
             try:
                 self._apply_guardrail(parts, json.loads(raw) if raw else {})
@@ -825,6 +833,96 @@ def first_user_text(body: dict[str, Any]) -> str:
         return str(body["messages"][0]["content"][0]["text"])
     except (KeyError, IndexError, TypeError):
         return ""
+
+
+# ---------------------------------------------------------------- batch inference jobs
+#
+# The control plane's model invocation jobs (reached through AWS_ENDPOINT_URL_BEDROCK):
+#     POST /model-invocation-job                 CreateModelInvocationJob
+#     GET  /model-invocation-job/{id}            GetModelInvocationJob
+#     GET  /model-invocation-jobs?nameContains=  ListModelInvocationJobs
+#     POST /model-invocation-job/{id}/stop       StopModelInvocationJob
+# The fake keeps each job as GetModelInvocationJob answers it (`fake.batch.jobs[id]`). It does
+# not run jobs: a test plays the service with `fake.batch.on_get` (called with the job before
+# each GetModelInvocationJob answer: write output under its outputDataConfig, set `status`,
+# `message`, record counts); tests/batch/service.py has such a player over moto's S3.
+# `fake.batch.create_error = (status, code, message)` refuses every CreateModelInvocationJob.
+
+
+@dataclass
+class BatchJobs:
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id → job
+    on_get: Callable[[dict[str, Any]], None] | None = None
+    create_error: tuple[int, str, str] | None = None
+    created: int = 0  # CreateModelInvocationJob requests that made a job
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def by_name(self, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((j for j in self.jobs.values() if j["jobName"] == name), None)
+
+
+_BATCH_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/"
+
+
+def _batch_route(handler: _Handler, method: str, raw: bytes = b"") -> bool:
+    """Answer a model invocation job request; False when the path is not one."""
+    path, _, query = handler.path.partition("?")
+    parts = [unquote(p) for p in path.split("/")]
+    batch = handler.server.fake.batch
+    if method == "POST" and path == "/model-invocation-job":
+        _batch_create(handler, batch, json.loads(raw or b"{}"))
+    elif method == "GET" and path == "/model-invocation-jobs":
+        params = dict(p.partition("=")[::2] for p in query.split("&") if p)
+        wanted = unquote(params.get("nameContains", ""))
+        with batch.lock:
+            found = [dict(j) for j in batch.jobs.values() if wanted in j["jobName"]]
+        handler._json(200, {"invocationJobSummaries": found})
+    elif len(parts) >= 3 and parts[1] == "model-invocation-job":
+        job_id = parts[2].rsplit("/", 1)[-1]
+        with batch.lock:
+            job = batch.jobs.get(job_id)
+        if job is None:
+            handler._error(404, "ResourceNotFoundException", f"no job {job_id}")
+        elif method == "POST" and parts[3:] == ["stop"]:
+            with batch.lock:
+                job["status"] = (
+                    "Stopping" if job["status"] not in ("Completed", "Failed") else job["status"]
+                )
+            handler._json(200, {})
+        elif method == "GET":
+            if batch.on_get is not None:
+                batch.on_get(job)
+            with batch.lock:
+                handler._json(200, dict(job))
+        else:
+            return False
+    else:
+        return False
+    return True
+
+
+def _batch_create(handler: _Handler, batch: BatchJobs, body: dict[str, Any]) -> None:
+    if batch.create_error is not None:
+        handler._error(*batch.create_error)
+        return
+    token = body.get("clientRequestToken")
+    with batch.lock:
+        same = next((j for j in batch.jobs.values()
+                     if token and j.get("clientRequestToken") == token), None)  # fmt: skip
+        if same is None:
+            job_id = f"{len(batch.jobs) + 1:012d}"[-12:].replace("0", "a")
+            same = batch.jobs[job_id] = {
+                "jobArn": _BATCH_ARN + job_id, "jobName": body["jobName"],
+                "modelId": body["modelId"], "roleArn": body["roleArn"],
+                "clientRequestToken": token, "status": "Submitted", "submitTime": time.time(),
+                "inputDataConfig": body["inputDataConfig"],
+                "outputDataConfig": body["outputDataConfig"],
+                "modelInvocationType": body.get("modelInvocationType", "InvokeModel"),
+                "timeoutDurationInHours": body.get("timeoutDurationInHours", 24),
+            }  # fmt: skip
+            batch.created += 1
+    handler._json(200, {"jobArn": same["jobArn"]})
 
 
 def start_fake_bedrock(seed: int = 0) -> FakeBedrock:

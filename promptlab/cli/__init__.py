@@ -12,7 +12,7 @@ __all__ = ["app", "main"]
 
 # Importing a command module registers its commands, in this order in --help.
 # Each keeps its heavy imports (boto3, rich.live, sqlite3 work) inside the command functions.
-for _module in ("prompts", "run", "models", "test", "report", "store", "git", "deploy"):
+for _module in ("prompts", "run", "models", "test", "batch", "report", "store", "git", "deploy"):
     importlib.import_module(f"promptlab.cli.{_module}")
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
+from promptlab.cli.batch import BatchOpt, CleanupOpt, NoWaitOpt, RoleOpt, S3Opt
 from promptlab.cli.prompts import (
     ExamplesOpt,
     GuardrailOpt,
@@ -21,6 +22,7 @@ from promptlab.errors import UsageError
 from promptlab.views.formats import RESULTS, check, names
 
 if TYPE_CHECKING:
+    from promptlab.cli.batch import BatchChoice
     from promptlab.config import Config
     from promptlab.jobs import Job
 
@@ -75,6 +77,10 @@ EPILOG = """Examples:
   promptlab run support-reply --examples -m nova-lite --guardrail gr1abc2def3:1
 
   promptlab run product-shot -m echo --out shots
+
+  promptlab run support-reply --examples -m nova-micro,claude-haiku --batch --dry-run
+
+  promptlab run support-reply -m nova-micro --vars dataset.json --batch --no-wait   # needs AWS
 """
 
 
@@ -138,8 +144,14 @@ def run(
     no_images: bool = typer.Option(
         False, "--no-images", help="Image prompts: no inline thumbnails, only the table."
     ),
+    batch: str | None = BatchOpt,
+    no_wait: bool = NoWaitOpt,
+    s3: str | None = S3Opt,
+    role_arn: str | None = RoleOpt,
+    cleanup: bool = CleanupOpt,
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
+    from promptlab.cli.batch import batch_choice, with_batch_options
     from promptlab.config import load_config
     from promptlab.guardrails import from_option
     from promptlab.jobs import build_jobs, cli_params, load_var_file
@@ -147,13 +159,14 @@ def run(
     from promptlab.sources import open_prompt
 
     check(fmt, RESULTS)
+    batching = batch_choice(batch, no_wait, s3, role_arn, cleanup)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
     controls = checked_controls(latency, tier)
     config = load_config().with_overrides(region=region, profile=profile,
                                           guardrail_flag=from_option(guardrail),
                                           **controls)  # fmt: skip
-    config = apply_concurrency(config, concurrency)
+    config = with_batch_options(apply_concurrency(config, concurrency), s3, role_arn)
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     jobs = build_jobs(loaded, var_sets, strings, model, params, config, use_examples=examples,
@@ -164,11 +177,19 @@ def run(
         from promptlab.estimate import estimate
         from promptlab.views import dryrun
 
-        dryrun.show(*estimate(jobs, config), config, fmt)
+        estimates, warnings = estimate(jobs, config)
+        dryrun.show(estimates, warnings, config, fmt)
+        if batching is not None:
+            from promptlab.batch.plan import dry_run as batch_plan
+            from promptlab.views.batch import plan_table
+            from promptlab.views.console import stderr, stdout
+
+            where = stdout(piped_width=140) if fmt == "table" else stderr()
+            where.print(plan_table(batch_plan(estimates, batching.mode, config)))
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
                    log=not no_log, html=html, show_reasoning=show_reasoning,
-                   out_dir=out_dir, thumbnails=not no_images)  # fmt: skip
+                   out_dir=out_dir, thumbnails=not no_images, batching=batching)  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -199,6 +220,7 @@ def execute(
     show_reasoning: bool = False,
     out_dir: Path | None = None,
     thumbnails: bool = True,
+    batching: BatchChoice | None = None,
 ) -> int:
     """Run the jobs with the right view; print results; return the exit code.
 
@@ -217,13 +239,26 @@ def execute(
     err = stderr()
     interactive = fmt == "table" and out.is_terminal
     files = _image_files(jobs, config, out_dir)
+    if batching is not None:  # the jobs' progress is the view; online calls do not stream
+        interactive, stream = False, False
     if stream is None:
         stream = interactive and files is None  # image models do not stream
     pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
     pool.verify_first(guardrails_used(jobs))  # then, before the first call
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
+    batch = None
+    if batching is not None:
+        from promptlab.cli.batch import batch_run
+
+        try:
+            batch = batch_run(config, store, batching, err)
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
     runner = Runner(pool, config, stream=stream, store=store,
-                    run_id=store.run_id if store else None, images=files)  # fmt: skip
+                    run_id=store.run_id if store else None, images=files,
+                    batch=batch)  # fmt: skip
     try:
         if interactive and stream:
             from promptlab.views.live import LiveView, job_labels
@@ -239,6 +274,13 @@ def execute(
     finally:
         if store is not None:
             store.close()
+        if batch is not None:
+            batch.close()
+    from promptlab.cli.batch import report_batch
+
+    ended = report_batch(err, outcome, batch)
+    if ended == 130:
+        _exit_now(130)
     print_notices(err, outcome.results)
     print_throttling(err, runner.throttling())
     if fmt == "table":
@@ -255,6 +297,8 @@ def execute(
 
         write(html, run_page(outcome.results, source=f"run {outcome.run_id}"))
         err.print(f"wrote {html}", highlight=False)
+    if ended is not None:
+        return ended
     if outcome.interrupted:
         from promptlab.runner import INTERRUPTED
 
