@@ -78,6 +78,7 @@ class BatchRun:
         profile: str | None = None,
         progress: Progress | None = None,
         record: Callable[[Result, dict[str, Any] | None], None] | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
         self.config = config
         self.run_id = run_id
@@ -89,7 +90,8 @@ class BatchRun:
         self.record = record or (lambda result, extra: None)
         self.state = BatchState(config.store_path)
         self._aws: Any = None
-        self.notices: list[str] = []
+        self.notices: list[str] = []  # why calls run online, also told to `notify` at once
+        self.notify = notify or (lambda note: None)
         self.submitted: list[JobRow] = []  # jobs this process created
 
     def close(self) -> None:
@@ -129,6 +131,8 @@ class BatchRun:
             (held if call.record_id in known else fresh).append(call)
         planned = plan(fresh, self.mode, self.config)
         self.notices.extend(planned.notices)
+        for note in planned.notices:
+            self.notify(note)
         return planned, held
 
     # ------------------------------------------------------------ submitting

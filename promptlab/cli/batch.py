@@ -99,9 +99,13 @@ def batch_run(
     if store is None or not store.history:
         hint = "drop --no-log / PROMPTLAB_NO_LOG, or set store: {history: true}"
         raise UsageError("--batch needs the run history (it keeps the run's jobs)", hint)
+
+    def notify(note: str) -> None:  # why calls run online: said before any wait
+        err.print(f"note: {note}", highlight=False, soft_wrap=True)
+
     return BatchRun(config, store.run_id, mode=choice.mode, wait=choice.wait,
                     cleanup=choice.cleanup, region=region, profile=profile,
-                    progress=JobsProgress(err))  # fmt: skip
+                    progress=JobsProgress(err), notify=notify)  # fmt: skip
 
 
 def report_batch(err: Console, outcome: Any, batch: BatchRun | None) -> int | None:
@@ -118,8 +122,6 @@ def report_batch(err: Console, outcome: Any, batch: BatchRun | None) -> int | No
 
     if isinstance(batch.progress, JobsProgress):
         batch.progress.close()
-    for note in batch.notices:
-        err.print(f"note: {note}", highlight=False, soft_wrap=True)
     print_failed_jobs(err, outcome.batch_jobs)
     if outcome.interrupted and outcome.batch_pending:
         print_left_running(err, outcome.run_id)
