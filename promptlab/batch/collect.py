@@ -46,13 +46,13 @@ def template(call: Call, run_id: str) -> dict[str, Any]:
             "native": bool(call.request.output_config)}  # fmt: skip
 
 
-def asked(call: Call, key: str) -> str:
+def asked(call: Call, key: str, body: bytes) -> str:
     """The per-record part, as JSON: template key, variables, case, repeat and the request as
     recorded (the record's body; attachments by digest, never their bytes)."""
     request = call.request
     plain = all(isinstance(b, Text) for m in request.messages for b in m.content)
-    recorded = call.body.decode("utf-8", "surrogatepass") if plain else json.dumps(
-        record_form(json.loads(call.body)), ensure_ascii=False)  # fmt: skip
+    recorded = body.decode("utf-8", "surrogatepass") if plain else json.dumps(
+        record_form(json.loads(body)), ensure_ascii=False)  # fmt: skip
     return (
         f'{{"t":"{key}","v":{json.dumps(call.job.vars, ensure_ascii=False, default=str)},'
         f'"c":{json.dumps(call.job.case)},"r":{call.job.repeat_index},"q":{recorded}}}'

@@ -34,7 +34,6 @@ class Call:
     notices: list[str]
     region: str | None
     record_id: str = ""
-    body: bytes = b""  # the record's modelInput as JSON (records.body_json)
 
 
 @dataclass

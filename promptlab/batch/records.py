@@ -55,9 +55,18 @@ def body_json(converse: dict[str, Any]) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
+_HEAD = b'{"recordId":"'
+_BODY = b'","modelInput":'
+
+
 def record_line(rid: str, body: bytes) -> bytes:
     """One input line: `{"recordId": ID, "modelInput": BODY}` and a newline."""
-    return b'{"recordId":"' + rid.encode("ascii") + b'","modelInput":' + body + b"}\n"
+    return _HEAD + rid.encode("ascii") + _BODY + body + b"}\n"
+
+
+def body_of(line: bytes) -> bytes:
+    """The BODY of a line record_line wrote."""
+    return line[line.index(_BODY, len(_HEAD)) + len(_BODY) : line.rindex(b"}")]
 
 
 @dataclass

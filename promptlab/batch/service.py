@@ -12,14 +12,16 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from promptlab.batch import collect, jobs, records
 from promptlab.batch import s3 as objects
 from promptlab.batch.collect import Templates
-from promptlab.batch.plan import BatchPlan, Call, ModelBatch, plan
+from promptlab.batch.plan import BatchPlan, Call, ModelBatch, plan, record_problem
 from promptlab.batch.shapes import join_s3, split_s3
 from promptlab.batch.state import BatchState, JobRow
+from promptlab.catalogue import ModelRef
 from promptlab.config import Config
 from promptlab.errors import UsageError
 from promptlab.request import Request
@@ -93,6 +95,7 @@ class BatchRun:
         self.notices: list[str] = []  # why calls run online, also told to `notify` at once
         self.notify = notify or (lambda note: None)
         self.submitted: list[JobRow] = []  # jobs this process created
+        self._spools: dict[ModelRef, Path] = {}  # each model's records, written by split()
 
     def close(self) -> None:
         self.state.close()
@@ -122,14 +125,36 @@ class BatchRun:
         known = self.state.known_records(self.run_id)
         fresh: list[Call] = []
         held: list[Call] = []
-        for call in calls:
-            job = call.job
-            call.body = records.body_json(call.request.to_converse())
-            call.record_id = records.record_id(job.prompt.name, job.prompt.content_hash,
-                                               job.case, job.ref.model_id, job.repeat_index,
-                                               call.region, call.body)  # fmt: skip
-            (held if call.record_id in known else fresh).append(call)
+        folder = records.scratch_dir(self.config.root, self.run_id)
+        spools: dict[ModelRef, IO[bytes]] = {}
+        try:
+            for call in calls:
+                job = call.job
+                if record_problem(job, call.request) is not None:
+                    fresh.append(call)  # runs online (plan says why)
+                    continue
+                body = records.body_json(call.request.to_converse())
+                call.record_id = records.record_id(job.prompt.name, job.prompt.content_hash,
+                                                   job.case, job.ref.model_id, job.repeat_index,
+                                                   call.region, body)  # fmt: skip
+                if call.record_id in known:
+                    held.append(call)
+                    continue
+                fresh.append(call)
+                if job.ref not in spools:  # the lines, written now: no body is held
+                    path = folder / f"spool-{len(spools) + 1}.jsonl"
+                    self._spools[job.ref] = path
+                    spools[job.ref] = open(path, "wb")  # noqa: SIM115 - closed below
+                spools[job.ref].write(records.record_line(call.record_id, body))
+        finally:
+            for spool in spools.values():
+                spool.close()
         planned = plan(fresh, self.mode, self.config)
+        batched = {b.ref for b in planned.batches}
+        for ref, path in list(self._spools.items()):
+            if ref not in batched:
+                path.unlink(missing_ok=True)
+                del self._spools[ref]
         self.notices.extend(planned.notices)
         for note in planned.notices:
             self.notify(note)
@@ -155,10 +180,14 @@ class BatchRun:
         parts: dict[int, records.Part] = {}
 
         forms: dict[str, dict[str, Any]] = {}
+        spool = self._spools.pop(batch.ref)
+        bodies: list[bytes] = []  # the body of the line just written (one at a time)
 
         def lines() -> Iterator[tuple[str, bytes]]:
-            for call in batch.calls:
-                yield call.record_id, records.record_line(call.record_id, call.body)
+            with open(spool, "rb") as lines:
+                for call, line in zip(batch.calls, lines, strict=True):
+                    bodies[:] = [records.body_of(line)]
+                    yield call.record_id, line
 
         def asked() -> Iterator[tuple[str, str, str]]:
             calls = iter(batch.calls)
@@ -169,10 +198,11 @@ class BatchRun:
                 if key not in forms:
                     forms[key] = collect.template(call, self.run_id)
                 name = job_name(self.run_id, batch.ref.alias, part.number)
-                yield rid, name, collect.asked(call, key)
+                yield rid, name, collect.asked(call, key, bodies[0])
 
         self.state.add_records(self.run_id, asked())
         self.state.add_templates(self.run_id, forms)
+        spool.unlink(missing_ok=True)
         made: list[JobRow] = []
         for number, part in sorted(parts.items()):
             name = job_name(self.run_id, batch.ref.alias, number)

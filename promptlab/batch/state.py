@@ -18,6 +18,10 @@ from typing import Any
 from promptlab.errors import ConfigError, UsageError
 
 CHUNK = 1000  # records written per transaction
+# Page cache of the state's connection, KiB: records are read and updated by id in the order
+# the service answers (random), so a cache holding a large run's index saves re-reading pages.
+# A bound, not a growth: SQLite keeps at most this much.
+CACHE_KIB = 32_768
 
 
 @dataclass
@@ -49,6 +53,7 @@ class BatchState:
         except StoreError as exc:
             hint = "batch inference keeps its jobs in the store; check store.path in promptlab.yaml"
             raise ConfigError(f"batch: {exc}", hint) from None
+        self.con.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
 
     def close(self) -> None:
         self.con.close()
