@@ -23,13 +23,18 @@ from promptlab.schemas import check_structured
 BATCH_NOTICE = "ran as a batch inference record (batch price)"
 
 
-def template_key(call: Call) -> str:
-    """What the records of one prompt, model and settings share, as a short key."""
+def template_key(call: Call, memo: dict[tuple[Any, ...], str]) -> str:
+    """What the records of one prompt, model and settings share, as a short key (`memo`:
+    keys already made, by the objects' identity, so that most records skip the digest)."""
     job = call.job
-    shared = (repr(job.prompt_id), job.ref, tuple(call.notices), call.region,
-              call.request.params.to_dict(), job.rendered.output_schema,
-              bool(call.request.output_config))  # fmt: skip
-    return hashlib.sha256(repr(shared).encode()).hexdigest()[:16]
+    quick = (id(job.prompt), job.ref, tuple(call.notices), call.region, call.request.params,
+             id(job.rendered.output_schema), bool(call.request.output_config))  # fmt: skip
+    key = memo.get(quick)
+    if key is None:
+        shared = (repr(job.prompt_id), job.ref, quick[2], call.region,
+                  call.request.params.to_dict(), job.rendered.output_schema, quick[-1])  # fmt: skip
+        key = memo[quick] = hashlib.sha256(repr(shared).encode()).hexdigest()[:16]
+    return key
 
 
 def template(call: Call, run_id: str) -> dict[str, Any]:

@@ -180,6 +180,7 @@ class BatchRun:
         parts: dict[int, records.Part] = {}
 
         forms: dict[str, dict[str, Any]] = {}
+        memo: dict[tuple[Any, ...], str] = {}
         spool = self._spools.pop(batch.ref)
         bodies: list[bytes] = []  # the body of the line just written (one at a time)
 
@@ -194,7 +195,7 @@ class BatchRun:
             for part, rid in records.write_parts(lines(), folder, stem, batch.quotas):
                 parts[part.number] = part
                 call = next(calls)
-                key = collect.template_key(call)
+                key = collect.template_key(call, memo)
                 if key not in forms:
                     forms[key] = collect.template(call, self.run_id)
                 name = job_name(self.run_id, batch.ref.alias, part.number)
