@@ -124,11 +124,15 @@ class Quirk:
     cache_ttls: tuple[str, ...] = ("5m",)
     cache_min_tokens: int | None = None
     guardrails: bool = True  # applies a guardrailConfig (offline stand-ins do not)
+    batch: bool = False  # Bedrock batch inference takes it (a model invocation job, Converse)
     note: str = ""
 
 
 _TEXT_ONLY: dict[str, Any] = {"images": False, "documents": False, "video": False}
-_CLAUDE: dict[str, Any] = {"video": False}
+# Batch inference: the user guide's "Supported Regions and models for batch inference" (Claude
+# 3 and later, Nova 1, Llama 3.1 and later, Mistral Small and Large 2407, gpt-oss).
+_BATCH: dict[str, Any] = {"batch": True}
+_CLAUDE: dict[str, Any] = {"video": False, **_BATCH}
 _CLAUDE_CITES: dict[str, Any] = {**_CLAUDE, "citations": True}
 _CLAUDE_THINKS: dict[str, Any] = {**_CLAUDE_CITES, "reasoning": "budget"}
 _CLAUDE_45: dict[str, Any] = {
@@ -157,32 +161,33 @@ _NOVA_CACHE: dict[str, Any] = {"caching": ("system", "messages"), "cache_min_tok
 # Lite's listed tier prices. A model not listed here is not offered them: not sent, a notice.
 QUIRKS: tuple[tuple[str, Quirk], ...] = (
     ("amazon.titan-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="Titan Text has no system prompt")),
-    ("amazon.nova-micro", Quirk(**_TEXT_ONLY, **_NOVA_CACHE)),
-    ("amazon.nova-pro", Quirk(**_NOVA_MEDIA, **_FAST, **_TIERS, **_NOVA_CACHE)),
-    ("amazon.nova-premier", Quirk(**_NOVA_MEDIA, **_TIERS, **_NOVA_CACHE)),
+    ("amazon.nova-micro", Quirk(**_TEXT_ONLY, **_NOVA_CACHE, **_BATCH)),
+    ("amazon.nova-pro", Quirk(**_NOVA_MEDIA, **_FAST, **_TIERS, **_NOVA_CACHE, **_BATCH)),
+    ("amazon.nova-premier", Quirk(**_NOVA_MEDIA, **_TIERS, **_NOVA_CACHE, **_BATCH)),
     ("amazon.nova-2-", Quirk(**_NOVA_MEDIA, **_TIERS, reasoning="nova", **_NOVA_CACHE)),
-    ("amazon.nova-", Quirk(**_NOVA_MEDIA, **_NOVA_CACHE)),
-    ("openai.gpt-oss", Quirk(images=False, reasoning="effort", **_TIERS)),
+    ("amazon.nova-", Quirk(**_NOVA_MEDIA, **_NOVA_CACHE, **_BATCH)),
+    ("openai.gpt-oss", Quirk(images=False, reasoning="effort", **_TIERS, **_BATCH)),
     ("deepseek.v3", Quirk(**_TIERS)),
     ("qwen.qwen3", Quirk(**_TIERS)),
     ("mistral.mistral-7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
     ("mistral.mixtral-8x7b-instruct", Quirk(system_prompt=False, images=False, **_NO_TOOLS, note="no system prompt")),
-    ("mistral.mistral-large-2407", Quirk(drop_params=("stop",), images=False, note="rejects stopSequences")),
+    ("mistral.mistral-large-2407", Quirk(drop_params=("stop",), images=False, **_BATCH, note="rejects stopSequences")),
     ("mistral.pixtral", Quirk()),
+    ("mistral.mistral-small", Quirk(images=False, **_BATCH)),
     ("mistral.", Quirk(images=False)),
     ("cohere.command-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="no system prompt")),
     ("cohere.command-light-text", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="no system prompt")),
     ("cohere.command-r", Quirk(images=False)),
     ("ai21.j2", Quirk(system_prompt=False, **_TEXT_ONLY, **_NO_TOOLS, note="no system prompt")),
     ("ai21.jamba", Quirk(images=False)),
-    ("meta.llama3-2-11b", Quirk()),
-    ("meta.llama3-2-90b", Quirk()),
-    ("meta.llama4", Quirk()),
-    ("meta.llama3-1-70b", Quirk(images=False, **_FAST)),
-    ("meta.llama3-1-405b", Quirk(images=False, **_FAST)),
-    ("meta.llama3-1", Quirk(images=False)),
-    ("meta.llama3-3", Quirk(images=False)),
-    ("meta.llama3-2", Quirk(images=False)),
+    ("meta.llama3-2-11b", Quirk(**_BATCH)),
+    ("meta.llama3-2-90b", Quirk(**_BATCH)),
+    ("meta.llama4", Quirk(**_BATCH)),
+    ("meta.llama3-1-70b", Quirk(images=False, **_FAST, **_BATCH)),
+    ("meta.llama3-1-405b", Quirk(images=False, **_FAST, **_BATCH)),
+    ("meta.llama3-1", Quirk(images=False, **_BATCH)),
+    ("meta.llama3-3", Quirk(images=False, **_BATCH)),
+    ("meta.llama3-2", Quirk(images=False, **_BATCH)),
     ("meta.llama3", Quirk(images=False, **_NO_TOOLS)),
     ("deepseek.r1", Quirk(images=False, **_NO_TOOLS, reasoning="always")),
     ("anthropic.claude-sonnet-4-5", Quirk(**_CLAUDE_45, **_CLAUDE_CACHE_1H)),

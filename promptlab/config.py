@@ -31,7 +31,7 @@ REGION_HINT = "e.g. us-east-1: letters, digits and dashes"
 CONFIG_KEYS = (
     "prompts_dir", "models", "aliases", "region", "profile", "concurrency", "prices",
     "retries", "timeouts", "store", "judge_model", "embedding_model", "grader_concurrency",
-    "latency", "service_tier", "request_metadata", "guardrail",
+    "latency", "service_tier", "request_metadata", "guardrail", "batch",
 )  # fmt: skip
 
 # Environment variables (documented in .env.example). AWS_* ones are read by boto3 itself too.
@@ -72,6 +72,18 @@ class Price:
 
 
 @dataclass(frozen=True)
+class BatchSettings:
+    """`batch:` in promptlab.yaml (and --s3 / --role-arn): where batch inference stages its
+    records and which role Bedrock assumes to read and write them."""
+
+    s3: str | None = None  # s3://bucket/prefix
+    role_arn: str | None = None
+    kms_key: str | None = None  # SSE-KMS for uploads and the job's output; else SSE-S3 (AES256)
+    poll_seconds: float = 30.0  # how often a waiting command asks for the jobs' status
+    timeout_hours: int = 24  # the job's timeoutDurationInHours (24–168)
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     file: Path | None = None
@@ -98,6 +110,7 @@ class Config:
     request_metadata: dict[str, str] = field(default_factory=dict)  # requestMetadata pairs
     guardrail: Guardrail | None = None  # every prompt's unless it sets its own (or false)
     guardrail_flag: Guardrail | None = None  # --guardrail: wins over the prompt's
+    batch: BatchSettings = field(default_factory=BatchSettings)
 
     def with_overrides(self, **flags: Any) -> Config:
         """Apply command-line flags (None means 'not given')."""
@@ -316,6 +329,7 @@ def _settings(top: Fields) -> dict[str, Any]:
     out["latency"] = top.get("latency", one_of(LATENCIES), unset="null")
     out["service_tier"] = top.get("service_tier", one_of(TIERS), unset="null")
     out["request_metadata"] = _request_metadata(top)
+    out["batch"] = _batch(top) if "batch" in top else None
 
     store = top.mapping("store", message="'store' must be a mapping: path, history", unset="empty")
     for key in store:
@@ -386,6 +400,42 @@ def _request_metadata(top: Fields) -> dict[str, str] | None:
             f"keep at most {USER_MAX_PAIRS}",
         )
     return out
+
+
+def _batch(top: Fields) -> BatchSettings:
+    """`batch: {s3, role_arn, kms_key, poll_seconds, timeout_hours}`, each shape checked."""
+    from promptlab.batch import shapes
+
+    batch = top.mapping("batch", unset="missing",
+                        message="'batch' must be a mapping: s3, role_arn, kms_key, poll_seconds, "
+                        "timeout_hours")  # fmt: skip
+    batch.unknown(("s3", "role_arn", "kms_key", "poll_seconds", "timeout_hours"), where="in batch")
+    out: dict[str, Any] = {}
+    checks = (("s3", shapes.s3_problem, shapes.S3_FORM),
+              ("role_arn", shapes.role_problem, shapes.ROLE_FORM),
+              ("kms_key", shapes.kms_problem, shapes.KMS_FORM))  # fmt: skip
+    for key, problem, form in checks:
+        value = batch.get(key, STRING, unset="missing")
+        if value is None:
+            continue
+        why = problem(value)
+        if why is not None:
+            batch.problem((key,), f"batch {key}: {why}", f"expected {form}")
+            continue
+        out[key] = value
+    poll = batch.get("poll_seconds", number(positive=True), unset="missing",
+                     message="batch poll_seconds: expected seconds > 0, got {value}")  # fmt: skip
+    if poll is not None:
+        out["poll_seconds"] = float(poll)
+    hours = batch.get("timeout_hours", integer(24), unset="missing",
+                      message="batch timeout_hours: expected 24 to 168, got {value}")  # fmt: skip
+    if hours is not None:
+        if hours > 168:
+            why = f"batch timeout_hours: expected 24 to 168, got {hours}"
+            batch.problem(("timeout_hours",), why)
+        else:
+            out["timeout_hours"] = hours
+    return BatchSettings(**out)
 
 
 def _path(fields: Fields, key: str) -> Path | None:

@@ -50,6 +50,8 @@ from promptlab.scheduling import (
 from promptlab.schemas import check_structured
 
 if TYPE_CHECKING:
+    from promptlab.batch.service import BatchRun
+    from promptlab.batch.state import JobRow
     from promptlab.imagefiles import ImageFiles
 
 INTERRUPTED = "Interrupted"  # the error code of a call cut short by Ctrl-C (its text is kept)
@@ -104,6 +106,8 @@ class RunOutcome:
     interrupted: bool = False
     run_id: str = ""
     wall_ms: int = 0
+    batch_jobs: list[JobRow] = field(default_factory=list)  # the run's batch jobs
+    batch_pending: bool = False  # --no-wait or Ctrl-C: jobs left running, to collect later
 
 
 def new_run_id() -> str:
@@ -123,8 +127,14 @@ class Runner:
         run_id: str | None = None,
         scheduler: Callable[[int, dict[str, int]], Scheduler[int]] | None = None,
         images: ImageFiles | None = None,
+        batch: BatchRun | None = None,
     ) -> None:
         self.pool = pool
+        self.batch = batch  # batch inference: takes the calls it can (see _submit_batch)
+        if batch is not None and store is not None:  # collected answers go to the history
+            from promptlab.batch.service import store_recorder
+
+            batch.record = store_recorder(store)
         self.images = images  # where image models' answers are written (made on first use)
         self.config = config
         self.concurrency = max(1, concurrency or config.concurrency)
@@ -142,6 +152,8 @@ class Runner:
         self._in_flight: dict[int, _InFlight] = {}
         self._settled: dict[int, Result] = {}  # index → its result, whoever made it first
         self._served: dict[ModelRef, tuple[ModelRef, str | None]] = {}  # see _serving
+        self.batch_jobs: list[JobRow] = []
+        self.batch_pending = False
 
     def run(self, jobs: Sequence[Job]) -> RunOutcome:
         """Run every job; results keep job order. Ctrl-C returns what had finished, and the
@@ -162,6 +174,7 @@ class Runner:
         futures: dict[Future[Result], int] = {}
         pending: set[Future[Result]] = set()
         asked: dict[int, tuple[Request, list[str], str | None] | None] = {}
+        batched: dict[str, int] = {}  # record id → job index of the calls batch inference took
         sched = self.scheduler = self.make_scheduler(
             self.concurrency, model_caps((j.ref for j in jobs), self.config)
         )
@@ -196,7 +209,15 @@ class Runner:
                     results[i] = answered
                     continue
                 asked[i] = (request, notices, region)
-                sched.add(lane_key(job.ref), i)
+                if self.batch is None:
+                    sched.add(lane_key(job.ref), i)
+                    start_ready()
+            if self.batch is not None:
+                batched = self._submit_batch(jobs, asked)
+                taken = set(batched.values())
+                for i in sorted(asked):
+                    if i not in taken and asked[i] is not None:  # chains are queued already
+                        sched.add(lane_key(jobs[i].ref), i)
                 start_ready()
             while pending:
                 done, _ = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
@@ -204,6 +225,8 @@ class Runner:
                 for fut in done:
                     results[futures[fut]] = fut.result()
                 start_ready()
+            if self.batch is not None and batched:
+                self._collect_batch(batched, results)
         except PromptlabError:
             self.cancelled.set()
             executor.shutdown(wait=True, cancel_futures=True)
@@ -213,6 +236,7 @@ class Runner:
             self.cancelled.set()
             for fut in futures:
                 fut.cancel()
+            self.batch_pending = self.batch is not None and bool(self.batch_jobs)
         finally:
             executor.shutdown(wait=not interrupted, cancel_futures=True)
         for fut, i in futures.items():  # collect what finished while we were stopping
@@ -222,7 +246,45 @@ class Runner:
             for i, job in enumerate(jobs):
                 results[i] = results[i] or self._stop(i, job)
         wall = int((time.perf_counter() - start) * 1000)
-        return RunOutcome([r for r in results if r is not None], interrupted, self.run_id, wall)
+        return RunOutcome([r for r in results if r is not None], interrupted, self.run_id, wall,
+                          self.batch_jobs, self.batch_pending)  # fmt: skip
+
+    # ------------------------------------------------------------ batch inference
+
+    def _submit_batch(
+        self, jobs: list[Job], asked: dict[int, tuple[Request, list[str], str | None] | None]
+    ) -> dict[str, int]:
+        """Hand the calls batch inference takes to it (submitted now, or found among the jobs
+        a resumed run made); record id → job index of each. The rest run online, and so do
+        fallback chains (their links are tried one after another)."""
+        from promptlab.batch.plan import Call
+
+        assert self.batch is not None
+        calls = [Call(i, jobs[i], *prepared) for i, prepared in sorted(asked.items())
+                 if prepared is not None]  # fmt: skip
+        planned, held = self.batch.split(calls)
+        self.batch.submit(planned)
+        taken = [*held, *(c for b in planned.batches for c in b.calls)]
+        self.batch_jobs = self.batch.state.jobs(self.run_id)
+        for call in taken:
+            self.on_event(Event("start", call.index))
+        return {call.record_id: call.index for call in taken}
+
+    def _collect_batch(self, batched: dict[str, int], results: list[Result | None]) -> None:
+        """Wait for the run's jobs (unless --no-wait) and place each record's Result."""
+        assert self.batch is not None
+        if not self.batch.wait_for_jobs:
+            self.batch_pending = True
+            return
+        self.batch_pending = True  # until every job has ended (Ctrl-C while waiting)
+        self.batch_jobs = self.batch.wait()
+        self.batch_pending = False
+        for rid, result in self.batch.collect():
+            i = batched.get(rid)
+            if i is not None and results[i] is None:
+                results[i] = result
+                self.on_event(Event("done", i, result=result))
+        self.batch_jobs = self.batch.state.jobs(self.run_id)
 
     def throttling(self) -> list[str]:
         """A line for each model the last run had to slow down: throttled calls, and how far

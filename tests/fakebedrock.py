@@ -20,6 +20,8 @@ Speaks:
     GET  /prompt-routers                    ListPromptRouters (control plane; routers added
                                             with `fake_bedrock.prompt_router(ARN, models,
                                             fallback)`, two a page; `router_error` fails it)
+    /model-invocation-job(s)…               batch inference jobs: create, get, list, stop
+                                            (see "batch inference jobs" below)
 
 Use in tests (the fixture sets the endpoint variable, fake credentials and us-east-1):
 
@@ -95,6 +97,7 @@ import random
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -247,6 +250,7 @@ class FakeBedrock:
         self.profile_error: tuple[int, str, str] | None = None
         self.routers: list[dict[str, Any]] = []  # ListPromptRouters' summaries (prompt_router)
         self.router_error: tuple[int, str, str] | None = None
+        self.batch = BatchJobs()  # model invocation jobs (the bedrock control plane)
         self._lock = threading.Lock()
         self.stopping = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -411,6 +415,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
+        if _batch_route(self, "GET"):
+            return
         if self.path.split("?")[0].startswith("/guardrails/"):
             self._get_guardrail()
         elif self.path.split("?")[0] == "/prompt-routers":
@@ -498,6 +504,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
         raw = self.rfile.read(length) if length else b""
         parts = self.path.split("?")[0].split("/")
+        if _batch_route(self, "POST", raw):
+            return
         if len(parts) == 6 and parts[1] == "guardrail" and parts[5] == "apply":
             try:
                 self._apply_guardrail(parts, json.loads(raw) if raw else {})
@@ -882,6 +890,96 @@ def _list_prompt_routers(handler: _Handler) -> None:
     if start + 2 < len(routers):
         page["nextToken"] = str(start + 2)
     handler._json(200, page)
+
+
+# ---------------------------------------------------------------- batch inference jobs
+#
+# The control plane's model invocation jobs (reached through AWS_ENDPOINT_URL_BEDROCK):
+#     POST /model-invocation-job                 CreateModelInvocationJob
+#     GET  /model-invocation-job/{id}            GetModelInvocationJob
+#     GET  /model-invocation-jobs?nameContains=  ListModelInvocationJobs
+#     POST /model-invocation-job/{id}/stop       StopModelInvocationJob
+# The fake keeps each job as GetModelInvocationJob answers it (`fake.batch.jobs[id]`). It does
+# not run jobs: a test plays the service with `fake.batch.on_get` (called with the job before
+# each GetModelInvocationJob answer: write output under its outputDataConfig, set `status`,
+# `message`, record counts); tests/batch/service.py has such a player over moto's S3.
+# `fake.batch.create_error = (status, code, message)` refuses every CreateModelInvocationJob.
+
+
+@dataclass
+class BatchJobs:
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)  # job id → job
+    on_get: Callable[[dict[str, Any]], None] | None = None
+    create_error: tuple[int, str, str] | None = None
+    created: int = 0  # CreateModelInvocationJob requests that made a job
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def by_name(self, name: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((j for j in self.jobs.values() if j["jobName"] == name), None)
+
+
+_BATCH_ARN = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/"
+
+
+def _batch_route(handler: _Handler, method: str, raw: bytes = b"") -> bool:
+    """Answer a model invocation job request; False when the path is not one."""
+    path, _, query = handler.path.partition("?")
+    parts = [unquote(p) for p in path.split("/")]
+    batch = handler.server.fake.batch
+    if method == "POST" and path == "/model-invocation-job":
+        _batch_create(handler, batch, json.loads(raw or b"{}"))
+    elif method == "GET" and path == "/model-invocation-jobs":
+        params = dict(p.partition("=")[::2] for p in query.split("&") if p)
+        wanted = unquote(params.get("nameContains", ""))
+        with batch.lock:
+            found = [dict(j) for j in batch.jobs.values() if wanted in j["jobName"]]
+        handler._json(200, {"invocationJobSummaries": found})
+    elif len(parts) >= 3 and parts[1] == "model-invocation-job":
+        job_id = parts[2].rsplit("/", 1)[-1]
+        with batch.lock:
+            job = batch.jobs.get(job_id)
+        if job is None:
+            handler._error(404, "ResourceNotFoundException", f"no job {job_id}")
+        elif method == "POST" and parts[3:] == ["stop"]:
+            with batch.lock:
+                job["status"] = (
+                    "Stopping" if job["status"] not in ("Completed", "Failed") else job["status"]
+                )
+            handler._json(200, {})
+        elif method == "GET":
+            if batch.on_get is not None:
+                batch.on_get(job)
+            with batch.lock:
+                handler._json(200, dict(job))
+        else:
+            return False
+    else:
+        return False
+    return True
+
+
+def _batch_create(handler: _Handler, batch: BatchJobs, body: dict[str, Any]) -> None:
+    if batch.create_error is not None:
+        handler._error(*batch.create_error)
+        return
+    token = body.get("clientRequestToken")
+    with batch.lock:
+        same = next((j for j in batch.jobs.values()
+                     if token and j.get("clientRequestToken") == token), None)  # fmt: skip
+        if same is None:
+            job_id = f"{len(batch.jobs) + 1:012d}"[-12:].replace("0", "a")
+            same = batch.jobs[job_id] = {
+                "jobArn": _BATCH_ARN + job_id, "jobName": body["jobName"],
+                "modelId": body["modelId"], "roleArn": body["roleArn"],
+                "clientRequestToken": token, "status": "Submitted", "submitTime": time.time(),
+                "inputDataConfig": body["inputDataConfig"],
+                "outputDataConfig": body["outputDataConfig"],
+                "modelInvocationType": body.get("modelInvocationType", "InvokeModel"),
+                "timeoutDurationInHours": body.get("timeoutDurationInHours", 24),
+            }  # fmt: skip
+            batch.created += 1
+    handler._json(200, {"jobArn": same["jobArn"]})
 
 
 def start_fake_bedrock(seed: int = 0) -> FakeBedrock:

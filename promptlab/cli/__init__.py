@@ -12,8 +12,8 @@ __all__ = ["app", "main"]
 
 # Importing a command module registers its commands, in this order in --help.
 # Each keeps its heavy imports (boto3, rich.live, sqlite3 work) inside the command functions.
-COMMANDS = ("prompts", "run", "models", "test", "report", "store", "review", "finetune", "git",
-            "deploy")  # fmt: skip
+COMMANDS = ("prompts", "run", "models", "test", "batch", "report", "store", "review", "finetune",
+            "git", "deploy")  # fmt: skip
 for _module in COMMANDS:
     importlib.import_module(f"promptlab.cli.{_module}")
 

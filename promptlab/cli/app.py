@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from promptlab.errors import PromptFileError, PromptlabError
 
@@ -104,11 +105,25 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+# Options whose value may be left out: a bare `--batch` means `--batch=on` (`--batch=auto`
+# gives one). Click's optional option values are not reachable through Typer.
+OPTIONAL_VALUES = {"--batch": "on"}
+
+
+class OptionalValues(TyperCommand):
+    """A command whose OPTIONAL_VALUES options may be given bare."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        given = [f"{a}={OPTIONAL_VALUES[a]}" if a in OPTIONAL_VALUES else a for a in args[:end]]
+        return super().parse_args(ctx, [*given, *args[end:]])
+
+
 def command(*args: Any, **kwargs: Any) -> Callable[[F], F]:
     """`@command(...)` = `@app.command(...)` + `@handle_errors`."""
 
     def decorate(func: F) -> F:
-        app.command(*args, **kwargs)(handle_errors(func))
+        app.command(*args, cls=OptionalValues, **kwargs)(handle_errors(func))
         return func
 
     return decorate

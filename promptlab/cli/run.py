@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
+from promptlab.cli.batch import BatchOpt, CleanupOpt, NoWaitOpt, RoleOpt, S3Opt
 from promptlab.cli.prompts import (
     ExamplesOpt,
     GuardrailOpt,
@@ -23,6 +24,7 @@ from promptlab.views.formats import RESULTS, check, names
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from promptlab.cli.batch import BatchChoice
     from promptlab.config import Config
     from promptlab.jobs import Job
     from promptlab.results import Result
@@ -80,6 +82,9 @@ EPILOG = """Examples:
   promptlab run product-shot -m echo --out shots
 
   promptlab run policy-rag -m echo --examples --retrieve k=1 --retrieve k=3
+  promptlab run support-reply --examples -m nova-micro,claude-haiku --batch --dry-run
+
+  promptlab run support-reply -m nova-micro --vars dataset.json --batch --no-wait   # needs AWS
 """
 
 
@@ -151,8 +156,14 @@ def run(
         "from the prompt's retrieve:, or settings such as k=3 or k=8,chunk=400 (repeatable; "
         "default: the first variant).",
     ),
+    batch: str | None = BatchOpt,
+    no_wait: bool = NoWaitOpt,
+    s3: str | None = S3Opt,
+    role_arn: str | None = RoleOpt,
+    cleanup: bool = CleanupOpt,
 ) -> None:
     """Run a prompt on several Bedrock models concurrently and compare the outputs."""
+    from promptlab.cli.batch import batch_choice, with_batch_options
     from promptlab.config import load_config
     from promptlab.guardrails import from_option
     from promptlab.jobs import build_jobs, cli_params, load_var_file
@@ -160,13 +171,14 @@ def run(
     from promptlab.sources import open_prompt
 
     check(fmt, RESULTS)
+    batching = batch_choice(batch, no_wait, s3, role_arn, cleanup)
     strings = parse_assignments(var)
     params = cli_params(temperature, top_p, max_tokens, stop)
     controls = checked_controls(latency, tier)
     config = load_config().with_overrides(region=region, profile=profile,
                                           guardrail_flag=from_option(guardrail),
                                           **controls)  # fmt: skip
-    config = apply_concurrency(config, concurrency)
+    config = with_batch_options(apply_concurrency(config, concurrency), s3, role_arn)
     loaded = [open_prompt(p, config) for p in prompts]
     var_sets, origins = load_var_file(vars_file) if vars_file else ([{}], [])
     if any(p.retrieval for p in loaded) and not dry_run:
@@ -184,11 +196,19 @@ def run(
         from promptlab.estimate import estimate
         from promptlab.views import dryrun
 
-        dryrun.show(*estimate(jobs, config), config, fmt)
+        estimates, warnings = estimate(jobs, config)
+        dryrun.show(estimates, warnings, config, fmt)
+        if batching is not None:
+            from promptlab.batch.plan import dry_run as batch_plan
+            from promptlab.views.batch import plan_table
+            from promptlab.views.console import stderr, stdout
+
+            where = stdout(piped_width=140) if fmt == "table" else stderr()
+            where.print(plan_table(batch_plan(estimates, batching.mode, config)))
         return
     code = execute(jobs, config, fmt=fmt, stream=stream, cache=cache, cache_ttl=cache_ttl,
                    log=not no_log, html=html, show_reasoning=show_reasoning,
-                   out_dir=out_dir, thumbnails=not no_images)  # fmt: skip
+                   out_dir=out_dir, thumbnails=not no_images, batching=batching)  # fmt: skip
     raise typer.Exit(code)
 
 
@@ -219,6 +239,7 @@ def execute(
     show_reasoning: bool = False,
     out_dir: Path | None = None,
     thumbnails: bool = True,
+    batching: BatchChoice | None = None,
 ) -> int:
     """Run the jobs with the right view; print results; return the exit code.
 
@@ -242,13 +263,26 @@ def execute(
     err = stderr()
     interactive = fmt == "table" and out.is_terminal
     files = _image_files(jobs, config, out_dir)
+    if batching is not None:  # the jobs' progress is the view; online calls do not stream
+        interactive, stream = False, False
     if stream is None:
         stream = interactive and files is None  # image models do not stream
     pool = ProviderPool(config)  # providers are made on first use: set-up errors end the run
     pool.verify_first(guardrails_used(jobs))  # then, before the first call
     store = _open_store(config, cache=cache, cache_ttl=cache_ttl, log=log)
+    batch = None
+    if batching is not None:
+        from promptlab.cli.batch import batch_run
+
+        try:
+            batch = batch_run(config, store, batching, err)
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
     runner = Runner(pool, config, stream=stream, store=store,
-                    run_id=store.run_id if store else None, images=files)  # fmt: skip
+                    run_id=store.run_id if store else None, images=files,
+                    batch=batch)  # fmt: skip
     try:
         if interactive and stream:
             from promptlab.views.live import LiveView, job_labels
@@ -264,6 +298,13 @@ def execute(
     finally:
         if store is not None:
             store.close()
+        if batch is not None:
+            batch.close()
+    from promptlab.cli.batch import report_batch
+
+    ended = report_batch(err, outcome, batch)
+    if ended == 130:
+        _exit_now(130)
     print_notices(err, outcome.results)
     print_throttling(err, runner.throttling())
     print_store_failure(err, store)
@@ -282,6 +323,8 @@ def execute(
 
         write(html, run_page(outcome.results, source=f"run {outcome.run_id}"))
         err.print(f"wrote {html}", highlight=False)
+    if ended is not None:
+        return ended
     if outcome.interrupted:
         from promptlab.runner import INTERRUPTED
 

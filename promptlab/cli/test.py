@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from promptlab.cli.app import command
+from promptlab.cli.batch import BatchOpt, CleanupOpt, NoWaitOpt, RoleOpt, S3Opt
 from promptlab.cli.prompts import GuardrailOpt, LatencyOpt, TierOpt, checked_controls
 from promptlab.cli.run import ConcurrencyOpt, apply_concurrency
 from promptlab.errors import UsageError
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from promptlab.catalogue import ModelRef
+    from promptlab.cli.batch import BatchChoice
     from promptlab.config import Config
     from promptlab.guardrails import Guardrail
     from promptlab.testing import Planned, TestRun
@@ -41,6 +43,12 @@ EPILOG = """Examples:
   promptlab test support-reply -m nova-pro --tier flex   # evaluations at the flex price
 
   promptlab test support-reply -m nova-lite --guardrail gr1abc2def3:1
+
+  promptlab test support-reply -m nova-micro --repeat 100 --batch --dry-run
+
+  promptlab test --batch --json results.json   # needs AWS: batch inference, about half price
+
+  promptlab test --batch --no-wait   # needs AWS; later: promptlab batch collect RUN
 
 Exit codes: 0 all passed (or pass rate ≥ --fail-under), 1 assertion failures, 2 bad suite or
 usage (nothing was called), 3 infrastructure errors (throttled, access denied) kept cases from
@@ -135,9 +143,15 @@ def test(
     latency: str | None = LatencyOpt,
     tier: str | None = TierOpt,
     guardrail: str | None = GuardrailOpt,
+    batch: str | None = BatchOpt,
+    no_wait: bool = NoWaitOpt,
+    s3: str | None = S3Opt,
+    role_arn: str | None = RoleOpt,
+    cleanup: bool = CleanupOpt,
 ) -> None:
     """Run prompt test suites: assertions on every case × model, reports for CI."""
     from promptlab.ci import github_actions
+    from promptlab.cli.batch import batch_choice, with_batch_options
     from promptlab.config import load_config
     from promptlab.guardrails import from_option
     from promptlab.suite import MAX_REPEAT, REPEAT_HINT, load_cases, with_retrieval
@@ -147,10 +161,12 @@ def test(
 
     if repeat is not None and repeat > MAX_REPEAT:
         raise UsageError(f"--repeat: at most {MAX_REPEAT:,}, got {repeat:,}", REPEAT_HINT)
+    batching = batch_choice(batch, no_wait, s3, role_arn, cleanup)
     controls = checked_controls(latency, tier)
     config = apply_concurrency(load_config(), concurrency).with_overrides(
         region=region, guardrail_flag=from_option(guardrail), **controls
     )
+    config = with_batch_options(config, s3, role_arn)
     shard_spec = parse_shard(shard) if shard else None
     base = load_run(baseline, what="baseline") if baseline else None
     from promptlab.retrieval import use_cache
@@ -188,6 +204,8 @@ def test(
         from promptlab.views.testplan import print_plan
 
         print_plan(out, planned, len(cases), config)
+        if batching is not None:
+            _print_batch_plan(out, planned, batching.mode, config)
         return
     from promptlab.guardrails import verify
     from promptlab.testing import guardrails_used
@@ -198,9 +216,15 @@ def test(
         calls = []
     if not planned:
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
-    run, store = _execute(config, planned, graders, region, profile, err,
+    run, store, batch_exit = _execute(config, planned, graders, region, profile, err,
                              cache=cache, cache_ttl=cache_ttl, log=not no_log,
-                             resume=resume, guardrails=calls)  # fmt: skip
+                             resume=resume, guardrails=calls, batching=batching)  # fmt: skip
+    if batch_exit is not None:  # jobs left running (--no-wait, Ctrl-C): no report yet
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if batch_exit == 130:  # don't wait for in-flight calls (worker threads) to finish
+            os._exit(130)
+        raise typer.Exit(batch_exit)
     run.shard = shard
     recorded = store is not None and store.history and not store.broken  # --resume can use it
     if resume is not None:
@@ -250,8 +274,10 @@ def _execute(
     log: bool,
     resume: str | None,
     guardrails: list[Guardrail] | None = None,
-) -> tuple[TestRun, Any]:
-    """The run, and the store its calls went into (None without history or cache)."""
+    batching: BatchChoice | None = None,
+) -> tuple[TestRun, Any, int | None]:
+    """The run, the store its calls went into (None without history or cache), and the exit
+    code when batch jobs were left running (--no-wait, Ctrl-C): no report then."""
     from promptlab.providers.base import ProviderPool
     from promptlab.store import open_store
     from promptlab.testing import TestEngine
@@ -260,18 +286,36 @@ def _execute(
     store = open_store(config, "test", cache=cache, cache_ttl=cache_ttl, log=log, resume=resume)
     pool = ProviderPool(config, region=region, profile=profile)
     pool.verify_first(guardrails or [])  # checked before the first model call
-    progress = LiveProgress(err) if err.is_terminal else PlainProgress()
+    batch = None
+    if batching is not None:
+        from promptlab.cli.batch import batch_run
+
+        try:
+            batch = batch_run(config, store, batching, err, region=region, profile=profile)
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
+    progress = LiveProgress(err) if err.is_terminal and batch is None else PlainProgress()
     engine = TestEngine(config, pool, store=store,
-                        run_id=store.run_id if store else None, progress=progress)  # fmt: skip
+                        run_id=store.run_id if store else None, progress=progress,
+                        batch=batch)  # fmt: skip
     try:
         run = engine.run(planned, graders)
     finally:
         if store is not None:
             store.close()
+        if batch is not None:
+            batch.close()
+    batch_exit = None
+    if batch is not None:
+        from promptlab.cli.batch import report_batch
+
+        batch_exit = report_batch(err, engine.outcome, batch)
     from promptlab.views.notices import print_throttling
 
     print_throttling(err, engine.throttling)
-    return run, store
+    return run, store, batch_exit
 
 
 def _router_comparison(out: Console, run: TestRun) -> None:
@@ -295,3 +339,16 @@ def report_files(
     """(report kind, path) for each report option, in the order they are written."""
     return [("json", json_file), ("json", update_baseline), ("junit", junit),
             ("markdown", markdown), ("html", html)]  # fmt: skip
+
+
+def _print_batch_plan(out: Console, planned: list[Planned], mode: str, config: Config) -> None:
+    """`--dry-run --batch`: the cases' calls per model, batch or online, jobs and costs."""
+    from promptlab.batch.plan import dry_run
+    from promptlab.controls import Controls
+    from promptlab.estimate import estimate
+    from promptlab.testing import jobs_for
+    from promptlab.views.batch import plan_table
+
+    jobs, _ = jobs_for(planned, Controls.of(config))
+    estimates, _ = estimate(jobs, config)
+    out.print(plan_table(dry_run(estimates, mode, config)))

@@ -11,7 +11,6 @@ import json
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +20,7 @@ from promptlab.config import Config
 from promptlab.guardrails import NOT_PRICED, Guardrail, call_hint, for_operation, verify_with
 from promptlab.providers.awserrors import CREDENTIAL_CODES, map_error
 from promptlab.providers.base import ModelCallError, OnText
-from promptlab.providers.converse import Pieces, StreamAssembler, text_of, whole_values
+from promptlab.providers.converse import Pieces, StreamAssembler, completion, response_meta
 from promptlab.providers.registry import ProviderSettings
 from promptlab.request import Request
 from promptlab.results import Completion
@@ -46,51 +45,6 @@ def _note_attempt(parsed_response: Any = None, exception: Any = None, **_: Any) 
         codes.append(type(exception).__name__)
     elif isinstance(parsed_response, dict) and "Error" in parsed_response:
         codes.append(str(parsed_response["Error"].get("Code") or "error"))
-
-
-RESPONSE_META = ("trace", "serviceTier", "performanceConfig", "additionalModelResponseFields")
-
-
-def _completion(
-    content: Sequence[dict[str, Any]],
-    stop_reason: str | None,
-    usage: dict[str, Any],
-    latency: int | None,
-    meta: dict[str, Any] | None,
-    **more: Any,
-) -> Completion:
-    """A Converse answer (whole or reassembled from a stream) as a Completion: its text, usage
-    (prompt-cache reads and writes apart), latency, and what the response said about the call.
-    Every string the model wrote is made whole here (`converse.whole`), where it enters."""
-    content = whole_values(list(content))
-    meta = whole_values(meta)
-    return Completion(
-        output=text_of(content),
-        content=tuple(content),
-        stop_reason=stop_reason,
-        input_tokens=usage.get("inputTokens"),
-        output_tokens=usage.get("outputTokens"),
-        cache_read_tokens=usage.get("cacheReadInputTokens"),
-        cache_write_tokens=usage.get("cacheWriteInputTokens"),
-        latency_ms=latency,
-        response_meta=meta,
-        served_model_id=invoked_model(meta),
-        **more,
-    )
-
-
-def response_meta(resp: dict[str, Any]) -> dict[str, Any] | None:
-    """The response's fields about the call (trace, tier, latency mode, extra model fields)."""
-    meta = {k: resp[k] for k in RESPONSE_META if resp.get(k)}
-    return meta or None
-
-
-def invoked_model(meta: dict[str, Any] | None) -> str | None:
-    """The model a prompt router picked (`trace.promptRouter.invokedModelId`), if any."""
-    trace = (meta or {}).get("trace") or {}
-    router = trace.get("promptRouter") if isinstance(trace, dict) else None
-    picked = router.get("invokedModelId") if isinstance(router, dict) else None
-    return str(picked) if picked else None
 
 
 def retried(resp: dict[str, Any], codes: list[str]) -> tuple[int, tuple[str, ...]]:
@@ -169,7 +123,7 @@ class BedrockProvider:
         attempts, notices = retried(resp, _failed_attempts.codes)
         content = resp.get("output", {}).get("message", {}).get("content", [])
         usage = resp.get("usage", {})
-        return _completion(
+        return completion(
             content, resp.get("stopReason"), usage, resp.get("metrics", {}).get("latencyMs"),
             response_meta(resp), attempts=attempts, retried=tuple(_failed_attempts.codes),
             notices=notices,
@@ -225,7 +179,7 @@ class BedrockProvider:
                 "the connection dropped; try again", retryable=True, infrastructure=True,
             )  # fmt: skip
         content = answer.content()
-        return _completion(content, stop_reason, usage, latency, meta, ttft_ms=ttft,
+        return completion(content, stop_reason, usage, latency, meta, ttft_ms=ttft,
                            attempts=attempts, retried=codes, notices=notices)  # fmt: skip
 
     # ------------------------------------------------------------ embeddings, token counts

@@ -1,10 +1,13 @@
-"""Reading Converse answers: content blocks from a response or rebuilt from stream events."""
+"""Reading Converse answers: content blocks from a response or rebuilt from stream events, and
+a response body as a Completion (Converse calls and batch inference output records)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from promptlab.results import Completion
 
 _HIGH = range(0xD800, 0xDC00)  # the first half of a UTF-16 surrogate pair
 
@@ -128,3 +131,49 @@ class StreamAssembler:
         for index in list(self._tool_input):
             self.stop({"contentBlockIndex": index})
         return tuple(self._blocks[i] for i in sorted(self._blocks))
+
+
+RESPONSE_META = ("trace", "serviceTier", "performanceConfig", "additionalModelResponseFields")
+
+
+def completion(
+    content: Sequence[dict[str, Any]],
+    stop_reason: str | None,
+    usage: dict[str, Any],
+    latency: int | None,
+    meta: dict[str, Any] | None,
+    **more: Any,
+) -> Completion:
+    """A Converse answer (whole or reassembled from a stream) as a Completion: its text, usage
+    (prompt-cache reads and writes apart), latency, and what the response said about the call.
+    Every string the model wrote is made whole here (`whole`), where it enters; batch output
+    records come through here too."""
+    content = whole_values(list(content))
+    meta = whole_values(meta)
+    return Completion(
+        output=text_of(content),
+        content=tuple(content),
+        stop_reason=stop_reason,
+        input_tokens=usage.get("inputTokens"),
+        output_tokens=usage.get("outputTokens"),
+        cache_read_tokens=usage.get("cacheReadInputTokens"),
+        cache_write_tokens=usage.get("cacheWriteInputTokens"),
+        latency_ms=latency,
+        response_meta=meta,
+        served_model_id=invoked_model(meta),
+        **more,
+    )
+
+
+def response_meta(resp: dict[str, Any]) -> dict[str, Any] | None:
+    """The response's fields about the call (trace, tier, latency mode, extra model fields)."""
+    meta = {k: resp[k] for k in RESPONSE_META if resp.get(k)}
+    return meta or None
+
+
+def invoked_model(meta: dict[str, Any] | None) -> str | None:
+    """The model a prompt router picked (`trace.promptRouter.invokedModelId`), if any."""
+    trace = (meta or {}).get("trace") or {}
+    router = trace.get("promptRouter") if isinstance(trace, dict) else None
+    picked = router.get("invokedModelId") if isinstance(router, dict) else None
+    return str(picked) if picked else None

@@ -238,9 +238,11 @@ class Store:
                 )
 
     def _forget_if_empty(self) -> None:
+        """A run with no calls and no batch jobs (submitted with --no-wait) is left out."""
         self.con.execute(
-            "DELETE FROM runs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM calls WHERE run_id = ?)",
-            (self.run_id, self.run_id),
+            "DELETE FROM runs WHERE id = ? AND NOT EXISTS (SELECT 1 FROM calls WHERE run_id = ?) "
+            "AND NOT EXISTS (SELECT 1 FROM batch_jobs WHERE run_id = ?)",
+            (self.run_id, self.run_id, self.run_id),
         )
 
     def _write_hits(self, hits: list[tuple[Result, str, str | None]]) -> None:

@@ -329,10 +329,51 @@ def _m14_passages(con: sqlite3.Connection) -> None:
     con.execute("ALTER TABLE calls ADD COLUMN retrieval TEXT")
 
 
+def _m15_batch_jobs(con: sqlite3.Connection) -> None:
+    """Bedrock batch inference: a run's model invocation jobs (one row per job: the model, the
+    job's name and ARN, its input and output S3 URIs, its last known status and message, when it
+    was collected and whether its S3 objects were removed); each record of those jobs (what
+    its Result needs besides the answer, as JSON, and its output line once collected); and
+    what the records of one prompt and model share (a Result before any answer, as JSON)."""
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS batch_jobs (
+            run_id TEXT NOT NULL,
+            job_name TEXT NOT NULL,
+            model_alias TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            job_arn TEXT,
+            input_uri TEXT NOT NULL,
+            output_uri TEXT NOT NULL,
+            records INTEGER NOT NULL,
+            status TEXT,
+            message TEXT,
+            submitted_ts REAL,
+            collected_ts REAL,
+            cleaned_ts REAL,
+            PRIMARY KEY (run_id, job_name)
+        )""")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS batch_records (
+            run_id TEXT NOT NULL,
+            record_id TEXT NOT NULL,
+            job_name TEXT NOT NULL,
+            asked TEXT NOT NULL,
+            answered TEXT,
+            PRIMARY KEY (run_id, record_id)
+        )""")
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS batch_templates (
+            run_id TEXT NOT NULL,
+            key TEXT NOT NULL,
+            template TEXT NOT NULL,
+            PRIMARY KEY (run_id, key)
+        )""")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
     _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
-    _m11_images, _m12_ratings, _m13_fallback_chains, _m14_passages,
+    _m11_images, _m12_ratings, _m13_fallback_chains, _m14_passages, _m15_batch_jobs,
 ]  # fmt: skip
 
 

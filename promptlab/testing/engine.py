@@ -22,7 +22,7 @@ from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import Request
 from promptlab.results import GRADER_NOTICE, Completion, PromptId, Result, new_result
-from promptlab.runner import Event, ResultStore, Runner
+from promptlab.runner import Event, ResultStore, Runner, RunOutcome
 from promptlab.scheduling import Budget, is_throttle, throttled_attempts
 from promptlab.store.verdicts import RatingsLookup
 from promptlab.testing.outcomes import AssertionOutcome, CaseOutcome, Sample, TestRun
@@ -30,6 +30,7 @@ from promptlab.testing.plan import Planned, embedding_model, jobs_for, plan_line
 
 if TYPE_CHECKING:
     from promptlab.assertions.rated import Ratings
+    from promptlab.batch.service import BatchRun
 
 
 class GraderServices:
@@ -336,8 +337,11 @@ class TestEngine:
         store: ResultStore | None = None,
         run_id: str | None = None,
         progress: Progress | None = None,
+        batch: BatchRun | None = None,
     ) -> None:
         self.config = config
+        self.batch = batch  # batch inference takes the calls it can (runner.Runner)
+        self.outcome: RunOutcome | None = None  # the last run's, batch jobs included
         self.pool = pool
         self.concurrency = max(1, concurrency or config.concurrency)
         # a connection for every call under test and every grader call that may run at once
@@ -394,11 +398,11 @@ class TestEngine:
 
         self.progress.start(len(planned), len(jobs), plan_line(planned))
         runner = Runner(self.pool, self.config, concurrency=self.concurrency, on_event=on_event,
-                        store=self.store, run_id=self.run_id)  # fmt: skip
+                        store=self.store, run_id=self.run_id, batch=self.batch)  # fmt: skip
         interrupted = False
         wall_ms = 0
         try:
-            outcome = runner.run(jobs)
+            outcome = self.outcome = runner.run(jobs)
             interrupted, wall_ms = outcome.interrupted, outcome.wall_ms
             for fut in list(futures):
                 fut.result()
