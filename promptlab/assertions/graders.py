@@ -191,8 +191,9 @@ def vision_judge(model: str) -> tuple[str, str]:
     return VISION_JUDGE_MODEL, f" ({model} reads no images; judged by {VISION_JUDGE_MODEL})"
 
 
-def parse_verdict(text: str) -> tuple[bool, float, str]:
-    """Strictly read `{"pass": bool, "score": 0..1, "reason": str}`. Raises ValueError."""
+def json_object(text: str) -> dict[str, Any]:
+    """A judge's reply as a JSON object (one ```json fence around it allowed). Raises
+    ValueError saying what it is instead."""
     body = text.strip()
     m = _FENCE.match(body)
     if m:
@@ -203,6 +204,12 @@ def parse_verdict(text: str) -> tuple[bool, float, str]:
         raise ValueError(f"not a JSON object: {quote(text, 80)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def parse_verdict(text: str) -> tuple[bool, float, str]:
+    """Strictly read `{"pass": bool, "score": 0..1, "reason": str}`. Raises ValueError."""
+    data = json_object(text)
     keys = set(data)
     if keys != {"pass", "score", "reason"}:
         missing = {"pass", "score", "reason"} - keys

@@ -8,7 +8,6 @@ score by word overlap instead, deterministically, so suites run offline (`offlin
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from promptlab.assertions import judgeprompts, offline
 from promptlab.assertions.base import Assertion, BadAssertion, Context, Verdict, quote
 from promptlab.assertions.evidence import Evidence, evidence, no_evidence, without_markers
-from promptlab.assertions.graders import _FENCE, call_failed
+from promptlab.assertions.graders import call_failed, json_object
 
 THRESHOLDS = {"grounded": 1.0, "context-relevance": 0.5, "answer-relevance": 1.0}
 ADDRESSES = {"fully": 1.0, "partly": 0.5, "no": 0.0}
@@ -98,15 +97,7 @@ def _ask(
 
 def read_reply(kind: str, text: str) -> dict[str, Any]:
     """The judge's JSON object (one ```json fence allowed), checked for its kind's shape."""
-    body = text.strip()
-    m = _FENCE.match(body)
-    body = m.group(1).strip() if m else body
-    try:
-        data: Any = json.loads(body)
-    except json.JSONDecodeError:
-        raise ValueError(f"not a JSON object: {quote(text, 80)}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+    data = json_object(text)
     if kind == "grounded":
         claims = data.get("claims")
         if not isinstance(claims, list) or not all(

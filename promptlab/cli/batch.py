@@ -12,6 +12,8 @@ from promptlab.cli.app import OptionalValues, app, handle_errors
 from promptlab.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.console import Console
 
     from promptlab.batch.service import BatchRun
@@ -170,18 +172,23 @@ def _open(run: str) -> tuple[Config, BatchRun]:
     return config, BatchRun(config, run_id)
 
 
-@batch_app.command("status", epilog=EPILOG, cls=OptionalValues)
-@handle_errors
-def status(run: str = RunArg) -> None:
-    """Each job of the run: model, job id, status, records processed, the service's message."""
+def _show_jobs(run: str, action: Callable[[BatchRun], list[Any]]) -> None:
+    """Do `action` to the run's jobs (refresh or stop them) and show them as it leaves them."""
     from promptlab.views.batch import print_jobs
     from promptlab.views.console import stdout
 
     _, batch = _open(run)
     try:
-        print_jobs(stdout(piped_width=140), batch.refresh())
+        print_jobs(stdout(piped_width=140), action(batch))
     finally:
         batch.close()
+
+
+@batch_app.command("status", epilog=EPILOG, cls=OptionalValues)
+@handle_errors
+def status(run: str = RunArg) -> None:
+    """Each job of the run: model, job id, status, records processed, the service's message."""
+    _show_jobs(run, lambda batch: batch.refresh())
 
 
 @batch_app.command("wait", epilog=EPILOG, cls=OptionalValues)
@@ -284,11 +291,4 @@ def _summary(err: Console, run_id: str, command: str, results: list[Any]) -> Non
 @handle_errors
 def stop(run: str = RunArg) -> None:
     """Stop the run's jobs that are still running (records they finished stay collectable)."""
-    from promptlab.views.batch import print_jobs
-    from promptlab.views.console import stdout
-
-    _, batch = _open(run)
-    try:
-        print_jobs(stdout(piped_width=140), batch.stop())
-    finally:
-        batch.close()
+    _show_jobs(run, lambda batch: batch.stop())
