@@ -172,9 +172,10 @@ def test(
     from promptlab.retrieval import use_cache
     from promptlab.retrieval.kb import enable
 
-    enable(config)  # a prompt's knowledge base is searched once per case, before any model call
-    if cache:
-        use_cache(config, cache_ttl)  # retrieved passages kept and reused like answers
+    if not dry_run:  # a dry run searches no knowledge base and opens no store
+        enable(config)  # a prompt's knowledge base is searched once per case, before any call
+        if cache:
+            use_cache(config, cache_ttl)  # retrieved passages kept and reused like answers
     cases = load_cases(list(paths or []), config)
     if not cases:
         raise UsageError("no test cases found",

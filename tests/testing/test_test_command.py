@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 import xml.etree.ElementTree as ET
 from itertools import cycle
@@ -231,12 +232,17 @@ def test_markdown_report_escapes_model_output(project: Path, cli: Cli) -> None:
     assert "\x1b" not in result.stdout
 
 
-def test_example_suites_pass_on_echo(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The shipped example suites: render-* cases run offline; every suite validates."""
-    monkeypatch.chdir(REPO)
+def test_example_suites_pass_on_echo(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The shipped example suites: render-* cases run offline; every suite validates. (In a
+    copy of the prompts: the image examples write their images under the project.)"""
+    shutil.copytree(REPO / "prompts", tmp_path / "prompts")
+    monkeypatch.chdir(tmp_path)
     listed = cli("test", "prompts/examples", "-m", "echo", "--dry-run")
     assert listed.exit_code == 0, listed.output
     assert "nothing was called" in listed.stdout
+    assert not (tmp_path / ".promptlab").exists()  # a dry run opens no store
     result = cli("test", "prompts/examples", "--filter", "render-*", "--no-log", "--no-cache")
     assert result.exit_code == 0, result.output
     assert "0 failed" in result.stdout
