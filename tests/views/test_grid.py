@@ -50,13 +50,13 @@ def drawn(table: Table, width: int, terminal: bool, direct: bool) -> str:
 def test_the_direct_drawing_is_byte_for_byte_rich(seed: int) -> None:
     rng = random.Random(seed)
     direct = 0
-    for _ in range(40):
+    for _ in range(16):
         table = random_table(rng)
         for terminal in (False, True):
             width = rng.choice([60, 100, 160])
             direct += _grid(table, width) is not None
             assert drawn(table, width, terminal, True) == drawn(table, width, terminal, False)
-    assert direct > 20  # the direct path was taken, not only the fallback
+    assert direct > 5  # the direct path was taken, not only the fallback
 
 
 def test_tables_that_wrap_or_do_not_fit_go_to_rich() -> None:
