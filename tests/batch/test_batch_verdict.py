@@ -176,3 +176,22 @@ def test_the_suite_and_its_options_are_kept_with_the_run_but_not_the_reports(
         "greet", "--model", "nova-micro", "--repeat", "60", "--no-cache", "--skip-unsupported",
         "--batch",
     ]  # fmt: skip
+
+
+def test_a_run_submitted_without_its_arguments_kept_names_the_command_that_judges_it(
+    cli: Cli, service: BatchService, fake_bedrock: FakeBedrock, batch_project: Path
+) -> None:
+    import sqlite3
+
+    service.hold = True
+    run_id = submit(cli, "greet", *SUITE)
+    con = sqlite3.connect(batch_project / ".promptlab" / "promptlab.db")
+    with con:
+        con.execute("DELETE FROM batch_test_args")  # as a run submitted by an older promptlab
+    con.close()
+    collected = cli("batch", "collect", run_id, "--json", "report.json")
+    assert collected.exit_code == 2
+    assert f"run {run_id} does not say which suite it was submitted with" in collected.stderr
+    assert f"adding --batch --resume {run_id}" in collected.stderr
+    [job] = fake_bedrock.batch.jobs.values()
+    assert job.get("_polls", 0) == 0 and fake_bedrock.batch.created == 1
