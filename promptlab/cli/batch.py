@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -263,7 +263,9 @@ def collect(
                              ("--baseline", baseline), ("--fail-under", fail_under))  # fmt: skip
     if fmt is not None:
         check(fmt, RESULTS)
-    err = _stderr()
+    from promptlab.views.console import stderr
+
+    err = stderr()
     config, batch = _open(run)
     if poll is not None:
         batch.config = replace(config, batch=replace(config.batch, poll_seconds=poll))
@@ -276,8 +278,8 @@ def collect(
         raise
     if args is not None:
         _wait(err, batch, close=True)
-        verdict(["test", *args, "--resume", batch.run_id, "--collect-only",
-                 *(["--cleanup"] if cleanup else []), *reports])  # fmt: skip
+        _test_verdict([*args, "--resume", batch.run_id, "--collect-only",
+                       *(["--cleanup"] if cleanup else []), *reports])  # fmt: skip
     rows, results = _collect_run(err, config, batch, command)
     from promptlab.views.batch import print_failed_jobs
 
@@ -318,12 +320,6 @@ def _test_args(
     return args
 
 
-def _stderr() -> Console:
-    from promptlab.views.console import stderr
-
-    return stderr()
-
-
 def _wait(err: Console, batch: BatchRun, *, close: bool = False) -> list[Any]:
     """Wait for the run's jobs with progress; Ctrl-C leaves them running (exit 130)."""
     from promptlab.views.batch import JobsProgress, print_left_running
@@ -341,15 +337,15 @@ def _wait(err: Console, batch: BatchRun, *, close: bool = False) -> list[Any]:
             batch.close()
 
 
-def verdict(argv: list[str]) -> None:
-    """Run `promptlab <argv>` in this process (its exit code ends this command)."""
+def _test_verdict(args: list[str]) -> NoReturn:
+    """`promptlab test ARGS`, run in this process: its exit code ends this command."""
+    import typer.core
     import typer.main
 
     group = typer.main.get_command(app)
-    assert isinstance(group, typer.core.TyperGroup)
-    name, *args = argv
-    test = group.commands[name]
-    with test.make_context(f"promptlab {name}", args) as ctx:
+    assert isinstance(group, typer.core.TyperGroup)  # (Typer's own click, not `click`)
+    test = group.commands["test"]
+    with test.make_context("promptlab test", args) as ctx:
         test.invoke(ctx)
     raise typer.Exit(0)
 
