@@ -36,3 +36,16 @@ def annotation(file: str, line: int | None, message: str, *, level: str = "error
 def _escape(text: str, *, prop: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def step_output(name: str, value: str) -> bool:
+    """Set a GitHub Actions step output (`steps.<id>.outputs.<name>`) when running as a step
+    with $GITHUB_OUTPUT; True if it was set. `value` is one line (a run id)."""
+    import os
+
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not github_actions() or not path or "\n" in value:
+        return False
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{name}={value}\n")
+    return True

@@ -95,6 +95,8 @@ class BatchRun:
         self.notices: list[str] = []  # why calls run online, also told to `notify` at once
         self.notify = notify or (lambda note: None)
         self.submitted: list[JobRow] = []  # jobs this process created
+        self.held = 0  # calls the run's earlier jobs held (a resumed run): collected, not sent
+        self.may_submit = True  # False: collect the run's jobs only (`batch collect RUN`)
         self._spools: dict[ModelRef, Path] = {}  # each model's records, written by split()
 
     def close(self) -> None:
@@ -149,6 +151,7 @@ class BatchRun:
         finally:
             for spool in spools.values():
                 spool.close()
+        self.held = len(held)
         planned = plan(fresh, self.mode, self.config)
         batched = {b.ref for b in planned.batches}
         for ref, path in list(self._spools.items()):
@@ -167,6 +170,13 @@ class BatchRun:
         bucket are checked first: a bad one is one ConfigError before any upload."""
         if not planned.batches:
             return []
+        if not self.may_submit:
+            missing = sum(len(b.calls) for b in planned.batches)
+            raise UsageError(f"run {self.run_id}: its batch jobs hold no record for {missing} of "
+                             "the calls (the suite or its prompts changed since it was "
+                             "submitted); nothing was submitted",
+                             "collect from the commit the run was submitted from, or submit "
+                             "anew with `promptlab test --batch`")  # fmt: skip
         settings = Settings.of(self.config)
         objects.check_bucket(self.s3, settings.s3)
         for batch in planned.batches:

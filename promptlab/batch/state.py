@@ -177,6 +177,18 @@ class BatchState:
         self._many("UPDATE batch_records SET answered = ? WHERE run_id = ? AND record_id = ?",
                    [(line, run_id, rid) for rid, line in answers])  # fmt: skip
 
+    def keep_test_args(self, run_id: str, args: list[str]) -> None:
+        """The `test` arguments the run was first submitted with (kept: a resume adds none)."""
+        self.con.execute("INSERT OR IGNORE INTO batch_test_args(run_id, args) VALUES (?, ?)",
+                         (run_id, json.dumps(args, ensure_ascii=False)))  # fmt: skip
+
+    def test_args(self, run_id: str) -> list[str] | None:
+        """The `test` arguments of a run submitted by `promptlab test --batch`, or None."""
+        row = self.con.execute(
+            "SELECT args FROM batch_test_args WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        return None if row is None else [str(a) for a in json.loads(row[0])]
+
     def run_command(self, run_id: str) -> str:
         row = self.con.execute("SELECT command FROM runs WHERE id = ?", (run_id,)).fetchone()
         return str(row[0]) if row is not None else "run"

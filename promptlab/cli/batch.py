@@ -4,7 +4,8 @@ RUN`: a run's batch inference jobs picked up from any process (e.g. a later CI j
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -129,7 +130,10 @@ def report_batch(err: Console, outcome: Any, batch: BatchRun | None) -> int | No
         print_left_running(err, outcome.run_id)
         return 130
     if outcome.batch_pending:
+        from promptlab.ci import step_output
+
         print_submitted(err, outcome.run_id, outcome.batch_jobs)
+        step_output("run-id", outcome.run_id)  # a later CI job's `batch collect RUN`
         return 0
     return None
 
@@ -147,13 +151,13 @@ app.add_typer(batch_app, name="batch")
 RunArg = typer.Argument(..., help="The run id (a unique prefix, or 'last').")
 EPILOG = """Examples:
 
-  promptlab test --batch --no-wait --json submitted.json   # needs AWS
+  promptlab test --batch --no-wait   # needs AWS: submits, prints the run id
 
   promptlab batch status last   # needs AWS
 
-  promptlab batch collect last --cleanup   # needs AWS
+  promptlab batch collect last --junit junit.xml --json results.json   # needs AWS
 
-  promptlab test --batch --resume last --json results.json   # needs AWS
+  promptlab batch collect last --format json --cleanup   # needs AWS
 """
 
 
@@ -221,59 +225,151 @@ def wait(
     raise typer.Exit(1 if any(r.status in FAILED for r in rows) else 0)
 
 
+ReportOpts = {
+    "json_file": typer.Option(None, "--json", help="A test run: write the full results here."),
+    "junit": typer.Option(None, "--junit", help="A test run: write JUnit XML here."),
+    "markdown": typer.Option(None, "--markdown", help="A test run: write a Markdown report."),
+    "html": typer.Option(None, "--html", help="A test run: write the HTML report here."),
+    "baseline": typer.Option(None, "--baseline", help="A test run: compare with a --json report."),
+    "fail_under": typer.Option(None, "--fail-under", min=0.0, max=1.0,
+                               help="A test run: exit 0 when this share of cases passes (0–1)."),
+}  # fmt: skip
+
+
 @batch_app.command("collect", epilog=EPILOG, cls=OptionalValues)
 @handle_errors
 def collect(
     run: str = RunArg,
     cleanup: bool = CleanupOpt,
     fmt: str | None = typer.Option(
-        None, "--format", "-f", help="Also print the results: table, json, jsonl or markdown."
+        None, "--format", "-f", help="A `run` run: also print its results (table, json, …)."
     ),
     poll: float | None = typer.Option(None, "--poll", min=0.0, help="Seconds between checks."),
+    json_file: Path | None = ReportOpts["json_file"],
+    junit: Path | None = ReportOpts["junit"],
+    markdown: Path | None = ReportOpts["markdown"],
+    html: Path | None = ReportOpts["html"],
+    baseline: Path | None = ReportOpts["baseline"],
+    fail_under: float | None = ReportOpts["fail_under"],
 ) -> None:
     """Wait for the run's jobs, then read their answers into the run's history: each record's
-    answer at the batch price, or its error. A `test` run's assertions and reports come from
-    running the same `promptlab test` command with --batch --resume RUN."""
-    from promptlab.store import open_store
-    from promptlab.views.batch import JobsProgress, print_failed_jobs, print_left_running
-    from promptlab.views.console import stderr, stdout
+    answer at the batch price, or its error. A run of `promptlab test --batch`: then its
+    verdict through `promptlab test` itself (the suite and options it was submitted with,
+    --resume RUN): the same assertions, reports and exit codes. Nothing is submitted again."""
     from promptlab.views.formats import RESULTS, check
 
+    reports = _option_values(("--json", json_file), ("--junit", junit),
+                             ("--markdown", markdown), ("--html", html),
+                             ("--baseline", baseline), ("--fail-under", fail_under))  # fmt: skip
     if fmt is not None:
         check(fmt, RESULTS)
+    from promptlab.views.console import stderr
+
     err = stderr()
     config, batch = _open(run)
     if poll is not None:
         batch.config = replace(config, batch=replace(config.batch, poll_seconds=poll))
     batch.cleanup = cleanup
-    progress = batch.progress = JobsProgress(err)
     command = batch.state.run_command(batch.run_id)
-    store = open_store(config, command, cache=False, resume=batch.run_id)
     try:
-        try:
-            rows = batch.wait()
-        except KeyboardInterrupt:
-            progress.close()
-            print_left_running(err, batch.run_id)
-            raise typer.Exit(130) from None
-        progress.close()
-        from promptlab.batch.service import store_recorder
-
-        batch.record = store_recorder(store)
-        results = [result for _, result in batch.collect()]
-    finally:
-        progress.close()
-        if store is not None:
-            store.close()
+        args = _test_args(batch, command, fmt, reports)
+    except BaseException:
         batch.close()
+        raise
+    if args is not None:
+        _wait(err, batch, close=True)
+        _test_verdict([*args, "--resume", batch.run_id, "--collect-only",
+                       *(["--cleanup"] if cleanup else []), *reports])  # fmt: skip
+    rows, results = _collect_run(err, config, batch, command)
+    from promptlab.views.batch import print_failed_jobs
+
     print_failed_jobs(err, rows)
-    _summary(err, batch.run_id, command, results)
+    _summary(err, batch.run_id, results)
     if fmt is not None:
+        from promptlab.views.console import stdout
+
         RESULTS[fmt](stdout(piped_width=140), results)
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
 
 
-def _summary(err: Console, run_id: str, command: str, results: list[Any]) -> None:
+def _option_values(*options: tuple[str, Any]) -> list[str]:
+    return [a for flag, value in options if value is not None for a in (flag, str(value))]
+
+
+def _test_args(
+    batch: BatchRun, command: str, fmt: str | None, reports: list[str]
+) -> list[str] | None:
+    """The `test` arguments a test run was submitted with; None for a `run` run. Options that
+    do not go with the run's command: one usage error."""
+    run_id = batch.run_id
+    if command != "test":
+        if reports:
+            raise UsageError(f"{reports[0]} goes with a `promptlab test` run; run {run_id} was "
+                             f"made by `promptlab {command}`",
+                             "print its results with --format json (or table, jsonl, "
+                             "markdown)")  # fmt: skip
+        return None
+    if fmt is not None:
+        raise UsageError(f"--format goes with a `promptlab run` run; run {run_id} is a test run",
+                         "write its reports: --json, --junit, --markdown or --html")  # fmt: skip
+    args = batch.state.test_args(run_id)
+    if args is None:
+        raise UsageError(f"run {run_id} does not say which suite it was submitted with",
+                         f"run the `promptlab test` command that submitted it, adding --batch "
+                         f"--resume {run_id}")  # fmt: skip
+    return args
+
+
+def _wait(err: Console, batch: BatchRun, *, close: bool = False) -> list[Any]:
+    """Wait for the run's jobs with progress; Ctrl-C leaves them running (exit 130)."""
+    from promptlab.views.batch import JobsProgress, print_left_running
+
+    progress = batch.progress = JobsProgress(err)
+    try:
+        return batch.wait()
+    except KeyboardInterrupt:
+        progress.close()
+        print_left_running(err, batch.run_id)
+        raise typer.Exit(130) from None
+    finally:
+        progress.close()
+        if close:
+            batch.close()
+
+
+def _test_verdict(args: list[str]) -> NoReturn:
+    """`promptlab test ARGS`, run in this process: its exit code ends this command."""
+    import typer.core
+    import typer.main
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)  # (Typer's own click, not `click`)
+    test = group.commands["test"]
+    with test.make_context("promptlab test", args) as ctx:
+        test.invoke(ctx)
+    raise typer.Exit(0)
+
+
+def _collect_run(
+    err: Console, config: Config, batch: BatchRun, command: str
+) -> tuple[list[Any], list[Any]]:
+    """A `run` run: its jobs waited for and their answers read into the history."""
+    from promptlab.batch.service import store_recorder
+    from promptlab.store import open_store
+
+    store = open_store(config, command, cache=False, resume=batch.run_id)
+    try:
+        rows = _wait(err, batch)
+        batch.record = store_recorder(store)
+        results = [result for _, result in batch.collect()]
+    finally:
+        if store is not None:
+            store.close()
+        batch.close()
+    return rows, results
+
+
+def _summary(err: Console, run_id: str, results: list[Any]) -> None:
     from promptlab.views.format import usd
 
     ok = sum(1 for r in results if r.ok)
@@ -282,9 +378,6 @@ def _summary(err: Console, run_id: str, command: str, results: list[Any]) -> Non
     err.print(f"collected run {run_id}: {ok} answered, {len(results) - ok} error(s), "
               f"{usd(cost)} at the batch price; in the history (promptlab log --run {run_id})",
               highlight=False, soft_wrap=True)  # fmt: skip
-    if command == "test":
-        err.print(f"assertions and reports: run the same `promptlab test` command with "
-                  f"--batch --resume {run_id}", highlight=False, soft_wrap=True)  # fmt: skip
 
 
 @batch_app.command("stop", epilog=EPILOG, cls=OptionalValues)

@@ -148,6 +148,13 @@ def test(
     s3: str | None = S3Opt,
     role_arn: str | None = RoleOpt,
     cleanup: bool = CleanupOpt,
+    collect_only: bool = typer.Option(
+        False,
+        "--collect-only",
+        hidden=True,
+        help="With --batch --resume RUN: collect the run's jobs and submit nothing (what "
+        "`promptlab batch collect RUN` runs for a test run).",
+    ),
 ) -> None:
     """Run prompt test suites: assertions on every case × model, reports for CI."""
     from promptlab.ci import github_actions
@@ -162,6 +169,18 @@ def test(
     if repeat is not None and repeat > MAX_REPEAT:
         raise UsageError(f"--repeat: at most {MAX_REPEAT:,}, got {repeat:,}", REPEAT_HINT)
     batching = batch_choice(batch, no_wait, s3, role_arn, cleanup)
+    if collect_only and (batching is None or resume is None):
+        raise UsageError("--collect-only goes with --batch --resume RUN",
+                         "use `promptlab batch collect RUN`")  # fmt: skip
+    submit_args = [*(paths or []), *_option_args(
+        ("--model", model), ("--override-pinned", override_pinned), ("--filter", filter_),
+        ("--retrieve", retrieve), ("--repeat", repeat), ("--concurrency", concurrency),
+        ("--no-cache", not cache), ("--cache-ttl", cache_ttl), ("--region", region),
+        ("--profile", profile), ("--shard", shard), ("--skip-unsupported", skip_unsupported),
+        ("--latency", latency), ("--tier", tier), ("--guardrail", guardrail),
+        ("--s3", s3), ("--role-arn", role_arn))]  # fmt: skip
+    if batch is not None:
+        submit_args.append("--batch" if batch == "on" else f"--batch={batch}")
     controls = checked_controls(latency, tier)
     config = apply_concurrency(load_config(), concurrency).with_overrides(
         region=region, guardrail_flag=from_option(guardrail), **controls
@@ -219,7 +238,8 @@ def test(
         err.print(f"no cases in shard {shard} (of {len(cases)} case(s))")
     run, store, batch_exit = _execute(config, planned, graders, region, profile, err,
                              cache=cache, cache_ttl=cache_ttl, log=not no_log,
-                             resume=resume, guardrails=calls, batching=batching)  # fmt: skip
+                             resume=resume, guardrails=calls, batching=batching,
+                             submit_args=None if collect_only else submit_args)  # fmt: skip
     if batch_exit is not None:  # jobs left running (--no-wait, Ctrl-C): no report yet
         sys.stdout.flush()
         sys.stderr.flush()
@@ -229,9 +249,10 @@ def test(
     run.shard = shard
     recorded = store is not None and store.history and not store.broken  # --resume can use it
     if resume is not None:
-        made = sum(p.repeat for p in planned) - run.reused - run.cached
+        made = sum(p.repeat for p in planned) - run.reused - run.cached - run.collected
         err.print(f"resumed run {run.run_id}: reused {run.reused} finished call(s)"
                   + (f", {run.cached} from the cache" if run.cached else "")
+                  + (f", {run.collected} collected from its batch jobs" if run.collected else "")
                   + f"; {max(made, 0)} call(s) made now", highlight=False)  # fmt: skip
     if base is not None and baseline is not None:
         run.baseline = compare(run, base, str(baseline))
@@ -276,9 +297,11 @@ def _execute(
     resume: str | None,
     guardrails: list[Guardrail] | None = None,
     batching: BatchChoice | None = None,
+    submit_args: list[str] | None = None,
 ) -> tuple[TestRun, Any, int | None]:
     """The run, the store its calls went into (None without history or cache), and the exit
-    code when batch jobs were left running (--no-wait, Ctrl-C): no report then."""
+    code when batch jobs were left running (--no-wait, Ctrl-C): no report then. With batching,
+    `submit_args` are kept with the run (for `batch collect RUN`); None: collect only."""
     from promptlab.providers.base import ProviderPool
     from promptlab.store import open_store
     from promptlab.testing import TestEngine
@@ -293,6 +316,10 @@ def _execute(
 
         try:
             batch = batch_run(config, store, batching, err, region=region, profile=profile)
+            if submit_args is None:
+                batch.may_submit = False
+            else:
+                batch.state.keep_test_args(batch.run_id, submit_args)
         except BaseException:
             if store is not None:
                 store.close()
@@ -317,6 +344,20 @@ def _execute(
 
     print_throttling(err, engine.throttling)
     return run, store, batch_exit
+
+
+def _option_args(*options: tuple[str, Any]) -> list[str]:
+    """Command-line arguments that give these option values again (flags when True; a list
+    repeats the option; None and False left out)."""
+    args: list[str] = []
+    for flag, value in options:
+        if value is True:
+            args.append(flag)
+        elif isinstance(value, list):
+            args.extend(a for v in value for a in (flag, str(v)))
+        elif value is not None and value is not False:
+            args.extend((flag, str(value)))
+    return args
 
 
 def _router_comparison(out: Console, run: TestRun) -> None:

@@ -370,10 +370,22 @@ def _m15_batch_jobs(con: sqlite3.Connection) -> None:
         )""")
 
 
+def _m16_batch_test_args(con: sqlite3.Connection) -> None:
+    """The `promptlab test` arguments a batch run was submitted with (what selects its cases
+    and calls, as a JSON list), so that `batch collect RUN` gives the verdict through the same
+    `test` command without the user repeating them."""
+    con.execute("""
+        CREATE TABLE IF NOT EXISTS batch_test_args (
+            run_id TEXT PRIMARY KEY,
+            args TEXT NOT NULL
+        )""")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_tables, _m2_indexes, _m3_fulltext, _m4_answer_content, _m5_deployments,
     _m6_stats_by_model_id, _m7_exchange, _m8_billing, _m9_retried_calls, _m10_stats_prompt_cache,
     _m11_images, _m12_ratings, _m13_fallback_chains, _m14_passages, _m15_batch_jobs,
+    _m16_batch_test_args,
 ]  # fmt: skip
 
 

@@ -416,5 +416,6 @@ class TestEngine:
                      for i, p in enumerate(planned)]  # fmt: skip
         run = TestRun(cases, runner.run_id, started, wall_ms, interrupted)
         run.reused, run.cached = reused, cached
+        run.collected = self.batch.held if self.batch is not None else 0
         self.throttling = runner.throttling() + grader_throttling(services.budget)
         return run

@@ -235,6 +235,7 @@ class TestRun:
     baseline: BaselineDiff | None = None
     reused: int = 0  # calls answered by the resumed run (--resume); not in the report
     cached: int = 0  # calls answered by the response cache; not in the report
+    collected: int = 0  # calls answered by batch jobs submitted before (--resume); not either
 
     @property
     def totals(self) -> Totals:
