@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -424,14 +423,14 @@ def prefetch(
     *,
     use_examples: bool = False,
 ) -> None:
-    """Search every knowledge base the jobs need at once (up to `concurrency` searches in
-    threads), so rendering finds the passages remembered. Values or queries that fail here
-    are skipped: rendering reports them where they belong."""
+    """Search every knowledge base the jobs need at once (retrieval.prefetch, up to
+    `concurrency` searches), so rendering finds the passages remembered. Values or queries
+    that fail here are skipped: rendering reports them where they belong."""
     from promptlab import retrieval
     from promptlab.prompt import resolve_vars
     from promptlab.prompt.render import retrieval_query
 
-    asked: dict[tuple[int, str], tuple[Source, str]] = {}
+    asked: list[tuple[Source, str]] = []
     for typed in sets:
         for prompt, sources in zip(prompts, variants, strict=True):
             kbs = [s for s in sources if s is not None and s.knowledge_base]
@@ -444,15 +443,10 @@ def prefetch(
                 for source in kbs:
                     query = retrieval_query(prompt, values, source)
                     if query:
-                        asked[(id(source), query)] = (source, query)
+                        asked.append((source, query))
             except PromptlabError:
                 continue
-    if len(asked) < 2:
-        return  # one search: rendering makes it
-    workers = min(len(asked), max(1, config.concurrency))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(lambda pair: retrieval.fetch(*pair), asked.values()):
-            pass
+    retrieval.prefetch(asked, config.concurrency)
 
 
 def guardrails_used(jobs: Sequence[Job]) -> list[Guardrail]:

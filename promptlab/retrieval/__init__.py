@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -125,6 +125,20 @@ def fetch(source: Source, query: str | None) -> tuple[list[dict[str, Any]], list
     return [dict(p) for p in got], []
 
 
+def prefetch(asked: Iterable[tuple[Source, str]], workers: int) -> None:
+    """Search knowledge bases for every (source, query) at once, up to `workers` searches in
+    threads, so rendering finds the passages remembered (`run`'s jobs and `test`'s cases).
+    A failed search raises here, as rendering would; local files are left to rendering."""
+    pending = {(id(s), q): (s, q) for s, q in asked if s.knowledge_base and q}
+    if STATE.remote is None or len(pending) < 2:
+        return  # nothing to search here, or one search: rendering makes it
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(pending), max(1, workers))) as pool:
+        for _ in pool.map(lambda pair: fetch(*pair), pending.values()):
+            pass
+
+
 __all__ = [
     "Retrieval",
     "Source",
@@ -132,6 +146,7 @@ __all__ = [
     "fetch",
     "forget",
     "key_of",
+    "prefetch",
     "unranked",
     "use_cache",
 ]
