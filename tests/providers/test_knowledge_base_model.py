@@ -235,3 +235,22 @@ def test_a_template_longer_than_a_knowledge_base_takes_is_that_cells_error(
     assert ok["error"] is None
     assert "takes at most 4,000" in refused["error"]["message"]
     stubbed.assert_no_pending_responses()  # no call was made
+
+
+def test_passages_a_template_places_itself_are_replaced_by_the_knowledge_bases(
+    project: Path, cli: Cli
+) -> None:
+    placed = PROMPT.replace(
+        "input: '{{ question }}'",
+        'context: "Sources:{% for p in passages %} [{{ p.id }}] {{ p.text }}{% endfor %}"\n'
+        "input: '{{ question }}'",
+    )
+    (project / "prompts" / "rag.yaml").write_text(placed, "utf-8")
+    (project / "prompts" / "docs.md").write_text("Your refund is paid in 5 days.", "utf-8")
+    result = cli("render", "prompts/rag.yaml", "-v", "question=refund paid?",
+                 "-m", "kb:KB12345678/claude-haiku", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads(result.stdout)["retrieveAndGenerateConfiguration"]
+    template = config["knowledgeBaseConfiguration"]["generationConfiguration"]["promptTemplate"]
+    assert "<context>\nSources:\n\n$search_results$\n</context>" in template["textPromptTemplate"]
+    assert "paid in 5 days" not in template["textPromptTemplate"]
