@@ -121,14 +121,14 @@ def refusal(job: Job) -> Unsupported | None:
 
 
 def too_long(job: Job, request: Request) -> Unsupported | None:
-    """A knowledge base's prompt template longer than RetrieveAndGenerate takes."""
+    """A kb: request RetrieveAndGenerate would refuse: a prompt template longer than it takes,
+    more stop sequences."""
     if get_kind(job.ref.provider).sends != "query":
         return None
     from promptlab.providers.knowledge_base import template_problem
 
     problem = template_problem(request, job.ref.alias)
-    hint = "shorten the instructions, context or format (the passages are not counted)"
-    return Unsupported(problem, hint) if problem else None
+    return Unsupported(*problem) if problem else None
 
 
 def overflow(job: Job, request: Request) -> TooLarge | None:

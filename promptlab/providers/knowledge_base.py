@@ -30,6 +30,7 @@ SCHEME = "kb:"
 SEARCH_RESULTS = "$search_results$"  # where the knowledge base puts its passages (required)
 FORMAT_INSTRUCTIONS = "$output_format_instructions$"  # how to cite them (gives the citations)
 MAX_TEMPLATE = 4000  # TextPromptTemplate's maximum length (characters)
+MAX_STOP = 4  # RAGStopSequences' maximum length
 ENDPOINT_ENV = "AWS_ENDPOINT_URL_BEDROCK_AGENT_RUNTIME"
 NO_USAGE = "RetrieveAndGenerate reports no token usage: tokens and cost unknown"
 
@@ -56,12 +57,18 @@ def prompt_template(sections: Mapping[str, str], layout: str) -> str:
                                        FORMAT_INSTRUCTIONS]))  # fmt: skip
 
 
-def template_problem(request: Request, alias: str) -> str | None:
-    """Why RetrieveAndGenerate would refuse the request's prompt template, or None."""
+def template_problem(request: Request, alias: str) -> tuple[str, str] | None:
+    """Why RetrieveAndGenerate would refuse the request (its prompt template's length, its
+    stop sequences), and the fix; None when it takes it."""
     template = request.system or ""
     if len(template) > MAX_TEMPLATE:
         return (f"{alias}: the prompt template is {len(template):,} characters; a knowledge "
-                f"base takes at most {MAX_TEMPLATE:,}")  # fmt: skip
+                f"base takes at most {MAX_TEMPLATE:,}", "shorten the instructions, context "
+                "or format (the knowledge base's passages are not counted)")  # fmt: skip
+    if len(request.params.stop) > MAX_STOP:
+        return (f"{alias}: {len(request.params.stop)} stop sequences; RetrieveAndGenerate "
+                f"takes at most {MAX_STOP}", f"keep {MAX_STOP} in inference.stop (or in an "
+                "override for this model)")  # fmt: skip
     return None
 
 

@@ -254,3 +254,16 @@ def test_passages_a_template_places_itself_are_replaced_by_the_knowledge_bases(
     template = config["knowledgeBaseConfiguration"]["generationConfiguration"]["promptTemplate"]
     assert "<context>\nSources:\n\n$search_results$\n</context>" in template["textPromptTemplate"]
     assert "paid in 5 days" not in template["textPromptTemplate"]
+
+
+def test_more_stop_sequences_than_a_knowledge_base_takes_is_that_cells_error(
+    stubbed: Stubber, cli: Cli, project: Path
+) -> None:
+    many = PROMPT.replace("max_tokens: 300}", "max_tokens: 300, stop: [a, b, c, d, e]}")
+    (project / "prompts" / "rag.yaml").write_text(many, "utf-8")
+    result = run_json(cli, "kb:KB12345678/claude-haiku")
+    assert result.exit_code == 1
+    (refused,) = json.loads(result.stdout)
+    assert "5 stop sequences" in refused["error"]["message"]
+    assert "keep 4" in refused["error"]["hint"]
+    stubbed.assert_no_pending_responses()
