@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -118,7 +117,18 @@ def refusal(job: Job) -> Unsupported | None:
         reasons = [refusal(replace(job, ref=link)) for link in job.ref.links]
         return reasons[0] if all(reasons) else None
     request = job.request()[0]
-    return unsupported(request, job.ref) or overflow(job, request)
+    return unsupported(request, job.ref) or overflow(job, request) or too_long(job, request)
+
+
+def too_long(job: Job, request: Request) -> Unsupported | None:
+    """A kb: request RetrieveAndGenerate would refuse: a prompt template longer than it takes,
+    more stop sequences."""
+    if get_kind(job.ref.provider).sends != "query":
+        return None
+    from promptlab.providers.knowledge_base import template_problem
+
+    problem = template_problem(request, job.ref.alias)
+    return Unsupported(*problem) if problem else None
 
 
 def overflow(job: Job, request: Request) -> TooLarge | None:
@@ -287,19 +297,54 @@ def image_seeds(prompt: Prompt, ref: ModelRef) -> tuple[int | None, ...]:
 
 
 def _query_request(job: Job) -> tuple[Request, list[str]]:
-    """The question alone (the `input` section, else the last user text), for a service that
-    retrieves and writes its own prompt; a notice for each part of the prompt not sent."""
-    r = job.rendered
+    """A knowledge base's RetrieveAndGenerate (kb:KBID/MODEL): the question (the `input`
+    section, else the user text) and, as the generation prompt template, the instructions,
+    context and format with `$search_results$` where the prompt's own passages would go; the
+    prompt's `retrieve:` settings when it searches the same knowledge base. A notice for each
+    part of the prompt not sent."""
+    from promptlab.prompt.render import schema_instructions
+    from promptlab.providers.knowledge_base import prompt_template, split
+
+    r, alias = job.rendered, job.ref.alias
+    sections = dict(r.bare_sections if r.bare_sections is not None else r.sections)
+    if r.output_schema:  # no structured output here: the schema is written into the format
+        sections["format"] = "\n\n".join(
+            filter(None, [sections.get("format", ""), schema_instructions(r.output_schema)])
+        )
     notices = []
-    if r.system:
-        notices.append(f"{job.ref.alias}: instructions not sent: the knowledge base answers with "
-                       "its own prompt template")  # fmt: skip
-    if r.passages:
-        notices.append(f"{job.ref.alias}: the prompt's retrieved passages not sent: the "
-                       "knowledge base retrieves its own")  # fmt: skip
+    template = None
+    if any(sections.get(k) for k in ("instructions", "context", "format")):
+        template = prompt_template(sections, r.layout)
+    question = sections.get("input") or r.user
+    search = None
+    kb = split(job.ref.model_id)[0]
+    source = _retrieval_source(job)
+    if source is not None and source.knowledge_base == kb:
+        from promptlab.retrieval.kb import retrieve_kwargs
+
+        search = retrieve_kwargs(source, question)["retrievalConfiguration"]
+    elif source is not None:
+        notices.append(f"{alias}: the prompt's retrieve: ({source.label}) is not used: "
+                       f"knowledge base {kb} searches with its own settings")  # fmt: skip
+    if r.turns:
+        notices.append(f"{alias}: examples and earlier turns not sent: RetrieveAndGenerate "
+                       "takes one question")  # fmt: skip
+    if r.attachments or r.tools:
+        notices.append(f"{alias}: attachments and tools not sent: RetrieveAndGenerate takes "
+                       "text")  # fmt: skip
     guardrail = job.guardrail.to_converse() if job.guardrail is not None else None
-    question = r.sections.get("input") or r.user
-    return replace(Request.of(None, question, job.params), guardrail_config=guardrail), notices
+    request = replace(Request.of(template, question, job.params), guardrail_config=guardrail,
+                      retrieval_config=search)  # fmt: skip
+    return request, notices
+
+
+def _retrieval_source(job: Job) -> Source | None:
+    """The `retrieve:` variant the job was rendered with (None: the prompt retrieves nothing)."""
+    retrieval = job.prompt.retrieval
+    if retrieval is None:
+        return None
+    label = job.rendered.retrieval
+    return retrieval.pick([label])[0] if label else retrieval.default
 
 
 # ProviderKind.sends → how a Job becomes that kind's request.
@@ -424,14 +469,14 @@ def prefetch(
     *,
     use_examples: bool = False,
 ) -> None:
-    """Search every knowledge base the jobs need at once (up to `concurrency` searches in
-    threads), so rendering finds the passages remembered. Values or queries that fail here
-    are skipped: rendering reports them where they belong."""
+    """Search every knowledge base the jobs need at once (retrieval.prefetch, up to
+    `concurrency` searches), so rendering finds the passages remembered. Values or queries
+    that fail here are skipped: rendering reports them where they belong."""
     from promptlab import retrieval
     from promptlab.prompt import resolve_vars
     from promptlab.prompt.render import retrieval_query
 
-    asked: dict[tuple[int, str], tuple[Source, str]] = {}
+    asked: list[tuple[Source, str]] = []
     for typed in sets:
         for prompt, sources in zip(prompts, variants, strict=True):
             kbs = [s for s in sources if s is not None and s.knowledge_base]
@@ -444,15 +489,10 @@ def prefetch(
                 for source in kbs:
                     query = retrieval_query(prompt, values, source)
                     if query:
-                        asked[(id(source), query)] = (source, query)
+                        asked.append((source, query))
             except PromptlabError:
                 continue
-    if len(asked) < 2:
-        return  # one search: rendering makes it
-    workers = min(len(asked), max(1, config.concurrency))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(lambda pair: retrieval.fetch(*pair), asked.values()):
-            pass
+    retrieval.prefetch(asked, config.concurrency)
 
 
 def guardrails_used(jobs: Sequence[Job]) -> list[Guardrail]:

@@ -26,15 +26,18 @@ if TYPE_CHECKING:
 
 
 def lint_paths(paths: list[Path], config: Config) -> tuple[list[Problem], int]:
-    """Problems in every prompt file under `paths`, and how many files were checked."""
+    """Problems in every prompt file under `paths`, and how many files were checked.
+    Retrieval reads the `retrieve:` files but ranks nothing (no BM25 index is built)."""
+    from promptlab.retrieval import unranked
     from promptlab.suite import is_suite_file
 
     files = [display_path(f) for f in prompt_files(paths) if not is_suite_file(f)]
     problems: list[Problem] = []
-    for f in files:
-        problems.extend(lint_file(f, config))
-    problems = list(dict.fromkeys(problems))  # a shared partial's findings once, not per prompt
-    suites = lint_suites(paths, config, set(problems))
+    with unranked():
+        for f in files:
+            problems.extend(lint_file(f, config))
+        problems = list(dict.fromkeys(problems))  # a shared partial's findings once
+        suites = lint_suites(paths, config, set(problems))
     return problems + suites, len(files) + len(_suite_targets(paths))
 
 
@@ -102,7 +105,7 @@ def lint_file(path: Path, config: Config) -> list[Problem]:
         prompt = load_prompt(path, prompts_dir=config.prompts_dir)
     except PromptFileError as exc:
         return list(exc.problems)
-    problems = check_templates(prompt)
+    problems = check_templates(prompt) + check_retrieved_files(prompt)
     if not problems:
         problems = check_example_render(prompt)
     if not problems and prompt.kind == "image":
@@ -148,6 +151,25 @@ def check_templates(prompt: Prompt) -> list[Problem]:
                         line("variables", name), "use it in a section or remove the declaration")
             )  # fmt: skip
     return list(dict.fromkeys(out))
+
+
+def check_retrieved_files(prompt: Prompt) -> list[Problem]:
+    """Every local file a `retrieve:` source names is read (text, or a PDF's text layer); one
+    that cannot be is a problem at the source's line, whatever the variables' examples."""
+    if prompt.retrieval is None:
+        return []
+    from promptlab.retrieval.local import files_of, read_doc
+
+    out: list[Problem] = []
+    for source in prompt.retrieval.sources:
+        if source.knowledge_base:
+            continue
+        try:
+            for path in files_of(source):
+                read_doc(path)
+        except PromptlabError as exc:
+            out.append(Problem(source.file or prompt.path, exc.message, source.line, exc.hint))
+    return out
 
 
 def check_example_render(prompt: Prompt) -> list[Problem]:

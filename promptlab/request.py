@@ -228,6 +228,9 @@ OPTIONAL_FIELDS = (
     ("response_field_paths", "additionalModelResponseFieldPaths"),
     ("prompt_variables", "promptVariables"),
     ("metadata", "requestMetadata"),
+    # Not Converse: a knowledge base's RetrieveAndGenerate search settings (kb: models only,
+    # set by the "query" request shape; recorded and in cache keys like the rest).
+    ("retrieval_config", "retrievalConfiguration"),
 )
 
 
@@ -251,6 +254,7 @@ class Request:
     response_field_paths: tuple[str, ...] | None = None
     prompt_variables: Mapping[str, Any] | None = None
     metadata: Mapping[str, str] | None = None
+    retrieval_config: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         system: Any = self.system_content

@@ -34,7 +34,7 @@ from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.guardrails import for_calls
-from promptlab.jobs import Job, overflow
+from promptlab.jobs import Job, overflow, too_long
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
@@ -314,7 +314,8 @@ class Runner:
         request = for_calls(request, stream=self.stream)  # what this operation takes
         if job.prompt.require and not chained:
             notices.append(chains.SINGLE_MODEL_NOTE)
-        refused = unsupported(request, job.ref) or overflow(job, request)
+        refused = (unsupported(request, job.ref) or overflow(job, request)
+                   or too_long(job, request))  # fmt: skip
         return request, notices, self.pool.region_for(job.ref), refused
 
     def _serving(self, job: Job) -> Job:

@@ -330,6 +330,7 @@ def _cases(
     vars_hint = "set the prompt's variables under the case's 'vars:'" + (
         " (or under 'defaults: vars:' for every case)" if is_suite_file(Path(doc.file)) else ""
     )
+    _search_first(prompt, items, base_vars, loader.config.concurrency)
     out: list[Case] = []
     for i, raw in enumerate(items):
         at = (*where, i)
@@ -388,6 +389,30 @@ def _cases(
             )
         )  # fmt: skip
     return out
+
+
+def _search_first(prompt: Prompt, items: list[Any], base_vars: dict[str, Any],
+                  workers: int) -> None:  # fmt: skip
+    """The cases' knowledge-base searches at once (as `run` does, up to `workers`), before they
+    are rendered one by one. A case whose values or query are wrong is left to rendering."""
+    if prompt.retrieval is None or not prompt.retrieval.default.knowledge_base:
+        return
+    from promptlab import retrieval
+    from promptlab.prompt.render import retrieval_query
+
+    source = prompt.retrieval.default
+    asked: list[tuple[Any, str]] = []
+    for raw in items:
+        given = raw.get("vars") if isinstance(raw, dict) else None
+        try:
+            values = resolve_vars(prompt, {**base_vars, **(given if isinstance(given, dict)
+                                                            else {})})  # fmt: skip
+            query = retrieval_query(prompt, values, source)
+        except PromptlabError:
+            continue
+        if query:
+            asked.append((source, query))
+    retrieval.prefetch(asked, workers)
 
 
 def _vars(fields: Fields) -> dict[str, Any]:
@@ -464,9 +489,10 @@ def _check_unique(named: list[Named], problems: list[Problem]) -> None:
             seen[key] = f"{file}:{line}" if line else file
 
 
-def with_retrieval(cases: list[Case], choices: list[str]) -> list[Case]:
+def with_retrieval(cases: list[Case], choices: list[str], workers: int = 1) -> list[Case]:
     """`test --retrieve`: each case whose prompt retrieves, once per chosen variant (a name or
-    KEY=VALUE settings), named `case [retrieve k=3]`; other cases as they are."""
+    KEY=VALUE settings), named `case [retrieve k=3]`; other cases as they are. Knowledge bases
+    are searched for every case and variant at once (up to `workers` searches)."""
     if not choices:
         return cases
     if not any(c.prompt.retrieval for c in cases):
@@ -474,12 +500,18 @@ def with_retrieval(cases: list[Case], choices: list[str]) -> list[Case]:
             "--retrieve: no selected case's prompt has 'retrieve:'",
             "select cases of a prompt that retrieves, or leave --retrieve out",
         )
+    from promptlab import retrieval
+    from promptlab.prompt.render import retrieval_query
+
+    picked = [(c, c.prompt.retrieval.pick(choices) if c.prompt.retrieval else []) for c in cases]
+    retrieval.prefetch([(s, q) for c, sources in picked for s in sources if s.knowledge_base
+                        for q in [retrieval_query(c.prompt, c.vars, s)] if q], workers)  # fmt: skip
     out: list[Case] = []
-    for case in cases:
+    for case, sources in picked:
         if case.prompt.retrieval is None:
             out.append(case)
             continue
-        for source in case.prompt.retrieval.pick(choices):
+        for source in sources:
             rendered = render(case.prompt, case.vars, source=source)
             out.append(replace(case, name=f"{case.name} [retrieve {source.name}]",
                                rendered=rendered))  # fmt: skip

@@ -138,16 +138,17 @@ def render(
         request = replace(request, guardrail_config=guard.to_converse())
     notices: list[str] = list(rendered.notes)
     model_id = None
+    ref = None
     if model:
         from promptlab.catalogue import resolve, unsupported
-        from promptlab.jobs import Job, overflow
+        from promptlab.jobs import Job, overflow, too_long
 
         ref = resolve(model, config, config.region)
         model_id = ref.model_id
         for_model = p.params_for(ref.alias, ref.model_id)
         job = Job(p, rendered, ref, for_model, controls=controls, guardrail=guard)
         request, notices = job.request()
-        refused = unsupported(request, ref) or overflow(job, request)
+        refused = unsupported(request, ref) or overflow(job, request) or too_long(job, request)
         if refused is not None:
             notices.insert(0, f"{refused.message}: a run gives this model's cell that error")
         base = p.inference.to_dict()
@@ -158,6 +159,12 @@ def render(
     elif p.reasoning or p.reasoning_overrides:
         notices.append("reasoning is asked for the way each model takes it: pass -m MODEL to "
                        "see that model's request")  # fmt: skip
+    if fmt == "json" and ref is not None and ref.provider == "kb":
+        from promptlab.providers.knowledge_base import rag_request
+        from promptlab.views.rendered import rag_json
+
+        typer.echo(rag_json(rag_request(ref, request, config, config.region)))
+        return
     if fmt == "json":
         typer.echo(request_json(request, model_id, include_bytes))
         return

@@ -192,14 +192,14 @@ def test(
     from promptlab.retrieval.kb import enable
 
     if not dry_run:  # a dry run searches no knowledge base and opens no store
-        enable(config)  # a prompt's knowledge base is searched once per case, before any call
+        enable(config)  # knowledge bases are searched for every case at once, before any call
         if cache:
             use_cache(config, cache_ttl)  # retrieved passages kept and reused like answers
     cases = load_cases(list(paths or []), config)
     if not cases:
         raise UsageError("no test cases found",
                          "add 'tests:' to a prompt or a <name>.tests.yaml suite file")  # fmt: skip
-    selected = with_retrieval(select(cases, filter_, shard_spec), retrieve)
+    selected = with_retrieval(select(cases, filter_, shard_spec), retrieve, config.concurrency)
     planned, graders = prepare(selected, config, models=model, repeat=repeat,
                                override_pinned=override_pinned)  # fmt: skip
     out = stdout(piped_width=140)

@@ -229,6 +229,10 @@ class Rendered:
     passages: tuple[dict[str, Any], ...] = ()
     retrieval: str | None = None
     notes: tuple[str, ...] = ()
+    # The sections without the retrieved passages (None: the prompt retrieves nothing, they
+    # are `sections`), for a knowledge base that places its own (`$search_results$`).
+    bare_sections: Mapping[str, str] | None = None
+    layout: str = "xml"  # how `user` joins the sections (the prompt's layout)
 
     def request(self, params: InferenceParams | None = None, *, native_schema: bool = True
                 ) -> Request:  # fmt: skip

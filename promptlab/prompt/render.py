@@ -55,14 +55,15 @@ def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None =
     """
     env: jinja2.Environment | None = None  # made only for a template not compiled at load
 
-    def run(path: tuple[str | int, ...], source: str) -> str:
+    def run(path: tuple[str | int, ...], source: str,
+            given: Mapping[str, Any] | None = None) -> str:  # fmt: skip
         nonlocal env
         try:
             template = prompt.templates.get(source)
             if template is None:
                 env = env or make_env(prompt.root, prompt.loader)
                 template = env.from_string(source)
-            return render_bounded(template, values).strip()
+            return render_bounded(template, values if given is None else given).strip()
         except Exception as exc:  # TemplateError, or a runtime error such as 1 + "x" or 1 / 0
             raise _render_error(prompt, path, exc) from None
 
@@ -82,6 +83,13 @@ def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None =
         text = run((key,), text)
         if text:
             out[key] = text
+    bare: dict[str, str] | None = None
+    if prompt.retrieval is not None:  # the sections as a knowledge base's template gets them
+        bare = dict(out)
+        if prompt.places_passages:
+            without = {**values, "passages": []}
+            bare = {key: text for key, source in prompt.sections.items()
+                    if (text := run((key,), source, without))}  # fmt: skip
     if passages and not prompt.places_passages:
         from promptlab.retrieval.passages import with_context
 
@@ -116,6 +124,8 @@ def render(prompt: Prompt, values: Mapping[str, Any], *, source: Source | None =
         tuple(passages),
         label,
         tuple(notes),
+        bare,
+        prompt.layout,
     )
 
 

@@ -6,7 +6,9 @@ Results are kept for the process (keyed by source settings, query and, for files
 contents), so a variant is searched once per vars set however many models answer it.
 
 A knowledge base is searched only where the command allows it (`allow_remote`): `run` and
-`test` do; `render`, `lint` and `--help` import no boto3 and show a notice instead.
+`test` do; `render`, `lint` and `--help` import no boto3 and show a notice instead. `lint`
+also ranks nothing (`unranked`): local files are read and give every passage in file order,
+so templates are checked without building the BM25 index (numpy and bm25s stay unimported).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +37,7 @@ class _State:
     lock: threading.Lock = field(default_factory=threading.Lock)
     searches: int = 0  # passages looked up (searched, or found in the store's cache)
     cache: PassageCache | None = None  # the store's cache (run --cache, test)
+    ranked: bool = True  # False (lint): local files give every passage, unranked
 
 
 STATE = _State()
@@ -42,6 +46,17 @@ STATE = _State()
 def allow_remote(searcher: Searcher | None) -> None:
     """Let knowledge bases be searched with `searcher` (kb.Searcher); None: not allowed."""
     STATE.remote = searcher
+
+
+@contextmanager
+def unranked() -> Iterator[None]:
+    """Within it, local files are read but nothing is ranked: every passage in file order
+    (lint checks templates and files, not what a query finds)."""
+    before, STATE.ranked = STATE.ranked, False
+    try:
+        yield
+    finally:
+        STATE.ranked = before
 
 
 def use_cache(config: Config, ttl: float | None) -> None:
@@ -57,6 +72,7 @@ def forget() -> None:
         STATE.remote = None
         STATE.memo.clear()
         STATE.searches = 0
+        STATE.ranked = True
         if STATE.cache is not None:
             STATE.cache.close()
         STATE.cache = None
@@ -91,6 +107,8 @@ def fetch(source: Source, query: str | None) -> tuple[list[dict[str, Any]], list
     if source.knowledge_base and STATE.remote is None:
         return [], [f"retrieve {source.label}: knowledge base {source.knowledge_base} not "
                     "searched here (run and test search it); no passages shown"]  # fmt: skip
+    if not source.knowledge_base and not STATE.ranked:
+        query = None  # every passage of the files read, none ranked
     key = key_of(source, query)
     with STATE.lock:
         found = STATE.memo.get(key)
@@ -107,4 +125,28 @@ def fetch(source: Source, query: str | None) -> tuple[list[dict[str, Any]], list
     return [dict(p) for p in got], []
 
 
-__all__ = ["Retrieval", "Source", "allow_remote", "fetch", "forget", "key_of", "use_cache"]
+def prefetch(asked: Iterable[tuple[Source, str]], workers: int) -> None:
+    """Search knowledge bases for every (source, query) at once, up to `workers` searches in
+    threads, so rendering finds the passages remembered (`run`'s jobs and `test`'s cases).
+    A failed search raises here, as rendering would; local files are left to rendering."""
+    pending = {(id(s), q): (s, q) for s, q in asked if s.knowledge_base and q}
+    if STATE.remote is None or len(pending) < 2:
+        return  # nothing to search here, or one search: rendering makes it
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(pending), max(1, workers))) as pool:
+        for _ in pool.map(lambda pair: fetch(*pair), pending.values()):
+            pass
+
+
+__all__ = [
+    "Retrieval",
+    "Source",
+    "allow_remote",
+    "fetch",
+    "forget",
+    "key_of",
+    "prefetch",
+    "unranked",
+    "use_cache",
+]

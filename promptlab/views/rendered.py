@@ -25,6 +25,11 @@ def request_json(request: Request, model_id: str | None, include_bytes: bool) ->
     return json.dumps(shown, indent=2, ensure_ascii=False)
 
 
+def rag_json(kwargs: dict[str, Any]) -> str:
+    """A knowledge base's RetrieveAndGenerate request (bedrock-agent-runtime) as sent."""
+    return json.dumps(kwargs, indent=2, ensure_ascii=False)
+
+
 def invoke_json(body: dict[str, Any], model_id: str, include_bytes: bool) -> str:
     """An InvokeModel request as sent: modelId, content types and the body (source images
     elided to their sha256 and size, or as base64 with `include_bytes`)."""

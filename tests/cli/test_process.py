@@ -82,3 +82,15 @@ def test_prompt_commands_do_not_import_boto3(tmp_path: Path, args: list[str]) ->
     banned += ("textual",)  # the review UI's library: only `review` loads it
     heavy = sorted(m for m in imported if m.split(".")[0] in banned)
     assert heavy == []
+
+
+def test_lint_reads_retrieved_files_without_ranking_them(tmp_path: Path) -> None:
+    # policy-rag retrieves from local files: lint reads them but builds no BM25 index
+    examples = str(REPO / "prompts" / "examples")
+    proc = _run([sys.executable, "-X", "importtime", "-m", "promptlab", "lint", examples],
+                tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}  # fmt: skip
+    assert "promptlab.retrieval.local" in imported  # the files were read
+    assert sorted(m for m in imported if m.split(".")[0] in ("numpy", "bm25s")) == []

@@ -63,7 +63,11 @@ EXPECTED = {
             "knowledgeBaseId": "KB12345678",
             "modelArn": "anthropic.claude-3-haiku-20240307-v1:0",
             "generationConfiguration": {
-                "inferenceConfig": {"textInferenceConfig": {"temperature": 0, "maxTokens": 300}}
+                "promptTemplate": {
+                    "textPromptTemplate": "Answer from the passages, citing them as [1].\n\n"
+                    "<context>\n$search_results$\n</context>\n\n$output_format_instructions$"
+                },
+                "inferenceConfig": {"textInferenceConfig": {"temperature": 0, "maxTokens": 300}},
             },
         },
     },
@@ -108,7 +112,8 @@ def test_the_answer_and_its_citations_come_back_as_passages(stubbed: Stubber, cl
     ]  # fmt: skip
     assert row["usage"]["input_tokens"] is None and row["cost_usd"] is None
     notes = " ".join(row["notices"])
-    assert "reports no token usage" in notes and "instructions not sent" in notes
+    assert "reports no token usage" in notes
+    assert "retrieve: (files) is not used" in notes  # the knowledge base searches itself
 
 
 def test_managed_rag_sits_next_to_prompt_file_rag(
@@ -144,3 +149,121 @@ def test_a_kb_model_without_its_model_is_refused_before_any_call(project: Path, 
     result = cli("run", "prompts/rag.yaml", "-m", "kb:KB12345678", "-v", "question=x")
     assert result.exit_code == 2
     assert "kb:KBID/MODEL" in result.output
+
+
+KB_PROMPT = """version: "1.0.0"
+instructions: Answer from the passages, citing them as [1].
+context: The customer bought shoes.
+input: '{{ question }}'
+format: One short paragraph.
+layout: markdown
+variables:
+  question: {type: string}
+inference: {temperature: 0.2, top_p: 0.9, max_tokens: 200, stop: ["END"]}
+retrieve:
+  knowledge_base: KB12345678
+  query: 'policy: {{ question }}'
+  k: 4
+  search: semantic
+  filter: {equals: {key: year, value: 2024}}
+"""
+KB_EXPECTED = {
+    "input": {"text": "when is my refund paid?"},
+    "retrieveAndGenerateConfiguration": {
+        "type": "KNOWLEDGE_BASE",
+        "knowledgeBaseConfiguration": {
+            "knowledgeBaseId": "KB12345678",
+            "modelArn": "anthropic.claude-3-haiku-20240307-v1:0",
+            "retrievalConfiguration": {
+                "vectorSearchConfiguration": {
+                    "numberOfResults": 4,
+                    "overrideSearchType": "SEMANTIC",
+                    "filter": {"equals": {"key": "year", "value": 2024}},
+                }
+            },
+            "generationConfiguration": {
+                "promptTemplate": {
+                    "textPromptTemplate": "Answer from the passages, citing them as [1].\n\n"
+                    "## Context\n\nThe customer bought shoes.\n\n$search_results$\n\n"
+                    "## Output format\n\nOne short paragraph.\n\n$output_format_instructions$"
+                },
+                "inferenceConfig": {
+                    "textInferenceConfig": {
+                        "temperature": 0.2,
+                        "topP": 0.9,
+                        "maxTokens": 200,
+                        "stopSequences": ["END"],
+                    }
+                },
+            },
+        },
+    },
+}
+
+
+def test_the_prompt_template_inference_and_search_settings_are_sent(
+    stubbed: Stubber, cli: Cli, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptlab.retrieval import kb
+
+    (project / "prompts" / "rag.yaml").write_text(KB_PROMPT, "utf-8")
+    monkeypatch.setattr(kb.Searcher, "__call__", lambda self, source, query: [])
+    stubbed.add_response("retrieve_and_generate", ANSWER, KB_EXPECTED)  # checked against the
+    result = run_json(cli, "kb:KB12345678/claude-haiku")  # service model by the Stubber too
+    assert result.exit_code == 0, result.output
+    stubbed.assert_no_pending_responses()
+    notes = " ".join(json.loads(result.stdout)[0]["notices"])
+    assert "not sent" not in notes and "not used" not in notes
+
+
+def test_render_shows_the_exact_retrieve_and_generate_request(project: Path, cli: Cli) -> None:
+    (project / "prompts" / "rag.yaml").write_text(KB_PROMPT, "utf-8")
+    result = cli("render", "prompts/rag.yaml", "-v", "question=when is my refund paid?",
+                 "-m", "kb:KB12345678/claude-haiku", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == KB_EXPECTED
+
+
+def test_a_template_longer_than_a_knowledge_base_takes_is_that_cells_error(
+    stubbed: Stubber, cli: Cli, project: Path
+) -> None:
+    long = PROMPT.replace("citing them as [1].", "citing them as [1]. " + "Be careful. " * 400)
+    (project / "prompts" / "rag.yaml").write_text(long, "utf-8")
+    result = run_json(cli, "echo", "kb:KB12345678/claude-haiku")
+    assert result.exit_code == 1
+    ok, refused = json.loads(result.stdout)
+    assert ok["error"] is None
+    assert "takes at most 4,000" in refused["error"]["message"]
+    stubbed.assert_no_pending_responses()  # no call was made
+
+
+def test_passages_a_template_places_itself_are_replaced_by_the_knowledge_bases(
+    project: Path, cli: Cli
+) -> None:
+    placed = PROMPT.replace(
+        "input: '{{ question }}'",
+        'context: "Sources:{% for p in passages %} [{{ p.id }}] {{ p.text }}{% endfor %}"\n'
+        "input: '{{ question }}'",
+    )
+    (project / "prompts" / "rag.yaml").write_text(placed, "utf-8")
+    (project / "prompts" / "docs.md").write_text("Your refund is paid in 5 days.", "utf-8")
+    result = cli("render", "prompts/rag.yaml", "-v", "question=refund paid?",
+                 "-m", "kb:KB12345678/claude-haiku", "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads(result.stdout)["retrieveAndGenerateConfiguration"]
+    template = config["knowledgeBaseConfiguration"]["generationConfiguration"]["promptTemplate"]
+    assert "<context>\nSources:\n\n$search_results$\n</context>" in template["textPromptTemplate"]
+    assert "paid in 5 days" not in template["textPromptTemplate"]
+
+
+def test_more_stop_sequences_than_a_knowledge_base_takes_is_that_cells_error(
+    stubbed: Stubber, cli: Cli, project: Path
+) -> None:
+    many = PROMPT.replace("max_tokens: 300}", "max_tokens: 300, stop: [a, b, c, d, e]}")
+    (project / "prompts" / "rag.yaml").write_text(many, "utf-8")
+    result = run_json(cli, "kb:KB12345678/claude-haiku")
+    assert result.exit_code == 1
+    (refused,) = json.loads(result.stdout)
+    assert "5 stop sequences" in refused["error"]["message"]
+    assert "keep 4" in refused["error"]["hint"]
+    stubbed.assert_no_pending_responses()

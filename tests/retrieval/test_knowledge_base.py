@@ -179,3 +179,61 @@ def test_knowledge_base_searches_for_many_vars_sets_run_at_once(
         f"policy: question {n}" for n in range(4)
     ]
     assert retrieval.STATE.searches == 4
+
+
+def test_test_searches_the_cases_knowledge_base_at_once(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    cases = "".join(f"  - name: case-{n}\n    vars: {{question: question {n}}}\n"
+                    f"    assert: [{{contains: 'policy: question {n}'}}]\n"
+                    for n in range(4))  # fmt: skip
+    (project / "prompts" / "kbqa.yaml").write_text(PROMPT + "tests:\n" + cases, "utf-8")
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def search(self: object, source: object, query: str) -> list[dict[str, Any]]:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.3)
+        with lock:
+            running[0] -= 1
+        return [{"id": "1", "text": query, "source": "s3://x", "score": 0.5, "metadata": {},
+                 "cited": None}]  # fmt: skip
+
+    monkeypatch.setattr(kb.Searcher, "__call__", search)
+    started = time.perf_counter()
+    result = cli("test", "prompts/kbqa.yaml", "-m", "echo", "--concurrency", "4", "--no-cache")
+    elapsed = time.perf_counter() - started
+    assert result.exit_code == 0, result.output
+    assert peak[0] == 4  # every case's search at once, not one after another
+    assert elapsed < 1.2 + 2  # four 0.3 s searches side by side, plus the test run itself
+
+
+def test_test_searches_no_more_at_once_than_its_concurrency(
+    project: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+    import time
+
+    cases = "".join(f"  - name: case-{n}\n    vars: {{question: question {n}}}\n"
+                    "    assert: [{contains: policy}]\n" for n in range(4))  # fmt: skip
+    (project / "prompts" / "kbqa.yaml").write_text(PROMPT + "tests:\n" + cases, "utf-8")
+    running, peak, lock = [0], [0], threading.Lock()
+
+    def search(self: object, source: object, query: str) -> list[dict[str, Any]]:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.1)
+        with lock:
+            running[0] -= 1
+        return [{"id": "1", "text": query, "source": None, "score": None, "metadata": {},
+                 "cited": None}]  # fmt: skip
+
+    monkeypatch.setattr(kb.Searcher, "__call__", search)
+    result = cli("test", "prompts/kbqa.yaml", "-m", "echo", "--concurrency", "2", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert peak[0] == 2

@@ -172,6 +172,30 @@ def test_an_unreadable_pdf_is_one_line_exit_2(project: Path, cli: Cli) -> None:
     assert "Traceback" not in result.output
 
 
+def test_lint_reports_an_unreadable_pdf_at_the_retrieve_line(project: Path, cli: Cli) -> None:
+    # the question has no example, so no trial render: the files are read all the same
+    prompt_file(project, "retrieve:\n  files: [docs/*.pdf]\n  query: '{{ question }}'\n")
+    (project / "prompts" / "docs" / "broken.pdf").write_bytes(b"%PDF-1.4\nnot really a pdf")
+    result = cli("lint", "prompts/qa.yaml")
+    assert result.exit_code != 0
+    assert "prompts/qa.yaml:6" in result.output
+    assert "broken.pdf: unreadable PDF" in result.output or "no text layer" in result.output
+
+
+def test_unranked_retrieval_gives_every_passage_without_scores(project: Path) -> None:
+    from promptlab import retrieval
+    from promptlab.prompt import load_prompt
+
+    source = load_prompt(prompt_file(project, LOCAL)).retrieval.default  # type: ignore[union-attr]
+    with retrieval.unranked():
+        passages, _ = retrieval.fetch(source, "refund")
+    assert [p["source"] for p in passages] == ["docs/privacy.md", "docs/refunds.md",
+                                               "docs/shipping.md"]  # fmt: skip
+    assert all(p["score"] is None for p in passages)
+    ranked, _ = retrieval.fetch(source, "refund")  # ranking is back outside it
+    assert [p["source"] for p in ranked] == ["docs/refunds.md"]
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [("k=0", "must be positive"), ("size=3", "cannot set 'size'"), ("k=x", "must be a number")],
