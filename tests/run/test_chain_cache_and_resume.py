@@ -1,0 +1,113 @@
+"""A fallback chain's answer is cached and resumed like a single model's: the key covers every
+link's request and the prompt's `require:` checks; a hit is the answer as recorded (the link
+that served, the links passed over with what they cost), free now."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Cli, write
+from tests.fakebedrock import FakeBedrock
+from tests.run.test_fallback_chains import LITE, PRO, PRO_COST, PROMPT, SONNET, SONNET_COST
+
+CHAIN = "claude-sonnet>nova-pro"
+SUITE = """\
+prompt: q.yaml
+tests:
+  - name: capital
+    vars: {q: capital of France?}
+    models: ["%s"]
+    assert:
+      - contains: Paris
+"""
+
+
+@pytest.fixture
+def suite(project: Path, fake_bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The prompt and a one-case suite on the chain; the first link's answer fails require:."""
+    monkeypatch.setenv("PROMPTLAB_MAX_ATTEMPTS", "1")
+    write(project / "prompts" / "q.yaml", PROMPT + "require:\n  - contains: Paris\n")
+    write(project / "prompts" / "q.tests.yaml", SUITE % CHAIN)
+    fake_bedrock.default.usage = {"inputTokens": 1000, "outputTokens": 200}
+    fake_bedrock.script(SONNET, text="Lyon, I believe.")
+    fake_bedrock.script(PRO, text="Paris.")
+    return project / "prompts" / "q.tests.yaml"
+
+
+def test_a_repeated_test_of_a_chain_is_answered_by_the_cache_as_recorded(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli, project: Path
+) -> None:
+    first = cli("test", "prompts/q.tests.yaml")
+    assert first.exit_code == 0, first.output
+    assert fake_bedrock.count(model=SONNET) == 1 and fake_bedrock.count(model=PRO) == 1
+    again = cli("test", "prompts/q.tests.yaml")
+    assert again.exit_code == 0, again.output
+    assert fake_bedrock.count(model=SONNET) == 1 and fake_bedrock.count(model=PRO) == 1
+    logged = json.loads(cli("log", "--format", "json").stdout)
+    fresh, hit = sorted(logged, key=lambda r: r["cached"])
+    assert hit["cached"] and hit["cost_usd"] == 0.0  # free now, like any cache hit
+    assert fresh["cost_usd"] == pytest.approx(SONNET_COST + PRO_COST)
+    assert hit["served_by"] == "nova-pro" and hit["output"] == "Paris."
+    assert hit["model"]["id"] == fresh["model"]["id"] == CHAIN
+    [passed] = hit["fallback"]  # what the link passed over cost when it was called
+    assert passed["model"] == "claude-sonnet" and passed["reason"].startswith("failed contains")
+    assert passed["cost_usd"] == pytest.approx(SONNET_COST)
+    unlabelled = [{k: v for k, v in r["request"].items() if k != "requestMetadata"}
+                  for r in (hit, fresh)]  # fmt: skip
+    assert unlabelled[0] == unlabelled[1]  # the request of the link that served
+    assert any(n.startswith("fell back: claude-sonnet") for n in hit["notices"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda p: p.write_text(SUITE % "claude-sonnet>nova-lite"), id="a-link"),
+        pytest.param(lambda p: p.write_text(SUITE % "nova-pro>claude-sonnet"), id="the-order"),
+        pytest.param(
+            lambda p: (p.parent / "q.yaml").write_text(PROMPT + "require:\n  - contains: Par\n"),
+            id="a-require-check",
+        ),
+        pytest.param(
+            lambda p: (p.parent / "q.yaml").write_text(
+                PROMPT.replace("max_tokens: 100", "max_tokens: 90")
+                + "require:\n  - contains: Paris\n"
+            ),
+            id="the-request",
+        ),
+    ],
+)  # fmt: skip
+def test_changing_a_link_or_a_require_check_misses_the_cache(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli, change: object
+) -> None:
+    assert cli("test", "prompts/q.tests.yaml").exit_code == 0
+    before = fake_bedrock.count()
+    change(suite)  # type: ignore[operator]
+    fake_bedrock.script(LITE, text="Paris.")
+    again = cli("test", "prompts/q.tests.yaml")
+    assert again.exit_code == 0, again.output
+    assert fake_bedrock.count() > before  # called again, not answered from the cache
+    logged = json.loads(cli("log", "--format", "json").stdout)
+    assert not any(r["cached"] for r in logged)
+
+
+def test_resume_skips_the_chain_calls_that_finished_and_makes_the_others(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli
+) -> None:
+    second = SUITE.split("tests:\n")[1].replace("capital", "again")
+    suite.write_text((SUITE + second) % (CHAIN, CHAIN))
+    fake_bedrock.script(SONNET, text="Paris.", fail=1, status=503,
+                        error="ServiceUnavailableException")  # fmt: skip
+    fake_bedrock.script(PRO, fail=1, status=503, error="ServiceUnavailableException")
+    first = cli("test", "prompts/q.tests.yaml", "--concurrency", "1", "--no-cache")
+    assert first.exit_code != 0  # the first case: both links failed
+    assert fake_bedrock.count() == 3
+    resumed = cli("test", "prompts/q.tests.yaml", "--concurrency", "1", "--no-cache",
+                  "--resume", "last")  # fmt: skip
+    assert resumed.exit_code == 0, resumed.output
+    assert fake_bedrock.count() == 4  # only the failed case was asked again, of its first link
+    logged = json.loads(cli("log", "--format", "json").stdout)
+    answered = [(r["case"], r["served_by"]) for r in logged if r["error"] is None]
+    assert sorted(answered) == [("again", "claude-sonnet"), ("capital", "claude-sonnet")]
