@@ -34,7 +34,7 @@ from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.guardrails import for_calls
-from promptlab.jobs import Job, overflow
+from promptlab.jobs import Job, chain_override_note, link_job, overflow
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
@@ -417,8 +417,10 @@ class Runner:
 
     def _step(self, job: Job, link: ModelRef) -> _Step:
         """One link of a chain's job, prepared as `_prepare` prepares a single model's."""
-        step = self._serving(replace(job, ref=link))
-        return _Step(step, *self._prepare(step, chained=True))
+        step = self._serving(link_job(job, link))
+        request, notices, region, refused = self._prepare(step, chained=True)
+        note = chain_override_note(job)
+        return _Step(step, request, [*notices, note] if note else notices, region, refused)
 
     def _chain_key(self, job: Job, steps: Sequence[_Step]) -> str | None:
         """The chain's cache key (every link's request, the `require:` checks): None without a

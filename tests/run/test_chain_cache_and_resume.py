@@ -111,3 +111,56 @@ def test_resume_skips_the_chain_calls_that_finished_and_makes_the_others(
     logged = json.loads(cli("log", "--format", "json").stdout)
     answered = [(r["case"], r["served_by"]) for r in logged if r["error"] is None]
     assert sorted(answered) == [("again", "claude-sonnet"), ("capital", "claude-sonnet")]
+
+
+OVERRIDES = """\
+inference:
+  temperature: 0
+  max_tokens: 100
+  overrides:
+    nova-pro: {max_tokens: 50}
+    %s: {max_tokens: 70}
+"""
+
+
+def sent_max_tokens(fake: FakeBedrock, model: str) -> list[int]:
+    return [r.body["inferenceConfig"]["maxTokens"] for r in fake.requests_for(model)]
+
+
+def test_each_link_is_sent_its_own_inference_override(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli
+) -> None:
+    prompt = suite.parent / "q.yaml"
+    prompt.write_text(PROMPT.split("inference:")[0] + OVERRIDES % "claude-haiku")
+    fake_bedrock.script(SONNET, fail=2, status=503, error="ServiceUnavailableException")
+    done = cli("run", "q", "--examples", "-m", "claude-sonnet>nova-pro", "-f", "json")
+    assert done.exit_code == 0, done.output
+    assert sent_max_tokens(fake_bedrock, SONNET) == [100]  # none of its own: the prompt's
+    assert sent_max_tokens(fake_bedrock, PRO) == [50]
+    again = cli("run", "q", "--examples", "-m", "claude-sonnet>nova-pro", "--max-tokens", "20")
+    assert again.exit_code == 0, again.output
+    assert sent_max_tokens(fake_bedrock, PRO)[-1] == 20  # the command line's over the link's
+
+
+def test_the_chains_own_override_applies_to_links_without_one_with_a_notice_when_mixed(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli
+) -> None:
+    prompt = suite.parent / "q.yaml"
+    prompt.write_text(PROMPT.split("inference:")[0] + OVERRIDES % "careful")
+    (suite.parent.parent / "promptlab.yaml").write_text(f"aliases:\n  careful: {CHAIN}\n")
+    fake_bedrock.script(SONNET, fail=1, status=503, error="ServiceUnavailableException")
+    done = cli("run", "q", "--examples", "-m", "careful", "-f", "json")
+    assert done.exit_code == 0, done.output
+    assert sent_max_tokens(fake_bedrock, SONNET) == [70]  # the chain's name's override
+    assert sent_max_tokens(fake_bedrock, PRO) == [50]  # its own
+    [row] = json.loads(done.stdout)
+    assert row["served_by"] == "nova-pro"
+    assert ("careful: its inference override is used by claude-sonnet (no override of their "
+            "own), not by nova-pro (their own is used)") in row["notices"]  # fmt: skip
+    only_chain = OVERRIDES.replace("    nova-pro: {max_tokens: 50}\n", "") % "careful"
+    prompt.write_text(PROMPT.split("inference:")[0] + only_chain)
+    again = cli("run", "q", "--examples", "-m", "careful", "-f", "json")
+    assert again.exit_code == 0, again.output
+    assert sent_max_tokens(fake_bedrock, SONNET)[-1] == 70  # the chain's, and no notice
+    [row] = json.loads(again.stdout)
+    assert not any("inference override" in n for n in row["notices"])
