@@ -164,3 +164,26 @@ def test_the_chains_own_override_applies_to_links_without_one_with_a_notice_when
     assert sent_max_tokens(fake_bedrock, SONNET)[-1] == 70  # the chain's, and no notice
     [row] = json.loads(again.stdout)
     assert not any("inference override" in n for n in row["notices"])
+
+
+def test_dry_run_prices_a_chain_as_every_link_called_once(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli
+) -> None:
+    done = cli("run", "q", "--examples", "-m", "echo>claude-sonnet>nova-pro", "--dry-run",
+               "-f", "json")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    [row] = json.loads(done.stdout)
+    echo, sonnet, pro = row["links"]
+    assert [x["model"]["alias"] for x in row["links"]] == ["echo", "claude-sonnet", "nova-pro"]
+    assert echo["estimated_input_cost_usd"] == 0.0 and row["model"]["real"]
+    assert sonnet["estimated_input_cost_usd"] > pro["estimated_input_cost_usd"] > 0
+    assert row["estimated_input_cost_usd"] == pytest.approx(
+        sonnet["estimated_input_cost_usd"] + pro["estimated_input_cost_usd"]
+    )
+    assert sonnet["worst_case_output_cost_usd"] == pytest.approx(100 / 1000 * 0.015)
+    assert row["worst_case_output_cost_usd"] == pytest.approx(100 / 1000 * (0.015 + 0.0032))
+    assert fake_bedrock.count(op="converse") == fake_bedrock.count(op="converse-stream") == 0
+    text = cli("run", "q", "--examples", "-m", "echo>claude-sonnet>nova-pro", "--dry-run")
+    assert "priced as its worst case, every link called once" in text.stdout
+    planned = cli("test", "prompts/q.tests.yaml", "--dry-run")
+    assert "fallback chains at their worst case, every link called once" in planned.stdout
