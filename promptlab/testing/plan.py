@@ -330,6 +330,9 @@ def jobs_for(
         case = p.case
         params = case.prompt.params_for(p.ref.alias, p.ref.model_id)
         cacheable = p.repeat == 1 and params.temperature == 0
+        if p.ref.links:  # a chain's answer is as repeatable as its least repeatable link
+            every = [case.prompt.params_for(x.alias, x.model_id, p.ref.alias) for x in p.ref.links]
+            cacheable = p.repeat == 1 and all(x.temperature == 0 for x in every)
         seeds = [s for s in image_seeds(case.prompt, p.ref) if s is not None]
         for r in range(p.repeat):
             seed = seeds[r] if r < len(seeds) else None

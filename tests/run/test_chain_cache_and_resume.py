@@ -187,3 +187,19 @@ def test_dry_run_prices_a_chain_as_every_link_called_once(
     assert "priced as its worst case, every link called once" in text.stdout
     planned = cli("test", "prompts/q.tests.yaml", "--dry-run")
     assert "fallback chains at their worst case, every link called once" in planned.stdout
+
+
+def test_a_chain_with_a_link_sampled_above_temperature_0_is_not_cached(
+    suite: Path, fake_bedrock: FakeBedrock, cli: Cli
+) -> None:
+    prompt = suite.parent / "q.yaml"
+    prompt.write_text(prompt.read_text().replace(
+        "inference: {temperature: 0, max_tokens: 100}",
+        "inference:\n  temperature: 0\n  max_tokens: 100\n  overrides:\n"
+        "    claude-sonnet: {temperature: 0.7}",
+    ))  # fmt: skip
+    assert cli("test", "prompts/q.tests.yaml").exit_code == 0
+    assert cli("test", "prompts/q.tests.yaml").exit_code == 0
+    assert fake_bedrock.count(model=SONNET) == 2  # a new sample each run
+    sent = [r.body["inferenceConfig"]["temperature"] for r in fake_bedrock.requests_for(SONNET)]
+    assert sent == [0.7, 0.7]
