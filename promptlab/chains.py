@@ -9,6 +9,7 @@ reads the spelling and says, per attempt, why a link was passed over (`pass_over
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +20,7 @@ from promptlab.errors import UsageError
 if TYPE_CHECKING:
     from promptlab.catalogue import ModelRef
     from promptlab.config import Config
+    from promptlab.request import Request
     from promptlab.results import ErrorInfo, Result
 
 SEP = ">"
@@ -110,6 +112,39 @@ def _expand(top: str, spec: str, aliases: Mapping[str, str], trail: list[str]) -
     for part in parts:
         out += _expand(top, part, aliases, trail)
     return out
+
+
+def cache_key(
+    links: Sequence[tuple[str, str | None, dict[str, Any]]],
+    require: Sequence[Any],
+    extra: dict[str, Any] | None,
+) -> str:
+    """The cache key of a chain's call: every link's (model id, region, request in its record
+    form, as it is sent), in order, the prompt's `require:` checks and the job's `key_extra`
+    (scripted tool results), so that changing any of them misses. The history keeps it too,
+    which is how `--resume` finds the chain's finished call."""
+    from promptlab.store.core import cache_key as key_of
+
+    keyed = [key_of(model_id, region, record) for model_id, region, record in links]
+    checks = [json.loads(json.dumps(_check_form(c), default=str)) for c in require]
+    return key_of(SEP.join(m for m, _, _ in links), None, {},
+                  {"links": keyed, "require": checks, "extra": extra})  # fmt: skip
+
+
+def _check_form(check: Any) -> dict[str, Any]:
+    """What decides a `require:` check's verdict (not where it is written)."""
+    return {"type": check.type, "negate": check.negate, "value": check.value, "on": check.on,
+            "threshold": check.threshold, "options": dict(check.options)}  # fmt: skip
+
+
+def restored(chain: ModelRef, hit: Result, request: Request, region: str | None) -> Result:
+    """A chain's answer found in the store (a cache hit or a resumed run's call), labelled as
+    `served` labels a fresh one: the chain's name and links, the request of the link that
+    served it (`request`, sent to `region`). Its `served_by` and `fallback` (with the links'
+    costs when they were called) are kept as they were recorded."""
+    hit.model_alias, hit.model_id = chain.alias, spelled(chain.links)
+    hit.request, hit.params, hit.region = request.to_record(), request.params.to_dict(), region
+    return hit
 
 
 def spelled(links: Sequence[ModelRef]) -> str:

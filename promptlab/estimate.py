@@ -17,7 +17,7 @@ from promptlab.config import Config
 from promptlab.controls import ran
 from promptlab.errors import PromptlabError
 from promptlab.imagegen import ImageRequest
-from promptlab.jobs import Job
+from promptlab.jobs import Job, link_job
 from promptlab.providers.base import ModelCallError, ProviderPool
 from promptlab.request import ATTACHMENT_BLOCKS, Request
 from promptlab.results import estimate_tokens
@@ -38,6 +38,14 @@ class Estimate:
     max_output_tokens: int | None = None  # the request's max_tokens
     max_output_cost: float | None = None  # max_output_tokens at the output price: worst case
     cache: CacheEstimate | None = None  # the request has prompt-cache points
+    # A fallback chain's: each link as it would be sent. The chain's costs are their sums, the
+    # worst case (every link called once, none answering until the last).
+    links: tuple[Estimate, ...] = ()
+
+    @property
+    def real(self) -> bool:
+        """A real model would be called (for a chain: any of its links)."""
+        return self.job.ref.real or any(link.job.ref.real for link in self.links)
 
 
 @dataclass(frozen=True)
@@ -81,7 +89,41 @@ def image_cost(job: Job, request: ImageRequest, config: Config) -> float | None:
 
 
 def estimate(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]]:
-    """Each job's request, input tokens and input cost. Token counts run concurrently."""
+    """Each job's request, input tokens and input cost. Token counts run concurrently.
+
+    A fallback chain's job is estimated link by link (each link's request, with its own
+    inference overrides) and priced at the worst case: every link called once."""
+    flat: list[Job] = []
+    spans: list[tuple[Job, int, int]] = []  # job, its first estimate, how many
+    for job in jobs:
+        members = [link_job(job, link) for link in job.ref.links] or [job]
+        spans.append((job, len(flat), len(members)))
+        flat += members
+    each, warnings = _estimate_each(flat, config)
+    out = [each[at] if not job.ref.links else chained(job, each[at : at + n])
+           for job, at, n in spans]  # fmt: skip
+    return out, warnings
+
+
+def chained(job: Job, links: list[Estimate]) -> Estimate:
+    """A chain's estimate from its links': tokens and costs summed (each link may be called
+    once), the first link's request, every link's notices."""
+    real = [e for e in links if e.job.ref.real] or links
+    worst = [e.max_output_cost for e in real]
+    longest = [e.max_output_tokens for e in links if e.max_output_tokens is not None]
+    notices = list(dict.fromkeys(n for e in links for n in e.notices))
+    return Estimate(job, links[0].request, notices, sum(e.input_tokens for e in links),
+                    all(e.counted for e in links), _total([e.input_cost for e in real]),
+                    max(longest) if len(longest) == len(links) else None, _total(worst),
+                    links=tuple(links))  # fmt: skip
+
+
+def _total(costs: list[float | None]) -> float | None:
+    return None if None in costs else round(sum(c or 0.0 for c in costs), 8)
+
+
+def _estimate_each(jobs: list[Job], config: Config) -> tuple[list[Estimate], list[str]]:
+    """Each single-model job's estimate (see `estimate`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     quick = replace(

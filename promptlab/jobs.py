@@ -55,6 +55,9 @@ class Job:
     controls: Controls = NO_CONTROLS  # latency mode, service tier, request metadata
     guardrail: Guardrail | None = None  # sent as guardrailConfig (guardrails.effective)
     seed: int | None = None  # image prompts: this call's seed (one job per seed)
+    # The command line's settings (--temperature, …): over the prompt's for every model,
+    # and for every link of a fallback chain (link_job).
+    cli_params: InferenceParams = field(default_factory=InferenceParams)
 
     def __post_init__(self) -> None:
         # Records hold a media variable as written ("@shots/login.png"), never its content.
@@ -110,11 +113,42 @@ class Job:
         return result
 
 
+def link_job(job: Job, link: ModelRef) -> Job:
+    """One link of a fallback chain's job: the link's model with the inference settings the
+    prompt's `inference: overrides` give it by its own name or id, else the chain's name's,
+    else the prompt's; the command line's over them."""
+    chain = job.ref
+    params = job.prompt.params_for(link.alias, link.model_id, chain.alias)
+    return replace(job, ref=link, params=params.merged(job.cli_params))
+
+
+def chain_override_note(job: Job) -> str | None:
+    """When the chain's name has an inference override and some of its links have their
+    own, which links the chain's applies to (None when that is not ambiguous)."""
+    overrides, chain = job.prompt.overrides, job.ref
+    if chain.alias not in overrides:
+        return None
+    mine = [x.alias for x in chain.links if _override_key(overrides, x.alias, x.model_id)]
+    if not mine:
+        return None
+    rest = [x.alias for x in chain.links if x.alias not in mine]
+    if not rest:
+        return (f"{chain.alias}: every link has an inference override of its own; the "
+                "chain's is not used")  # fmt: skip
+    return (f"{chain.alias}: its inference override is used by {', '.join(rest)} (no override "
+            f"of their own), not by {', '.join(mine)} (their own is used)")  # fmt: skip
+
+
+def _override_key(overrides: Any, *names: str) -> str | None:
+    """The first of `names` the prompt's `inference: overrides` has a setting for."""
+    return next((n for n in names if n in overrides), None)
+
+
 def refusal(job: Job) -> Unsupported | None:
     """Why the job's model cannot take its request (images, tools, …), or None. A fallback
     chain is refused only when none of its links can take it (the first one's reason)."""
     if job.ref.links:
-        reasons = [refusal(replace(job, ref=link)) for link in job.ref.links]
+        reasons = [refusal(link_job(job, link)) for link in job.ref.links]
         return reasons[0] if all(reasons) else None
     request = job.request()[0]
     return unsupported(request, job.ref) or overflow(job, request) or too_long(job, request)
@@ -453,7 +487,8 @@ def build_jobs(
                         keep = cacheable and (prompt.kind != "image" or seed is not None)
                         jobs.append(Job(prompt, rendered, ref, params, vars=values, case=case,
                                         repeat_index=n, cacheable=keep, controls=controls,
-                                        guardrail=guardrail, seed=seed))  # fmt: skip
+                                        guardrail=guardrail, seed=seed,
+                                        cli_params=cli_params))  # fmt: skip
     problems = image_problems(jobs)
     if problems:
         raise PromptFileError(problems)

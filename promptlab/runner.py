@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from promptlab import chains
 from promptlab.catalogue import (
@@ -34,7 +34,7 @@ from promptlab.errors import PromptlabError
 from promptlab.estimate import estimate_tokens
 from promptlab.exchange import combine, follow_up, tool_uses
 from promptlab.guardrails import for_calls
-from promptlab.jobs import Job, overflow, too_long
+from promptlab.jobs import Job, chain_override_note, link_job, overflow, too_long
 from promptlab.profiles import served_ref
 from promptlab.providers.base import ModelCallError, Provider, ProviderPool
 from promptlab.request import Message, Request, record_form
@@ -72,11 +72,20 @@ class ResultStore(Protocol):
     """Cache and history (see promptlab.store). Both are optional for a run."""
 
     def lookup(
-        self, job: Job, request: Request, region: str | None, notices: list[str] | None = None
+        self,
+        job: Job,
+        request: Request,
+        region: str | None,
+        notices: list[str] | None = None,
+        key: str | None = None,
     ) -> Result | None: ...
 
     def record(
-        self, result: Result, request: Request, extra: dict[str, Any] | None = None
+        self,
+        result: Result,
+        request: Request,
+        extra: dict[str, Any] | None = None,
+        key: str | None = None,
     ) -> None: ...
 
 
@@ -98,6 +107,16 @@ class _InFlight:
 
     def __post_init__(self) -> None:
         self.first = self.request
+
+
+class _Step(NamedTuple):
+    """One link of a fallback chain, prepared before the chain runs (Runner._prepare)."""
+
+    job: Job
+    request: Request
+    notices: list[str]
+    region: str | None
+    refused: Unsupported | None
 
 
 @dataclass
@@ -175,6 +194,7 @@ class Runner:
         pending: set[Future[Result]] = set()
         asked: dict[int, tuple[Request, list[str], str | None] | None] = {}
         batched: dict[str, int] = {}  # record id → job index of the calls batch inference took
+        chained: dict[int, tuple[list[_Step], str | None]] = {}  # a chain's links and cache key
         sched = self.scheduler = self.make_scheduler(
             self.concurrency, model_caps((j.ref for j in jobs), self.config)
         )
@@ -186,7 +206,7 @@ class Runner:
                 i = ticket.item
                 prepared = asked.pop(i)
                 if prepared is None:
-                    call = executor.submit(self._chain, i, jobs[i], ticket)
+                    call = executor.submit(self._chain, i, jobs[i], *chained.pop(i), ticket)
                 else:
                     call = executor.submit(self._call, i, jobs[i], *prepared, ticket)
                 futures[call] = i
@@ -194,7 +214,14 @@ class Runner:
 
         try:
             for i, job in enumerate(jobs):
-                if job.ref.links:  # a fallback chain: its links are prepared as they are tried
+                if job.ref.links:  # a fallback chain: its links are tried in one worker
+                    steps = [self._step(job, link) for link in job.ref.links]
+                    key = self._chain_key(job, steps)
+                    answered = self._chain_answered(i, job, steps, key)
+                    if answered is not None:
+                        results[i] = answered
+                        continue
+                    chained[i] = (steps, key)
                     asked[i] = None
                     sched.add(lane_key(job.ref), i)
                     start_ready()
@@ -389,18 +416,50 @@ class Runner:
             clean = call.result.ok and not call.throttled
             self.scheduler.finish(ticket, throttled=call.throttled > 0, clean=clean)
 
-    def _chain(self, index: int, job: Job, ticket: Ticket[int]) -> Result:
+    def _step(self, job: Job, link: ModelRef) -> _Step:
+        """One link of a chain's job, prepared as `_prepare` prepares a single model's."""
+        step = self._serving(link_job(job, link))
+        request, notices, region, refused = self._prepare(step, chained=True)
+        note = chain_override_note(job)
+        return _Step(step, request, [*notices, note] if note else notices, region, refused)
+
+    def _chain_key(self, job: Job, steps: Sequence[_Step]) -> str | None:
+        """The chain's cache key (every link's request, the `require:` checks): None without a
+        store."""
+        if self.store is None:
+            return None
+        links = [(s.job.ref.model_id, s.region, s.request.to_record()) for s in steps]
+        return chains.cache_key(links, job.prompt.require, job.key_extra())
+
+    def _chain_answered(
+        self, index: int, job: Job, steps: Sequence[_Step], key: str | None
+    ) -> Result | None:
+        """The store's answer to a chain's call (a cache hit, a resumed run's finished call),
+        labelled with the chain and the request of the link that served it."""
+        if self.store is None or key is None:
+            return None
+        first = steps[0]
+        hit = self.store.lookup(job, first.request, first.region, list(first.notices), key=key)
+        if hit is None:
+            return None
+        link = next((s for s in steps if s.job.ref.alias == hit.served_by), steps[-1])
+        hit = chains.restored(job.ref, hit, link.request, link.region)
+        self.on_event(Event("done", index, result=hit))
+        return hit
+
+    def _chain(
+        self, index: int, job: Job, steps: list[_Step], key: str | None, ticket: Ticket[int]
+    ) -> Result:
         """A fallback chain's job: each link in turn (with its own retries) until one answers
         and passes the prompt's `require:` checks; the links passed over go into the result's
         `fallback`, their cost into its cost (chains.py). The chain holds one place of its
-        first link's lane while it runs."""
+        first link's lane while it runs. Recorded under `key`, the chain's cache key."""
         passed: list[dict[str, Any]] = []
         throttled = False
         links = job.ref.links
         try:
-            for n, link in enumerate(links):
-                step = self._serving(replace(job, ref=link))
-                request, notices, region, refused = self._prepare(step, chained=True)
+            for n, (link, prepared) in enumerate(zip(links, steps, strict=True)):
+                step, request, notices, region, refused = prepared
                 call = _InFlight(step.new_result(request, notices, region, self.run_id), request,
                                  time.perf_counter())  # fmt: skip
                 if refused is not None:  # passed over without a call
@@ -422,7 +481,7 @@ class Runner:
         finally:
             clean = not passed and not throttled
             self.scheduler.finish(ticket, throttled=throttled, clean=clean)
-        return self._settle(index, step, chains.served(job.ref, result, passed), call.first)
+        return self._settle(index, step, chains.served(job.ref, result, passed), call.first, key)
 
     def _unmet(self, job: Job, result: Result) -> str | None:
         """The first of the prompt's `require:` checks the answer fails, as a reason."""
@@ -432,13 +491,18 @@ class Runner:
     def _make_call(self, index: int, job: Job, call: _InFlight) -> Result:
         return self._settle(index, job, self._attempt(index, job, call), call.first)
 
-    def _settle(self, index: int, job: Job, result: Result, request: Request) -> Result:
-        """The job's result is final: recorded once (unless Ctrl-C recorded it first), shown."""
+    def _settle(
+        self, index: int, job: Job, result: Result, request: Request, key: str | None = None
+    ) -> Result:
+        """The job's result is final: recorded once (unless Ctrl-C recorded it first), shown.
+        `key`: its cache key when the request alone is not it (a fallback chain's)."""
         with self._lock:
             settled = self._settled.setdefault(index, result)
         if settled is not result:  # Ctrl-C: the main thread has recorded it already
             return settled
-        if self.store is not None:
+        if self.store is not None and key is not None:
+            self.store.record(result, request, job.key_extra(), key=key)
+        elif self.store is not None:
             self.store.record(result, request, job.key_extra())
         self.on_event(Event("done", index, result=result))
         return result

@@ -31,7 +31,7 @@ ANSWER_FIELDS = (
     "output", "content", "stop_reason", "input_tokens", "output_tokens", "latency_ms", "ttft_ms",
     "tokens_estimated", "notices", "cost_usd", "run_id", "turns", "structured",
     "cache_read_tokens", "cache_write_tokens", "response_meta", "served_model_id", "images",
-    "passages",
+    "passages", "served_by", "fallback",
 )  # fmt: skip
 
 # Request fields that do not change the answer: left out of cache keys.
@@ -119,13 +119,20 @@ class Store:
     # ------------------------------------------------------------ ResultStore hooks
 
     def lookup(
-        self, job: Job, request: Request, region: str | None, notices: list[str] | None = None
+        self,
+        job: Job,
+        request: Request,
+        region: str | None,
+        notices: list[str] | None = None,
+        key: str | None = None,
     ) -> Result | None:
         """A finished result of the resumed run, or a cache hit (cacheable jobs only).
 
         `notices`: what adapting the request to the model noted (computed again if not given).
+        `key`: the call's cache key when the request alone is not it (a fallback chain's covers
+        every link: chains.cache_key).
         """
-        key = cache_key(job.ref.model_id, region, request.to_record(), job.key_extra())
+        key = key or cache_key(job.ref.model_id, region, request.to_record(), job.key_extra())
         done = self._resume.get((key, job.case, job.repeat_index))
         if done is not None:
             return replace(done, notices=list(done.notices), vars=dict(done.vars))
@@ -148,13 +155,20 @@ class Store:
             self._write(lambda: None)  # writes the batch of hits
         return hit
 
-    def record(self, result: Result, request: Request, extra: dict[str, Any] | None = None) -> None:
+    def record(
+        self,
+        result: Result,
+        request: Request,
+        extra: dict[str, Any] | None = None,
+        key: str | None = None,
+    ) -> None:
         """Write one finished call (committed at once); fill the cache for cacheable jobs.
 
-        `extra`: the job's `key_extra()`, part of the cache key."""
+        `extra`: the job's `key_extra()`, part of the cache key; `key`: the key itself when the
+        result's request alone is not it (a fallback chain's, as `lookup` was given)."""
         if self._broken:
             return
-        key = result_key(result, extra)
+        key = key or result_key(result, extra)
         with self._lock:
             fill = self.cache and result.ok and key in self._pending
             self._pending.discard(key)
@@ -300,6 +314,8 @@ class Store:
         result.images = [dict(i) for i in answer.get("images") or []]
         if answer.get("passages"):  # a managed RAG answer's; else the job's retrieval
             result.passages = [dict(p) for p in answer["passages"]]
+        result.served_by = answer.get("served_by")  # a fallback chain's: as it was answered,
+        result.fallback = [dict(a) for a in answer.get("fallback") or []]  # with their costs
         result.wall_ms = 0
         result.cost_usd = 0.0
         result.cached = True

@@ -330,6 +330,9 @@ def jobs_for(
         case = p.case
         params = case.prompt.params_for(p.ref.alias, p.ref.model_id)
         cacheable = p.repeat == 1 and params.temperature == 0
+        if p.ref.links:  # a chain's answer is as repeatable as its least repeatable link
+            every = [case.prompt.params_for(x.alias, x.model_id, p.ref.alias) for x in p.ref.links]
+            cacheable = p.repeat == 1 and all(x.temperature == 0 for x in every)
         seeds = [s for s in image_seeds(case.prompt, p.ref) if s is not None]
         for r in range(p.repeat):
             seed = seeds[r] if r < len(seeds) else None
@@ -354,14 +357,19 @@ class PlanCost:
 
 def plan_cost(planned: list[Planned], config: Config) -> PlanCost:
     """Estimated input cost of every model call, the worst case with full-length answers, and
-    how many grader calls (judge, similar) the assertions will add."""
+    how many grader calls (judge, similar) the assertions will add. A fallback chain is priced
+    at its worst case: every link called once."""
     from promptlab.catalogue import cost_usd
     from promptlab.estimate import estimate_tokens, image_cost
     from promptlab.imagegen import ImageRequest
 
     inputs: list[float | None] = []
     worst: list[float | None] = []
-    for job in jobs_for(planned, Controls.of(config))[0]:
+    from promptlab.jobs import link_job
+
+    jobs = jobs_for(planned, Controls.of(config))[0]
+    # a fallback chain's worst case: every link called once, with its own overrides
+    for job in (link for j in jobs for link in ([link_job(j, x) for x in j.ref.links] or [j])):
         request, _ = job.request()
         if isinstance(request, ImageRequest):  # priced per image: known before the call
             each = image_cost(job, request, config)

@@ -20,8 +20,8 @@ def rows(estimates: list[Estimate], config: Config) -> list[dict[str, Any]]:
     return [
         {
             "prompt": e.job.prompt.identity,
-            "model": {"alias": e.job.ref.alias, "id": e.job.ref.model_id, "real": e.job.ref.real},
-            "region": config.region if e.job.ref.real else None,
+            "model": {"alias": e.job.ref.alias, "id": e.job.ref.model_id, "real": e.real},
+            "region": config.region if e.real else None,
             "vars": e.job.vars,
             "request": e.request.to_record(),
             "input_tokens": e.input_tokens,
@@ -38,9 +38,25 @@ def rows(estimates: list[Estimate], config: Config) -> list[dict[str, Any]]:
                 "later_call_input_cost_usd": e.cache.later_call_cost,
             },
             "notices": e.notices,
+            **({"links": [link_row(x) for x in e.links]} if e.links else {}),
         }
         for e in estimates
     ]
+
+
+def link_row(e: Estimate) -> dict[str, Any]:
+    """A fallback chain's link in the JSON form: the chain's costs are the sums of these."""
+    return {"model": {"alias": e.job.ref.alias, "id": e.job.ref.model_id, "real": e.real},
+            "input_tokens": e.input_tokens, "estimated_input_cost_usd": e.input_cost,
+            "max_output_tokens": e.max_output_tokens,
+            "worst_case_output_cost_usd": e.max_output_cost}  # fmt: skip
+
+
+def chain_line(e: Estimate) -> str:
+    """`claude-sonnet>nova-pro: priced as its worst case, every link called once: …`."""
+    each = " + ".join(f"{x.job.ref.alias} {usd(x.input_cost, real=x.real)}" for x in e.links)
+    return (f"{e.job.ref.alias}: priced as its worst case, every link called once (input "
+            f"{each}); it stops at the first link that answers")  # fmt: skip
 
 
 def write_json(estimates: list[Estimate], warnings: list[str], config: Config) -> None:
@@ -63,7 +79,7 @@ def write_text(estimates: list[Estimate], warnings: list[str], config: Config) -
     for e in estimates:
         req, ref = e.request, e.job.ref
         head = Text(f"\n{ref.label}", style="bold")
-        if not ref.real:
+        if not e.real:
             head.append(" (not a real model)", style="dim")
         out.print(head)
         if several:
@@ -71,12 +87,14 @@ def write_text(estimates: list[Estimate], warnings: list[str], config: Config) -
         if isinstance(req, ImageRequest):
             out.print(Text(f"  characters: prompt {len(req.user)} · {image_line(e)}"))
             continue
+        if e.links:
+            out.print(Text(f"  fallback chain: {chain_line(e)}"))
         params = ", ".join(f"{k}={v}" for k, v in req.params.to_dict().items()) or "–"
         tokens = f"{e.input_tokens:,}" + ("" if e.counted else " (estimate)")
         out.print(Text(f"  characters: system {len(req.system or '')}, user {len(req.user)}"
                        f" · params: {params}"))  # fmt: skip
         out.print(Text(f"  input tokens: {tokens} · input cost: "
-                       f"{usd(e.input_cost, real=ref.real)}"))  # fmt: skip
+                       f"{usd(e.input_cost, real=e.real)}"))  # fmt: skip
         if e.cache is not None:
             out.print(Text(f"  prompt cache: {cache_line(e)}"))
         out.print(Text(f"  output: {max_output(e)} · worst-case output cost: {worst(e)}"))
@@ -95,7 +113,7 @@ def cache_line(e: Estimate) -> str:
     assert e.cache is not None
     c = e.cache
     line = f"~{c.prefix_tokens:,} tokens before the last cache point (estimate, kept {c.ttl})"
-    if not e.job.ref.real:
+    if not e.real:
         return line
     first = usd(c.first_call_cost)
     if c.first_call_cost is None and c.later_call_cost is not None and c.ttl == "1h":
@@ -112,7 +130,7 @@ def image_line(e: Estimate) -> str:
     wanted = 1 if req.task == "background-removal" else req.count
     seed = f" (seed {req.seed})" if req.seed is not None else ""
     size = f" {req.width}x{req.height}" if req.width and req.height else ""
-    return f"images: {wanted}{size}{seed} · cost: {usd(e.input_cost, real=e.job.ref.real)}"
+    return f"images: {wanted}{size}{seed} · cost: {usd(e.input_cost, real=e.real)}"
 
 
 def max_output(e: Estimate) -> str:
@@ -125,14 +143,14 @@ def worst(e: Estimate) -> str:
     """The output cost if the answer is max_tokens long."""
     if isinstance(e.request, ImageRequest):
         return "–"  # images are priced per image: the cost is known
-    if e.max_output_tokens is None and e.job.ref.real:
+    if e.max_output_tokens is None and e.real:
         return "unknown (set max_tokens)"
-    return usd(e.max_output_cost, real=e.job.ref.real)
+    return usd(e.max_output_cost, real=e.real)
 
 
 def totals(estimates: list[Estimate]) -> str:
     """Total input cost, and the worst case: every answer max_tokens long."""
-    real = [e for e in estimates if e.job.ref.real]
+    real = [e for e in estimates if e.real]
     costs = [e.input_cost for e in real]
     total = "unknown (some prices unknown)" if None in costs else usd(sum(c or 0 for c in costs))
     if estimates and all(isinstance(e.request, ImageRequest) for e in estimates):
@@ -173,23 +191,25 @@ def write_markdown(estimates: list[Estimate], warnings: list[str], config: Confi
              "|" + "---|" * (len(head) - len(numbers)) + "---:|" * len(numbers)]  # fmt: skip
     for e in estimates:
         ref = e.job.ref
-        cells = [ref.label + ("" if ref.real else " (not a real model)")]
+        cells = [ref.label + ("" if e.real else " (not a real model)")]
         if several:
             cells.append(f"{e.job.case}: {vars_label(e.job.vars, 100)}")
         image = isinstance(e.request, ImageRequest)
         cells += ["–" if image else f"{e.input_tokens:,}" + ("" if e.counted else " (estimate)"),
-                  usd(e.input_cost, real=ref.real),
+                  usd(e.input_cost, real=e.real),
                   "–" if e.max_output_tokens is None else f"{e.max_output_tokens:,}",
                   worst(e)]  # fmt: skip
         if caching:
             cache = e.cache
             cells += ["–", "–", "–"] if cache is None else [
                 f"~{cache.prefix_tokens:,} ({cache.ttl})",
-                usd(cache.first_call_cost, real=ref.real),
-                usd(cache.later_call_cost, real=ref.real)]  # fmt: skip
+                usd(cache.first_call_cost, real=e.real),
+                usd(cache.later_call_cost, real=e.real)]  # fmt: skip
         lines.append("| " + " | ".join(md_cell(c) for c in cells) + " |")
     lines += ["", f"**{len(estimates)} call(s)** · {md_cell(totals(estimates))}", ""]
-    lines += [f"- note: {md_cell(n)}" for n in notes(estimates, warnings)]
+    chains = [chain_line(e) for e in estimates if e.links]
+    lines += [f"- note: {md_cell(n)}" for n in dict.fromkeys([*notes(estimates, warnings),
+                                                              *chains])]  # fmt: skip
     if not all(e.counted for e in estimates):
         lines.append(f"- {ESTIMATED}")
     sys.stdout.write("\n".join(lines).rstrip("\n") + "\n")

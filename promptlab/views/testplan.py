@@ -33,6 +33,8 @@ def print_plan(out: Console, planned: list[Planned], total: int, config: Config)
     worst = usd(cost.worst_usd) if cost.worst_usd is not None else "unknown (set max_tokens)"
     input_cost = usd(cost.input_usd) if cost.input_usd is not None else "unknown (some prices)"
     line = f"estimated cost: input {input_cost}, worst case with output {worst}"
+    if any(p.ref.links for p in planned):
+        line += "; fallback chains at their worst case, every link called once"
     if cost.grader_calls:
         line += (f"; plus {cost.grader_calls} grader call(s) (judge, similar, apply-guardrail), "
                  "priced once they run")  # fmt: skip
