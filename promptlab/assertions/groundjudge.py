@@ -127,14 +127,22 @@ def _verdict(a: Assertion, score: float, text: str, reply: Reply | None) -> Verd
     return Verdict(ok, score, text, tokens=reply.tokens, cost_usd=reply.cost_usd)
 
 
-def grounded(a: Assertion, ctx: Context) -> Verdict:
-    """Score: the share of the answer's claims the evidence supports (threshold 1.0)."""
+def _ask_about_evidence(a: Assertion, ctx: Context) -> tuple[Evidence, str, Reply | None] | Verdict:
+    """The evidence, the judge model and its reply (None: judged offline), or the verdict
+    when there is no evidence or no reply."""
     ev = evidence(ctx)
     if ev is None:
         return no_evidence()
     model, reply, failed = _ask(a, ctx, ev)
-    if failed is not None:
-        return failed
+    return failed if failed is not None else (ev, model, reply)
+
+
+def grounded(a: Assertion, ctx: Context) -> Verdict:
+    """Score: the share of the answer's claims the evidence supports (threshold 1.0)."""
+    asked = _ask_about_evidence(a, ctx)
+    if isinstance(asked, Verdict):
+        return asked
+    ev, model, reply = asked
     if reply is None:
         known = offline.words(ev.text)
         claims = [(c, offline.supported(c, known)) for c in offline.claims(ctx.output)]
@@ -157,12 +165,10 @@ def grounded(a: Assertion, ctx: Context) -> Verdict:
 
 def context_relevance(a: Assertion, ctx: Context) -> Verdict:
     """Score: the share of the passages that help answer the question (threshold 0.5)."""
-    ev = evidence(ctx)
-    if ev is None:
-        return no_evidence()
-    model, reply, failed = _ask(a, ctx, ev)
-    if failed is not None:
-        return failed
+    asked = _ask_about_evidence(a, ctx)
+    if isinstance(asked, Verdict):
+        return asked
+    ev, model, reply = asked
     question = ctx.question or ctx.user_prompt
     if reply is None:
         relevant = {p.id for p in ev.passages if offline.relevant(p.text, question)}
