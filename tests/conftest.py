@@ -15,6 +15,17 @@ REPO = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.fakebedrock"]  # the `fake_bedrock` fixture (local fake Bedrock server)
 
 
+# A prompt answered in one line: what tests of how a model is called (not what it is asked) run.
+ONE_LINE_PROMPT = """\
+version: "1.0.0"
+instructions: You answer in one line.
+input: "Question: {{ q }}"
+variables:
+  q: {type: string, example: capital of France?}
+inference: {temperature: 0, max_tokens: 100}
+"""
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the developer's AWS setup or promptlab settings."""

@@ -204,23 +204,14 @@ def wait(
     """Wait until every job of the run has ended, showing progress. Exit 1 if one failed, was
     stopped or expired; Ctrl-C stops waiting (the jobs go on)."""
     from promptlab.batch.jobs import FAILED
-    from promptlab.views.batch import JobsProgress, print_failed_jobs, print_left_running
+    from promptlab.views.batch import print_failed_jobs
     from promptlab.views.console import stderr
 
     err = stderr()
     config, batch = _open(run)
     if poll is not None:
         batch.config = replace(config, batch=replace(config.batch, poll_seconds=poll))
-    progress = batch.progress = JobsProgress(err)
-    try:
-        rows = batch.wait()
-    except KeyboardInterrupt:
-        progress.close()
-        print_left_running(err, batch.run_id)
-        raise typer.Exit(130) from None
-    finally:
-        progress.close()
-        batch.close()
+    rows = _wait(err, batch, close=True)
     print_failed_jobs(err, rows)
     raise typer.Exit(1 if any(r.status in FAILED for r in rows) else 0)
 

@@ -12,29 +12,20 @@ from typing import Any
 
 import pytest
 
+from tests.batch.conftest import GREET
 from tests.batch.service import BatchService
 from tests.conftest import Cli, write
 from tests.fakebedrock import FakeBedrock
 
 # three cases × 40 samples: 120 records, above a job's minimum; `zed` cannot pass
-MIXED = """\
-name: mixed
-version: "1.0.0"
-input: Say hello to {{ who }}.
-variables:
-  who: {type: string}
-inference: {temperature: 0, max_tokens: 50}
-tests:
-  - name: ann
-    vars: {who: Ann}
-    assert: [{contains: Ann}]
-  - name: bob
-    vars: {who: Bob}
-    assert: [{contains: Bob}]
+MIXED = (
+    GREET.replace("name: greet", "name: mixed")
+    + """\
   - name: zed
     vars: {who: Zed}
     assert: [{contains: Nobody}]
 """
+)
 SUITE = ("-m", "nova-micro", "--repeat", "60", "--no-cache", "--batch")
 
 

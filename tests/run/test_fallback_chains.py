@@ -11,18 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from promptlab.store.db import MIGRATIONS, migrate
-from tests.conftest import Cli, write
+from promptlab.store.db import MIGRATIONS
+from tests.conftest import ONE_LINE_PROMPT, Cli, write
 from tests.fakebedrock import FakeBedrock
 
-PROMPT = """\
-version: "1.0.0"
-instructions: You answer in one line.
-input: "Question: {{ q }}"
-variables:
-  q: {type: string, example: capital of France?}
-inference: {temperature: 0, max_tokens: 100}
-"""
+PROMPT = ONE_LINE_PROMPT
 SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 PRO = "amazon.nova-pro-v1:0"
 LITE = "amazon.nova-lite-v1:0"
@@ -193,19 +186,9 @@ def test_the_history_keeps_every_attempt_and_stats_counts_fallbacks(
 
 
 def test_rows_written_before_chains_read_as_single_model_calls(project: Path, cli: Cli) -> None:
-    from promptlab.store.core import cache_key, insert_call
-    from tests.store.test_store_api import config_in, make_result
+    from tests.store.test_store_api import old_store
 
-    config = config_in(project)
-    config.store_path.parent.mkdir(parents=True)
-    con = sqlite3.connect(config.store_path, isolation_level=None)
-    con.row_factory = sqlite3.Row
-    migrate(con, upto=11)
-    old = make_result(output="older", run_id="old-run")
-    con.execute("INSERT INTO runs(id, command, started_ts) VALUES ('old-run', 'run', 1.0)")
-    insert_call(con, old, cache_key(old.model_id, old.region, old.request), command="run",
-                git=(None, None))  # fmt: skip
-    con.close()
+    config = old_store(project, upto=11, output="older")
     [shown] = json.loads(cli("log", "--format", "json").stdout)  # opening migrates the file
     assert shown["served_by"] is None and shown["fallback"] == []
     [group] = json.loads(cli("stats", "-f", "json").stdout)["groups"]

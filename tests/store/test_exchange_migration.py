@@ -7,23 +7,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-from promptlab.store.core import cache_key, insert_call
-from promptlab.store.db import MIGRATIONS, migrate
+from promptlab.store.db import MIGRATIONS
 from tests.conftest import Cli
-from tests.store.test_store_api import config_in, make_result
+from tests.store.test_store_api import old_store
 
 
 def test_rows_written_before_the_exchange_columns_show_as_before(project: Path, cli: Cli) -> None:
-    config = config_in(project)
-    config.store_path.parent.mkdir(parents=True)
-    con = sqlite3.connect(config.store_path, isolation_level=None)
-    con.row_factory = sqlite3.Row
-    migrate(con, upto=6)
-    old = make_result(output="older", run_id="old-run")
-    con.execute("INSERT INTO runs(id, command, started_ts) VALUES ('old-run', 'run', 1.0)")
-    insert_call(con, old, cache_key(old.model_id, old.region, old.request), command="run",
-                git=(None, None))  # fmt: skip
-    con.close()
+    config = old_store(project, upto=6, output="older")
     [shown] = json.loads(cli("log", "--format", "json").stdout)  # opening migrates the file
     assert shown["output"] == "older"
     assert shown["turns"] == [] and shown["structured"] is None

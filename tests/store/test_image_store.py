@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from promptlab.store.core import cache_key, insert_call
-from promptlab.store.db import MIGRATIONS, migrate, prompt_text
+from promptlab.store.db import MIGRATIONS, prompt_text
 from tests.conftest import Cli, write
 from tests.fakebedrock import FakeBedrock
-from tests.store.test_store_api import config_in, make_result
+from tests.store.test_store_api import old_store
 
 TITAN = "amazon.titan-image-generator-v2:0"
 PROMPT = """\
@@ -90,17 +89,7 @@ def test_without_a_fixed_seed_the_cache_never_answers(
 
 
 def test_rows_written_before_the_images_column_read_as_before(project: Path, cli: Cli) -> None:
-    config = config_in(project)
-    config.store_path.parent.mkdir(parents=True)
-    con = sqlite3.connect(config.store_path, isolation_level=None)
-    con.row_factory = sqlite3.Row
-    migrate(con, upto=8)
-    old = make_result(output="older", run_id="old-run")
-    con.execute("INSERT INTO runs(id, command, started_ts) VALUES ('old-run', 'run', 1.0)")
-    insert_call(
-        con, old, cache_key(old.model_id, old.region, old.request), command="run", git=(None, None)
-    )
-    con.close()
+    config = old_store(project, upto=8, output="older")
     [shown] = json.loads(cli("log", "--format", "json").stdout)  # opening migrates the file
     assert shown["output"] == "older" and shown["images"] == []
     con = sqlite3.connect(config.store_path)

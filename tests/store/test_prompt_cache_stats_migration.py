@@ -7,25 +7,14 @@ import json
 import sqlite3
 from pathlib import Path
 
-from promptlab.store.core import cache_key, insert_call
-from promptlab.store.db import MIGRATIONS, migrate
+from promptlab.store.db import MIGRATIONS
 from tests.conftest import Cli
-from tests.store.test_store_api import config_in, make_result
+from tests.store.test_store_api import old_store as store_at
 
 
 def old_store(project: Path, upto: int) -> Path:
     """A store at schema `upto` holding one call (10 in, 5 out, $0.001)."""
-    path = config_in(project).store_path
-    path.parent.mkdir(parents=True)
-    con = sqlite3.connect(path, isolation_level=None)
-    con.row_factory = sqlite3.Row
-    migrate(con, upto=upto)
-    old = make_result(run_id="old-run")
-    con.execute("INSERT INTO runs(id, command, started_ts) VALUES ('old-run', 'run', 1.0)")
-    insert_call(con, old, cache_key(old.model_id, old.region, old.request), command="run",
-                git=(None, None))  # fmt: skip
-    con.close()
-    return path
+    return store_at(project, upto).store_path
 
 
 def test_an_older_store_migrates_and_its_stats_read_as_before(project: Path, cli: Cli) -> None:

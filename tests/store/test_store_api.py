@@ -23,7 +23,7 @@ from promptlab.results import Completion, ErrorInfo, Result
 from promptlab.runner import Job, Runner, RunOutcome
 from promptlab.store import open_store
 from promptlab.store.core import cache_key, insert_call
-from promptlab.store.db import connect
+from promptlab.store.db import connect, migrate
 from promptlab.store.gitinfo import git_state
 
 ECHO_REF = ModelRef("echo", "echo", None, "echo")
@@ -86,6 +86,22 @@ class ScriptedPool(ProviderPool):
 
 def config_in(project: Path) -> Config:
     return load_config(project, env={})
+
+
+def old_store(project: Path, upto: int, output: str = "older") -> Config:
+    """The project's store at schema `upto` (as an older promptlab left it), holding one call
+    of run `old-run` that answered `output`; its config."""
+    config = config_in(project)
+    config.store_path.parent.mkdir(parents=True)
+    con = sqlite3.connect(config.store_path, isolation_level=None)
+    con.row_factory = sqlite3.Row
+    migrate(con, upto=upto)
+    old = make_result(output=output, run_id="old-run")
+    con.execute("INSERT INTO runs(id, command, started_ts) VALUES ('old-run', 'run', 1.0)")
+    insert_call(con, old, cache_key(old.model_id, old.region, old.request), command="run",
+                git=(None, None))  # fmt: skip
+    con.close()
+    return config
 
 
 def run_jobs(

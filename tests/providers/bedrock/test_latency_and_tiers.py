@@ -9,17 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, write
+from tests.conftest import ONE_LINE_PROMPT, Cli, write
 from tests.fakebedrock import FakeBedrock
 
-PROMPT = """\
-version: "1.0.0"
-instructions: You answer in one line.
-input: "Question: {{ q }}"
-variables:
-  q: {type: string, example: capital of France?}
-inference: {temperature: 0, max_tokens: 100}
-"""
+PROMPT = ONE_LINE_PROMPT
 NOVA_PRO = "amazon.nova-pro-v1:0"
 NOVA_LITE = "amazon.nova-lite-v1:0"
 USAGE = {"inputTokens": 1000, "outputTokens": 500}

@@ -12,7 +12,7 @@ import pytest
 
 from promptlab.assertions.rated import RatedFacts
 from promptlab.routers import Cell, compare, rated_quality
-from tests.conftest import Cli, write
+from tests.conftest import ONE_LINE_PROMPT, Cli, write
 from tests.fakebedrock import FakeBedrock
 
 ACCOUNT = "arn:aws:bedrock:us-east-1:123456789012"
@@ -22,14 +22,7 @@ SONNET = "anthropic.claude-3-5-sonnet-20240620-v1:0"
 USAGE = {"inputTokens": 1000, "outputTokens": 200}
 HAIKU_COST = 0.00025 + 0.2 * 0.00125
 SONNET_COST = 0.003 + 0.2 * 0.015
-PROMPT = """\
-version: "1.0.0"
-instructions: You answer in one line.
-input: "Question: {{ q }}"
-variables:
-  q: {type: string, example: capital of France?}
-inference: {temperature: 0, max_tokens: 100}
-"""
+PROMPT = ONE_LINE_PROMPT
 
 
 @pytest.fixture

@@ -14,17 +14,10 @@ from promptlab import profiles
 from promptlab.catalogue import resolve
 from promptlab.config import load_config
 from promptlab.providers.base import ProviderPool
-from tests.conftest import Cli, write
+from tests.conftest import ONE_LINE_PROMPT, Cli, write
 from tests.fakebedrock import FakeBedrock
 
-PROMPT = """\
-version: "1.0.0"
-instructions: You answer in one line.
-input: "Question: {{ q }}"
-variables:
-  q: {type: string, example: capital of France?}
-inference: {temperature: 0, max_tokens: 100}
-"""
+PROMPT = ONE_LINE_PROMPT
 ACCOUNT = "arn:aws:bedrock:us-east-1:123456789012"
 HOUSE = f"{ACCOUNT}:application-inference-profile/house1"
 OLD = f"{ACCOUNT}:application-inference-profile/titan1"
